@@ -1,0 +1,167 @@
+/**
+ * The `refrain` command line: the same pure layers as the extension, for researchers and scripts.
+ *
+ *   refrain analyze FILE [--tune N] [--feature F] [--json]
+ *   refrain corpus-stats DIR [--feature F] [--max-interval T] [--json]
+ *   refrain roundtrip DIR [--json]
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { MusicInputError } from '../music/score';
+import { isCancellationError } from '../platform/cancellation';
+import { runAnalyze } from './analyze';
+import { runCorpusStats } from './corpusStats';
+import { runRoundTrip } from './roundtrip';
+import { UsageError } from './usage';
+import type { CliContext } from './usage';
+
+const HELP = `refrain: structure analysis and generation for ABC and MIDI
+
+Usage:
+  refrain analyze FILE [--tune N] [--feature F] [--json]
+      Bars, meter, key, the bar self-similarity matrix as a text heatmap, the
+      similarity-by-interval curve L_t and this piece's most structure-related
+      bar intervals. --tune picks an ABC tune by its X: number (or, failing that,
+      its 1-based position in the file).
+  refrain corpus-stats DIR [--feature F] [--max-interval T] [--keep-empty] [--json]
+      Reads every .abc/.mid/.midi file below DIR, counts tunes read and skipped
+      (with reasons) and prints the corpus L_t for t = 1..T (default 40). Bar
+      pairs where a bar has no note onset (rests, intros without melody) are
+      left out unless --keep-empty.
+  refrain roundtrip DIR [--json]
+      Reads, writes and re-reads every piece below DIR and reports how many come
+      back with identical notes (pitch, onset, duration).
+
+Options:
+  --feature F   bar feature for the SSM: jaccard (default), chroma, rhythm, combined
+  --json        machine-readable output on stdout
+  -h, --help    this text
+  -v, --version the version
+`;
+
+const FEATURES = new Set(['jaccard', 'chroma', 'rhythm', 'combined']);
+
+/** Runs the CLI with the given arguments; resolves to the process exit code. */
+export async function main(argv: string[], ctx: CliContext): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    ctx.out(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '-v' || command === '--version') {
+    ctx.out(readVersion());
+    return 0;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        tune: { type: 'string' },
+        feature: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'max-interval': { type: 'string' },
+        'keep-empty': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      ctx.out(HELP);
+      return 0;
+    }
+    const feature = values.feature ?? 'jaccard';
+    if (!FEATURES.has(feature)) {
+      throw new UsageError(`Unknown --feature "${feature}": use jaccard, chroma, rhythm or combined.`);
+    }
+    const common = { feature: feature as 'jaccard', json: values.json ?? false };
+    switch (command) {
+      case 'analyze': {
+        const file = onePositional(positionals, 'FILE');
+        return runAnalyze(ctx, { ...common, file, tune: optionalInt(values.tune, '--tune', 1) });
+      }
+      case 'corpus-stats': {
+        const dir = onePositional(positionals, 'DIR');
+        const maxInterval = optionalInt(values['max-interval'], '--max-interval', 1) ?? 40;
+        return await runCorpusStats(ctx, { ...common, dir, maxInterval, skipEmpty: !(values['keep-empty'] ?? false) });
+      }
+      case 'roundtrip': {
+        const dir = onePositional(positionals, 'DIR');
+        return runRoundTrip(ctx, { json: common.json, dir });
+      }
+      default:
+        throw new UsageError(`Unknown command "${command}". Run "refrain --help" for the list.`);
+    }
+  } catch (e) {
+    return reportError(ctx, e);
+  }
+}
+
+function reportError(ctx: CliContext, e: unknown): number {
+  if (isCancellationError(e)) {
+    ctx.err('refrain: cancelled');
+    return 130;
+  }
+  if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+    ctx.err(`refrain: ${e.message}`);
+    return 2;
+  }
+  if (e instanceof MusicInputError) {
+    ctx.err(`refrain: ${e.message} [${e.code}]`);
+    return 1;
+  }
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES' || code === 'ENOTDIR') {
+    ctx.err(`refrain: ${(e as Error).message}`);
+    return 1;
+  }
+  ctx.err(`refrain: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  return 70;
+}
+
+function onePositional(positionals: string[], name: string): string {
+  if (positionals.length !== 1) {
+    throw new UsageError(`Expected one ${name} argument, got ${positionals.length}.`);
+  }
+  return positionals[0];
+}
+
+function optionalInt(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`${flag} needs a whole number of at least ${min}, not "${value}".`);
+  }
+  return n;
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(`${__dirname}/../package.json`, 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs the CLI against this process's argv, streams and Ctrl-C; sets the exit code. */
+export function runFromProcess(): void {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  main(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
+    err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
+    progress: process.stderr.isTTY ? (s) => process.stderr.write(`\r${s}\x1b[K`) : () => undefined,
+    signal: controller.signal,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`refrain: ${String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

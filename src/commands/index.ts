@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+import type { ReportDocuments } from '../providers/reportDocuments';
+import type { Services } from '../services';
+import { createAnalyzeCommand } from './analyze';
+import { reportCommandError } from './errors';
+
+/** A command handler; its arguments are whatever VS Code passes (e.g. the explorer's URI). */
+export type CommandHandler = (...args: never[]) => unknown;
+
+/**
+ * Every Refrain command by its id suffix: `refrain.<name>`. `scripts/check-commands.mjs` checks
+ * this table against `package.json` in CI.
+ */
+export function createCommands(services: Services, reports: ReportDocuments): Record<string, CommandHandler> {
+  return {
+    analyze: createAnalyzeCommand(services, reports),
+    showLog: () => services.channel.show(),
+  };
+}
+
+/** Registers every command, each wrapped so a failure reaches the user and the log. */
+export function registerCommands(services: Services, commands: Record<string, CommandHandler>): vscode.Disposable[] {
+  return Object.entries(commands).map(([name, handler]) => {
+    const id = `refrain.${name}`;
+    return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await (handler as (...a: unknown[]) => unknown)(...args);
+      } catch (e) {
+        await reportCommandError(services, id, e);
+        return undefined;
+      }
+    });
+  });
+}
