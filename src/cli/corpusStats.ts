@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { loadPieces } from '../music/load';
+import { formatOfPath, loadPieces } from '../music/load';
+import type { LoadResult } from '../music/load';
+import { readMidiPiece } from '../tokens/shards';
 import { MusicInputError } from '../music/score';
 import { throwIfAborted } from '../platform/cancellation';
 import { formatCurve } from '../structure/pieceReport';
@@ -56,7 +58,11 @@ export async function corpusStats(
     const shown = displayPath(root, file);
     options.onProgress?.(f, files.length, shown);
     try {
-      const result = loadPieces(file, readFileSync(file));
+      const bytes = readFileSync(file);
+      const result: LoadResult =
+        formatOfPath(file) === 'midi'
+          ? { format: 'midi', pieces: [{ score: await readMidiPiece(file, bytes, 12), index: 0 }], skipped: [] }
+          : loadPieces(file, bytes);
       for (const s of result.skipped) {
         skip(s.code, s.reason, `${shown} #${s.index + 1}`);
       }

@@ -1,11 +1,24 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { main } from '../../../src/cli/main';
 
-const ROOT = resolve(__dirname, '../../..');
+/** The repository root: the nearest folder above this (bundled) test that holds package.json. */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'examples'))) {
+    const up = dirname(dir);
+    if (up === dir) {
+      throw new Error('repository root not found');
+    }
+    dir = up;
+  }
+  return dir;
+}
+
+const ROOT = repoRoot();
 const EXAMPLE = join(ROOT, 'examples/refrain-tunes.abc');
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -1,0 +1,458 @@
+"""Exports a RefrainLM to an ONNX decode-step model plus card.json.
+
+Usage:
+    /usr/bin/python3 models/train/export.py CKPT.pt models/<id> [--id ID]
+    /usr/bin/python3 models/train/export.py --fixtures test/fixtures/onnx
+
+The decode step takes the step's new token(s) and the KV cache from outside (the engine
+keeps it in Float32Arrays: row t of every cache buffer is token t of the piece), gathers
+only the cache rows the attention plan allows (per layer `kidx_l`), and returns logits and
+the new tokens' K/V rows, which the engine writes into its buffers at rows tpos.
+
+Inputs (S new tokens, T cache rows (the buffers' capacity), K_l keys of layer l, M summaries):
+  tokens int32 [S]; bar int32 [S] (65535 = header); pos int32 [S] (255 = none);
+  tpos int32 [S] (token index in the piece = the cache row the token's K/V go to);
+  past_k_l, past_v_l float32 [T, H, Dh]; kidx_l int32 [K_l]; bias_l float32 [S, K_l + S];
+  SING models only: ssm_idx int32 [M]; ssm_row, ssm_mask float32 [S, M + S].
+Outputs: logits float32 [S, V]; new_k_l, new_v_l float32 [S, H, Dh].
+See models/train/README.md for how kidx/bias/ssm_* are built (plan.decode_inputs is the
+reference implementation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import math
+import os
+import sys
+from typing import Dict, List, Optional
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper, numpy_helper
+
+import attnlib
+from model import LayerSpec, ModelConfig, RefrainLM
+from plan import HEADER_BAR, NO_POS
+
+FORMAT = 'refrain-decode-1'
+
+
+class _G:
+    """Tiny graph builder."""
+
+    def __init__(self) -> None:
+        self.nodes: List[onnx.NodeProto] = []
+        self.inits: List[onnx.TensorProto] = []
+        self.small: Dict = {}
+        self.k = 0
+
+    def name(self, base: str) -> str:
+        self.k += 1
+        return f'{base}_{self.k}'
+
+    def init(self, base: str, arr: np.ndarray) -> str:
+        arr = np.array(arr, order='C')  # (np.ascontiguousarray would turn a scalar into shape [1])
+        key = (base, arr.dtype.str, arr.shape, arr.tobytes()) if arr.size <= 16 else None
+        if key is not None and key in self.small:
+            return self.small[key]
+        n = self.name(base)
+        self.inits.append(numpy_helper.from_array(arr, n))
+        if key is not None:
+            self.small[key] = n
+        return n
+
+    def op(self, op: str, inputs: List[str], n_out: int = 1, domain: str = '', out: Optional[List[str]] = None, **attrs):
+        outs = out or [self.name(op.lower()) for _ in range(n_out)]
+        self.nodes.append(helper.make_node(op, inputs, outs, domain=domain or None, **attrs))
+        return outs[0] if n_out == 1 else outs
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().astype(np.float32)
+
+
+def io_spec(cfg: ModelConfig) -> Dict[str, List[Dict]]:
+    """Names, dtypes and symbolic shapes of the decode model's inputs and outputs."""
+    h, dh = cfg.n_heads, cfg.head_dim
+    ins = [
+        {'name': 'tokens', 'dtype': 'int32', 'shape': ['S'], 'doc': 'token ids of the new tokens'},
+        {'name': 'bar', 'dtype': 'int32', 'shape': ['S'], 'doc': 'bar index in the piece; 65535 for header tokens'},
+        {'name': 'pos', 'dtype': 'int32', 'shape': ['S'], 'doc': 'onset in the bar in grid steps; 255 for none'},
+        {'name': 'tpos', 'dtype': 'int32', 'shape': ['S'], 'doc': 'token index in the piece (= cache row)'},
+    ]
+    for l in range(len(cfg.layers)):
+        ins += [
+            {'name': f'past_k_{l}', 'dtype': 'float32', 'shape': ['T', h, dh], 'doc': f'layer {l} key cache buffer'},
+            {'name': f'past_v_{l}', 'dtype': 'float32', 'shape': ['T', h, dh], 'doc': f'layer {l} value cache buffer'},
+            {'name': f'kidx_{l}', 'dtype': 'int32', 'shape': [f'K{l}'], 'doc': 'cache rows any new token may see (plan)'},
+            {'name': f'bias_{l}', 'dtype': 'float32', 'shape': ['S', f'K{l}+S'],
+             'doc': '0 allowed / -1e9 blocked, per new token over kidx rows then the new tokens'},
+        ]
+    if any(s.sing for s in cfg.layers):
+        ins += [
+            {'name': 'ssm_idx', 'dtype': 'int32', 'shape': ['M'], 'doc': 'cache rows of the summary tokens of earlier bars'},
+            {'name': 'ssm_row', 'dtype': 'float32', 'shape': ['S', 'M+S'],
+             'doc': 'template SSM value (query bar, candidate summary bar), over ssm_idx rows then the new tokens'},
+            {'name': 'ssm_mask', 'dtype': 'float32', 'shape': ['S', 'M+S'], 'doc': '1 where the candidate is a summary of an earlier bar'},
+        ]
+    outs = [{'name': 'logits', 'dtype': 'float32', 'shape': ['S', cfg.vocab_size], 'doc': 'next-token logits'}]
+    for l in range(len(cfg.layers)):
+        outs += [
+            {'name': f'new_k_{l}', 'dtype': 'float32', 'shape': ['S', h, dh], 'doc': f'layer {l} keys of the new tokens (write at rows tpos)'},
+            {'name': f'new_v_{l}', 'dtype': 'float32', 'shape': ['S', h, dh], 'doc': f'layer {l} values of the new tokens'},
+        ]
+    return {'inputs': ins, 'outputs': outs}
+
+
+_DT = {'int32': TensorProto.INT32, 'float32': TensorProto.FLOAT}
+
+
+def _shape(s: List) -> List:
+    return [x if isinstance(x, int) else str(x) for x in s]
+
+
+def build_decode_model(model: RefrainLM) -> onnx.ModelProto:
+    """The decode-step ONNX model of `model` (weights as initializers)."""
+    cfg = model.cfg
+    h, dh, d = cfg.n_heads, cfg.head_dim, cfg.d
+    g = _G()
+    emb = _np(model.emb.weight)
+    e_w = g.init('emb', emb)
+    x = g.op('Gather', [e_w, 'tokens'], axis=0)
+
+    def coord(inp: str, none_value: int) -> str:
+        f = g.op('Cast', [inp], to=TensorProto.FLOAT)
+        is_none = g.op('Equal', [inp, g.init('none', np.array(none_value, np.int32))])
+        c = g.op('Where', [is_none, g.init('minus1', np.array(-1.0, np.float32)), f])
+        return g.op('Unsqueeze', [c, g.init('ax1', np.array([1], np.int64))])
+
+    bar_c = coord('bar', HEADER_BAR)
+    pos_c = coord('pos', NO_POS)
+    tok_c = g.op('Unsqueeze', [g.op('Cast', ['tpos'], to=TensorProto.FLOAT), g.init('ax1', np.array([1], np.int64))])
+    coords3 = g.op('Concat', [bar_c, pos_c, tok_c], axis=1)
+    freq = g.init('rot_freq', _np(model.rot_freq)) if model.rot_freq is not None else None
+    if cfg.pe == 'fstripe':
+        coords2 = g.op('Concat', [bar_c, pos_c], axis=1)
+        z = g.op('MatMul', [coords2, g.init('rff_w', _np(model.rff_w))])
+        feats = g.op('Concat', [g.op('Cos', [z]), g.op('Sin', [z])], axis=1)
+        x = g.op('Add', [x, g.op('MatMul', [feats, g.init('rff_proj', _np(model.rff_proj.weight).T)])])
+    sing_any = any(s.sing for s in cfg.layers)
+    if sing_any:
+        ssm_row = g.op('Mul', ['ssm_row', g.init('sing_scale', np.array(cfg.sing_scale, np.float32))])
+    for l, (blk, spec) in enumerate(zip(model.blocks, cfg.layers)):
+        hn = g.op('LayerNormalization', [x, g.init('ln1_w', _np(blk.ln1.weight)), g.init('ln1_b', _np(blk.ln1.bias))],
+                  axis=-1, epsilon=blk.ln1.eps)
+        qkv = g.op('MatMul', [hn, g.init('wqkv', _np(blk.attn.qkv.weight).T)])
+        qkv = g.op('Reshape', [qkv, g.init('shape_qkv', np.array([-1, 3, h, dh], np.int64))])
+        parts = g.op('Split', [qkv], n_out=3, axis=1)
+        q, k, v = [g.op('Squeeze', [p, g.init('ax1', np.array([1], np.int64))]) for p in parts]
+        if freq is not None:
+            q = g.op('StructRotary', [q, coords3, freq], domain=attnlib.DOMAIN)
+            k = g.op('StructRotary', [k, coords3, freq], domain=attnlib.DOMAIN)
+        g.op('Identity', [k], out=[f'new_k_{l}'])
+        g.op('Identity', [v], out=[f'new_v_{l}'])
+        y = g.op('StructuredAttention', [q, k, v, f'past_k_{l}', f'past_v_{l}', f'kidx_{l}', f'bias_{l}'],
+                 domain=attnlib.DOMAIN)
+        if spec.sing:
+            last = g.init('last_head', np.array(h - 1, np.int64))
+            sv = g.op('Gather', [f'past_v_{l}', 'ssm_idx'], axis=0)
+            svh = g.op('Gather', [sv, last], axis=1)
+            nvh = g.op('Gather', [v, last], axis=1)
+            vals = g.op('Concat', [svh, nvh], axis=0)
+            ys = g.op('SsmAttention', [ssm_row, 'ssm_mask', vals], domain=attnlib.DOMAIN)
+            y_rest = g.op('Slice', [y, g.init('s0', np.array([0], np.int64)), g.init('s1', np.array([h - 1], np.int64)),
+                                    g.init('ax1', np.array([1], np.int64))])
+            y = g.op('Concat', [y_rest, g.op('Unsqueeze', [ys, g.init('ax1', np.array([1], np.int64))])], axis=1)
+        y = g.op('Reshape', [y, g.init('shape_sd', np.array([-1, d], np.int64))])
+        x = g.op('Add', [x, g.op('MatMul', [y, g.init('wo', _np(blk.attn.out.weight).T)])])
+        hn = g.op('LayerNormalization', [x, g.init('ln2_w', _np(blk.ln2.weight)), g.init('ln2_b', _np(blk.ln2.bias))],
+                  axis=-1, epsilon=blk.ln2.eps)
+        f1 = g.op('Add', [g.op('MatMul', [hn, g.init('w1', _np(blk.fc1.weight).T)]), g.init('b1', _np(blk.fc1.bias))])
+        erf = g.op('Erf', [g.op('Mul', [f1, g.init('inv_sqrt2', np.array(1.0 / math.sqrt(2.0), np.float32))])])
+        gelu = g.op('Mul', [g.op('Mul', [f1, g.init('half', np.array(0.5, np.float32))]),
+                            g.op('Add', [erf, g.init('one', np.array(1.0, np.float32))])])
+        f2 = g.op('Add', [g.op('MatMul', [gelu, g.init('w2', _np(blk.fc2.weight).T)]), g.init('b2', _np(blk.fc2.bias))])
+        x = g.op('Add', [x, f2])
+    xf = g.op('LayerNormalization', [x, g.init('lnf_w', _np(model.ln_f.weight)), g.init('lnf_b', _np(model.ln_f.bias))],
+              axis=-1, epsilon=model.ln_f.eps)
+    g.op('Gemm', [xf, e_w], out=['logits'], transB=1)
+    spec_io = io_spec(cfg)
+    ins = [helper.make_tensor_value_info(i['name'], _DT[i['dtype']], _shape(i['shape'])) for i in spec_io['inputs']]
+    outs = [helper.make_tensor_value_info(o['name'], _DT[o['dtype']], _shape(o['shape'])) for o in spec_io['outputs']]
+    used = ['StructuredAttention'] + (['StructRotary'] if freq is not None else []) + (['SsmAttention'] if sing_any else [])
+    graph = helper.make_graph(g.nodes, 'refrain_decode_step', ins, outs, g.inits)
+    m = helper.make_model(graph, opset_imports=attnlib.opset_imports(), functions=attnlib.functions(used),
+                          producer_name='refrain models/train/export.py', ir_version=attnlib.IR_VERSION)
+    onnx.checker.check_model(m)
+    return m
+
+
+def _sha256(path: str) -> str:
+    hh = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            hh.update(chunk)
+    return hh.hexdigest()
+
+
+def make_card(model: RefrainLM, model_id: str, onnx_path: str, meta: Optional[Dict], training: Optional[Dict],
+              created: Optional[str] = None) -> Dict:
+    """card.json content (I/O, vocab, PE, trained plan settings, parameters, data)."""
+    cfg = model.cfg
+    vocab = meta['vocab'] if meta else None
+    card = {
+        'id': model_id,
+        'format': FORMAT,
+        'created': created or datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+        'onnx': {'file': os.path.basename(onnx_path), 'sha256': _sha256(onnx_path), 'bytes': os.path.getsize(onnx_path),
+                 'opset': attnlib.OPSET, 'irVersion': attnlib.IR_VERSION,
+                 'functionDomains': {attnlib.DOMAIN: attnlib.DOMAIN_VERSION}},
+        'io': io_spec(cfg),
+        'vocab': None if vocab is None else {
+            'size': len(vocab), 'sha256': hashlib.sha256(json.dumps(vocab).encode()).hexdigest(),
+            'specials': meta['specials'], 'grid': meta.get('grid'), 'tokens': vocab,
+            'shardCreatedBy': meta.get('createdBy'), 'shardFormat': meta.get('format'),
+        },
+        'model': {'d': cfg.d, 'heads': cfg.n_heads, 'headDim': cfg.head_dim, 'ffn': cfg.ffn, 'layers': len(cfg.layers),
+                  'parameters': model.n_params(), 'pe': cfg.pe, 'singScale': cfg.sing_scale,
+                  'tiedEmbedding': True},
+        'plan': {
+            'headerBar': HEADER_BAR, 'noPos': NO_POS, 'blockedBias': -1.0e9,
+            'relatedOffsets': list(cfg.offsets), 'offsetKeepProbability': cfg.offset_keep,
+            'layers': [{'plan': s.plan, 'windows': list(s.windows), 'sing': s.sing} for s in cfg.layers],
+            'summaryId': cfg.summary_id,
+            'rules': 'models/train/README.md#attention-plan (reference: models/train/plan.py decode_inputs)',
+        },
+        'config': cfg.to_dict(),
+    }
+    if training:
+        card['training'] = training
+    return card
+
+
+def export_model(model: RefrainLM, out_dir: str, model_id: str, meta: Optional[Dict] = None,
+                 training: Optional[Dict] = None, created: Optional[str] = None) -> Dict:
+    """Writes out_dir/model.onnx and out_dir/card.json; returns the card."""
+    os.makedirs(out_dir, exist_ok=True)
+    model.eval()
+    m = build_decode_model(model)
+    path = os.path.join(out_dir, 'model.onnx')
+    onnx.save(m, path)
+    card = make_card(model, model_id, path, meta, training, created)
+    with open(os.path.join(out_dir, 'card.json'), 'w') as f:
+        json.dump(card, f, indent=1)
+    return card
+
+
+def load_checkpoint(path: str) -> (RefrainLM, Dict):
+    ck = torch.load(path, map_location='cpu')
+    model = RefrainLM(ModelConfig.from_dict(ck['model_config']))
+    model.load_state_dict(ck['model'])
+    model.eval()
+    return model, ck
+
+
+# ---------------------------------------------------------------- fixtures for parity tests
+
+def fixture_tune() -> Dict[str, np.ndarray]:
+    """A short hand-made tune in the synthetic vocabulary (our own material): 4/4, G major,
+    6 bars where bar 4 repeats bar 0 and bar 5 varies bar 1."""
+    from synth import build_vocab, encode, bar_ssm
+    vocab, _ = build_vocab()
+    tok = {t: i for i, t in enumerate(vocab)}
+    a = [(0, 67, 12), (12, 71, 12), (24, 74, 24)]
+    b = [(0, 72, 6), (6, 71, 6), (12, 69, 12), (24, 67, 24)]
+    c = [(0, 66, 12), (12, 69, 12), (24, 72, 12), (36, 71, 12)]
+    d = [(0, 67, 48)]
+    b2 = [(0, 72, 6), (6, 71, 6), (12, 69, 12), (24, 66, 24)]
+    bars = [a, b, c, d, a, b2]
+    ids, bar, pos = encode(['M:4/4', 'K:G'], bars, tok)
+    return {'ids': np.array(ids), 'bar': np.array(bar), 'pos': np.array(pos), 'ssm': bar_ssm(bars), 'vocab': vocab}
+
+
+def tiny_model(variant: str, vocab_size: int, summary_id: int) -> RefrainLM:
+    torch.manual_seed(11 if variant == 'a' else 12)
+    if variant == 'a':
+        layers = [LayerSpec('fc', [None, 12]), LayerSpec('fc', [None], sing=True)]
+        pe = 'srope'
+    else:
+        layers = [LayerSpec('dense', [None]), LayerSpec('dense', [9])]
+        pe = 'fstripe'
+    cfg = ModelConfig(vocab_size=vocab_size, d=32, n_heads=2, ffn=64, layers=layers, pe=pe, offsets=[1, 2, 4],
+                      sing_scale=2.0, fstripe_features=8, summary_id=summary_id)
+    m = RefrainLM(cfg)
+    with torch.no_grad():  # larger weights than the training init, so outputs are far from uniform
+        for p in m.parameters():
+            if p.dim() >= 2:
+                p.normal_(0.0, 0.25)
+    m.eval()
+    return m
+
+
+def decode_fixture(model: RefrainLM, tune: Dict, windows: List[Optional[int]], chunks: List[int]) -> Dict:
+    """Runs the full-sequence PyTorch forward (training path) and records the decode feeds
+    for the given chunking of the tune into steps; expected logits come from the full forward."""
+    from plan import decode_inputs
+    cfg = model.cfg
+    n = len(tune['ids'])
+    ids = torch.tensor(tune['ids'])[None]
+    bar = torch.tensor(tune['bar'])[None]
+    pos = torch.tensor(tune['pos'])[None]
+    tpos = torch.arange(n)[None]
+    is_sum = ids == cfg.summary_id
+    batch = {'ids': ids, 'bar': bar, 'pos': pos, 'tpos': tpos, 'seg': torch.ones_like(ids), 'is_sum': is_sum}
+    sing = any(s.sing for s in cfg.layers)
+    if sing:
+        from plan import sing_weights_piece
+        w = np.zeros((n, n), np.float32)
+        sing_weights_piece(tune['bar'], tune['ids'] == cfg.summary_id, tune['ssm'], cfg.sing_scale, w)
+        batch['sing_w'] = torch.from_numpy(w)[None]
+    plan = model.sample_plan(1, None, False, windows=windows)
+    with torch.no_grad():
+        logits = model(batch, plan)[0].numpy()
+    layers = [{'plan': s.plan, 'window': wdw} for s, wdw in zip(cfg.layers, windows)]
+    steps = []
+    t = 0
+    for s in chunks:
+        feeds = decode_inputs(tune['bar'], np.arange(n), tune['ids'] == cfg.summary_id, t, s, layers, cfg.offsets,
+                              tune['ssm'] if sing else None)
+        feeds.update({'tokens': tune['ids'][t: t + s].astype(np.int32), 'bar': tune['bar'][t: t + s].astype(np.int32),
+                      'pos': tune['pos'][t: t + s].astype(np.int32), 'tpos': np.arange(t, t + s, dtype=np.int32)})
+        steps.append({'feeds': feeds, 'expected_logits': logits[t: t + s]})
+        t += s
+    assert t == n
+    return {'steps': steps, 'n': n}
+
+
+def write_fixtures(out_dir: str, check: bool = True) -> Dict:
+    """Writes the one-op models + tensors and two tiny decode models + step tensors used
+    by test/unit/onnx/parity.test.ts. With check, runs them through onnxruntime-node."""
+    import tensorio
+    os.makedirs(out_dir, exist_ok=True)
+    rng = np.random.default_rng(5)
+    report: Dict[str, float] = {}
+    # one-op models
+    s, h, dh, t, k = 3, 2, 8, 12, 5
+    kidx = np.array([0, 2, 3, 7, 10], np.int32)
+    bias = np.zeros((s, k + s), np.float32)
+    bias[0, k + 1:] = -1e9
+    bias[1, k + 2:] = -1e9
+    bias[:, 1] = -1e9
+    row = (rng.random((4, 6)) * 2).astype(np.float32)
+    mask = (rng.random((4, 6)) < 0.6).astype(np.float32)
+    mask[0, 0] = 1.0
+    mask[3] = 0.0
+    cases = {
+        'StructRotary': {'x': rng.standard_normal((s, h, dh)).astype(np.float32),
+                         'coords': np.array([[-1, -1, 0], [0, 12, 5], [3, 30, 41]], np.float32),
+                         'freq': rng.standard_normal((3, dh // 2)).astype(np.float32)},
+        'StructuredAttention': {'q': rng.standard_normal((s, h, dh)).astype(np.float32),
+                                'k': rng.standard_normal((s, h, dh)).astype(np.float32),
+                                'v': rng.standard_normal((s, h, dh)).astype(np.float32),
+                                'past_k': rng.standard_normal((t, h, dh)).astype(np.float32),
+                                'past_v': rng.standard_normal((t, h, dh)).astype(np.float32),
+                                'kidx': kidx, 'bias': bias},
+        'SsmAttention': {'row': row, 'mask': mask, 'values': rng.standard_normal((6, 5)).astype(np.float32)},
+    }
+    torch_refs = _torch_op_refs()
+    for op, feeds in cases.items():
+        path = os.path.join(out_dir, f'op{op}.onnx')
+        onnx.save(attnlib.one_op_model(op), path)
+        y = torch_refs[op](**feeds)
+        tensorio.save(os.path.join(out_dir, f'op{op}.json'), {**{f'in.{a}': b for a, b in feeds.items()}, 'out.y': y})
+        if check:
+            got = tensorio.run_ort(path, feeds)['y']
+            report[op] = float(np.abs(got - y).max())
+    # tiny decode models
+    tune = fixture_tune()
+    vocab = tune['vocab']
+    summary = vocab.index('<sum>')
+    for variant, windows in (('a', [12, None]), ('b', [None, 9])):
+        model = tiny_model(variant, len(vocab), summary)
+        n = len(tune['ids'])
+        chunks = [10] + [1] * (n - 10 - 6) + [6]
+        fx = decode_fixture(model, tune, windows, chunks)
+        mdir = os.path.join(out_dir, f'tiny-{variant}')
+        card = export_model(model, mdir, f'fixture-tiny-{variant}', meta={'vocab': vocab, 'specials': {
+            'pad': 0, 'bos': 1, 'eos': 2, 'bar': 3, 'summary': summary}, 'grid': 12, 'format': 1,
+            'createdBy': 'models/train/synth.py'}, created='fixture')
+        flat = {}
+        for i, st in enumerate(fx['steps']):
+            for a, b in st['feeds'].items():
+                flat[f'step{i}.{a}'] = b
+            flat[f'step{i}.expected_logits'] = st['expected_logits'].astype(np.float32)
+        tensorio.save(os.path.join(mdir, 'steps.json'), flat)
+        with open(os.path.join(mdir, 'meta.json'), 'w') as f:
+            json.dump({'steps': len(fx['steps']), 'tokens': n, 'windows': windows, 'offsets': model.cfg.offsets,
+                       'layers': len(model.cfg.layers), 'heads': model.cfg.n_heads, 'headDim': model.cfg.head_dim}, f)
+        if check:
+            report[f'decode-{variant}'] = _check_decode(os.path.join(mdir, 'model.onnx'), fx, card)
+    return report
+
+
+def _torch_op_refs():
+    """PyTorch twins of the refrain.attn functions (the same formulas the model trains with)."""
+    from model import apply_rotary
+    from plan import sparsemax_torch
+
+    def rot(x, coords, freq):
+        ang = torch.from_numpy(coords) @ torch.from_numpy(freq)
+        xt = torch.from_numpy(x).permute(1, 0, 2)[None]  # [1, H, S, Dh]
+        return apply_rotary(xt, ang[None])[0].permute(1, 0, 2).numpy()
+
+    def att(q, k, v, past_k, past_v, kidx, bias):
+        kk = torch.cat([torch.from_numpy(past_k)[torch.from_numpy(kidx.astype(np.int64))], torch.from_numpy(k)]).transpose(0, 1)
+        vv = torch.cat([torch.from_numpy(past_v)[torch.from_numpy(kidx.astype(np.int64))], torch.from_numpy(v)]).transpose(0, 1)
+        qt = torch.from_numpy(q).transpose(0, 1) * (1.0 / math.sqrt(q.shape[-1]))
+        p = torch.softmax(qt @ kk.transpose(1, 2) + torch.from_numpy(bias), dim=-1)
+        return (p @ vv).transpose(0, 1).numpy()
+
+    def ssm(row, mask, values):
+        return (sparsemax_torch(torch.from_numpy(row), torch.from_numpy(mask)) @ torch.from_numpy(values)).numpy()
+
+    return {'StructRotary': rot, 'StructuredAttention': att, 'SsmAttention': ssm}
+
+
+def _check_decode(onnx_path: str, fx: Dict, card: Dict) -> float:
+    """Runs the decode steps through onnxruntime-node with a runner-held KV cache (fed
+    whole each step, new rows written at tpos: the way the engine does it) and returns the
+    max |logits - expected|."""
+    import tensorio
+    dec = {'layers': card['model']['layers'], 'capacity': fx['n'] + 3, 'heads': card['model']['heads'],
+           'headDim': card['model']['headDim']}
+    outs = tensorio.run_ort(onnx_path, [st['feeds'] for st in fx['steps']], steps=True, kv=dec)
+    return max(float(np.abs(o['logits'] - st['expected_logits']).max()) for o, st in zip(outs, fx['steps']))
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('ckpt', nargs='?')
+    ap.add_argument('out_dir', nargs='?')
+    ap.add_argument('--id', default=None)
+    ap.add_argument('--fixtures', default=None, help='write parity fixtures to this folder instead')
+    ap.add_argument('--no-check', action='store_true', help='with --fixtures: skip the onnxruntime-node check')
+    args = ap.parse_args()
+    if args.fixtures:
+        rep = write_fixtures(args.fixtures, check=not args.no_check)
+        print(json.dumps({'maxAbsDiff': rep}, indent=1))
+        bad = {k: v for k, v in rep.items() if not v < 1e-4}
+        if bad:
+            sys.exit(f'parity above 1e-4: {bad}')
+        return
+    if not (args.ckpt and args.out_dir):
+        ap.error('give CKPT and OUT_DIR, or --fixtures DIR')
+    model, ck = load_checkpoint(args.ckpt)
+    meta = ck.get('shard_meta')
+    card = export_model(model, args.out_dir, args.id or os.path.basename(os.path.normpath(args.out_dir)), meta,
+                        ck.get('training'))
+    print(json.dumps({'onnx': card['onnx'], 'parameters': card['model']['parameters']}, indent=1))
+
+
+if __name__ == '__main__':
+    main()
