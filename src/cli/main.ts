@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { MusicInputError } from '../music/score';
 import { isCancellationError } from '../platform/cancellation';
 import { runAnalyze } from './analyze';
+import { runCorpusBuild } from './corpusBuild';
 import { runCorpusStats } from './corpusStats';
 import { runRoundTrip } from './roundtrip';
 import { UsageError } from './usage';
@@ -28,6 +29,10 @@ Usage:
       (with reasons) and prints the corpus L_t for t = 1..T (default 40). Bar
       pairs where a bar has no note onset (rests, intros without melody) are
       left out unless --keep-empty.
+  refrain corpus build --folders F1[,F2] [--corpus DIR] [--out DIR] [--seed N] [--velocity]
+      Tokenises the corpus folders (below --corpus, default $REFRAIN_CORPUS or
+      ../shared/corpus) into training shards (docs/shard-format.md) with a
+      seeded 90/5/5 split by piece. Default --out .cache/corpus/<folders>.
   refrain roundtrip DIR [--json]
       Reads, writes and re-reads every piece below DIR and reports how many come
       back with identical notes (pitch, onset, duration).
@@ -63,6 +68,12 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
         json: { type: 'boolean', default: false },
         'max-interval': { type: 'string' },
         'keep-empty': { type: 'boolean', default: false },
+        corpus: { type: 'string' },
+        folders: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        seed: { type: 'string' },
+        velocity: { type: 'boolean', default: false },
+        'max-pieces': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -84,6 +95,21 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
         const dir = onePositional(positionals, 'DIR');
         const maxInterval = optionalInt(values['max-interval'], '--max-interval', 1) ?? 40;
         return await runCorpusStats(ctx, { ...common, dir, maxInterval, skipEmpty: !(values['keep-empty'] ?? false) });
+      }
+      case 'corpus': {
+        if (positionals[0] !== 'build' || positionals.length !== 1) {
+          throw new UsageError('Usage: refrain corpus build --folders folk-abc[,pop909] [--corpus DIR] [--out DIR] [--seed N]');
+        }
+        const folders = (values.folders ?? '').split(',').map((f) => f.trim()).filter((f) => f.length > 0);
+        return await runCorpusBuild(ctx, {
+          corpus: values.corpus,
+          folders,
+          out: values.out ?? `.cache/corpus/${folders.join('+') || 'corpus'}`,
+          seed: optionalInt(values.seed, '--seed', 0) ?? 1,
+          velocity: values.velocity ?? false,
+          maxPieces: optionalInt(values['max-pieces'], '--max-pieces', 1),
+          json: common.json,
+        });
       }
       case 'roundtrip': {
         const dir = onePositional(positionals, 'DIR');

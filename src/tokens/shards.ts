@@ -171,6 +171,45 @@ interface SplitOutput {
 const BINARY_FILES = ['ids.u16', 'bar.u16', 'pos.u8', 'ssm.f32'] as const;
 
 /**
+ * The key a piece is split by (computed on the piece as tokenised): a transposition-invariant fingerprint of a piece's opening melody: the pitch intervals and
+ * relative durations of the first 24 onsets of its top line (highest note at each onset of the
+ * first non-drum track). Undefined when the piece has fewer than 8 onsets (the source id is
+ * used instead).
+ */
+export function contentKey(score: Score): string | undefined {
+  const track = score.notes.find((n) => !score.tracks[n.track]?.isDrum)?.track;
+  if (track === undefined) {
+    return undefined;
+  }
+  const top: { onset: number; pitch: number; duration: number }[] = [];
+  for (const n of score.notes) {
+    if (n.track !== track) {
+      continue;
+    }
+    const last = top[top.length - 1];
+    if (last && last.onset === n.onset) {
+      if (n.pitch > last.pitch) {
+        last.pitch = n.pitch;
+        last.duration = n.duration;
+      }
+    } else if (top.length < 24) {
+      top.push({ onset: n.onset, pitch: n.pitch, duration: n.duration });
+    } else {
+      break;
+    }
+  }
+  if (top.length < 8) {
+    return undefined;
+  }
+  const unit = Math.min(...top.map((n) => n.duration));
+  const parts: string[] = [];
+  for (let i = 1; i < top.length; i++) {
+    parts.push(`${top[i].pitch - top[i - 1].pitch}:${Math.round((top[i].duration / unit) * 4)}`);
+  }
+  return `melody:${parts.join(',')}`;
+}
+
+/**
  * The split of a piece: a 32-bit FNV-1a hash of `seed` and the source id, finalised with a
  * murmur3 mix, as a fraction u in [0, 1): valid when u < valid, test when u < valid + test,
  * else train.
@@ -373,8 +412,11 @@ export async function buildShards(options: BuildShardsOptions): Promise<ShardSum
       return;
     }
     let ssm: Float32Array;
+    let key: string | undefined;
     try {
-      const s = barSsm(decodeTokens(sequence, { grid }), 'jaccard');
+      const decoded = decodeTokens(sequence, { grid });
+      key = contentKey(decoded);
+      const s = barSsm(decoded, 'jaccard');
       if (s.size !== stats.bars) {
         throw new Error(`SSM has ${s.size} rows for ${stats.bars} bars`);
       }
@@ -383,7 +425,10 @@ export async function buildShards(options: BuildShardsOptions): Promise<ShardSum
       internal(source, e);
       return;
     }
-    const out = outputs[splitOf(source, seed, fractions)];
+    // Split by what the music is, not where it was found: the same tune transcribed in two
+    // collections (O'Neill's and Ryan's share many) lands in one split, so held-out figures
+    // are not inflated by tunes the model saw in training.
+    const out = outputs[splitOf(key ?? source, seed, fractions)];
     out.pieces.push({
       source,
       tokenOffset: out.tokens,

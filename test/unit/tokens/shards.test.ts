@@ -7,7 +7,7 @@ import { Midi } from '@tonejs/midi';
 import { isCancellationError } from '../../../src/platform/cancellation';
 import { decodeTokens } from '../../../src/tokens/decode';
 import { findGrammarError } from '../../../src/tokens/grammar';
-import { SPLITS, buildShards, splitOf } from '../../../src/tokens/shards';
+import { SPLITS, buildShards, contentKey, splitOf } from '../../../src/tokens/shards';
 import type { PieceEntry } from '../../../src/tokens/shards';
 import { BOS_ID, EOS_ID, HEADER_BAR, NO_POS, SUM_ID, VOCAB, VOCAB_SIZE } from '../../../src/tokens/vocab';
 
@@ -112,8 +112,9 @@ describe('buildShards', () => {
         sources.push(p.source);
         assert.equal(p.tokenOffset, tokenOffset);
         assert.equal(p.ssmOffset, ssmOffset);
-        assert.equal(splitOf(p.source, 1, { valid: 0.3, test: 0.3 }), split);
         const pid = ids.subarray(p.tokenOffset, p.tokenOffset + p.tokenCount);
+        // Split by the music (its opening melody), falling back to the source id.
+        assert.equal(splitOf(contentKey(decodeTokens({ ids: pid })) ?? p.source, 1, { valid: 0.3, test: 0.3 }), split);
         const pbar = bar.subarray(p.tokenOffset, p.tokenOffset + p.tokenCount);
         const ppos = pos.subarray(p.tokenOffset, p.tokenOffset + p.tokenCount);
         assert.equal(pid[0], BOS_ID);
@@ -263,3 +264,26 @@ describe('splitOf', () => {
 });
 
 const PINNED = ['test', 'train', 'test', 'valid'];
+
+describe('contentKey', () => {
+  test('the same melody transposed or in another collection has the same key; another melody does not', () => {
+    const tune = (shift: number, pitches: number[]): Parameters<typeof contentKey>[0] => ({
+      meta: {},
+      notes: pitches.map((p, i) => ({ pitch: p + shift, onset: i * 240, duration: 240, velocity: 80, track: 0, voice: 0 })),
+      bars: [],
+      writtenBars: [],
+      tracks: [{ name: 'Melody', channel: 0, program: 0, isDrum: false }],
+      tempos: [],
+      meters: [],
+      keys: [],
+      chords: [],
+      length: pitches.length * 240,
+    });
+    const melody = [62, 64, 66, 67, 69, 71, 73, 74, 73, 71, 69, 67];
+    const key = contentKey(tune(0, melody));
+    assert.ok(key);
+    assert.equal(contentKey(tune(-2, melody)), key);
+    assert.notEqual(contentKey(tune(0, [...melody].reverse())), key);
+    assert.equal(contentKey(tune(0, melody.slice(0, 5))), undefined, 'too short to fingerprint');
+  });
+});
