@@ -360,10 +360,13 @@ def write_fixtures(out_dir: str, check: bool = True) -> Dict:
         'SsmAttention': {'row': row, 'mask': mask, 'values': rng.standard_normal((6, 5)).astype(np.float32)},
     }
     torch_refs = _torch_op_refs()
+    numpy_refs = {'StructRotary': attnlib.ref_struct_rotary, 'StructuredAttention': attnlib.ref_structured_attention,
+                  'SsmAttention': attnlib.ref_ssm_attention}
     for op, feeds in cases.items():
         path = os.path.join(out_dir, f'op{op}.onnx')
         onnx.save(attnlib.one_op_model(op), path)
         y = torch_refs[op](**feeds)
+        report[f'{op}-numpy-vs-torch'] = float(np.abs(numpy_refs[op](**feeds) - y).max())
         tensorio.save(os.path.join(out_dir, f'op{op}.json'), {**{f'in.{a}': b for a, b in feeds.items()}, 'out.y': y})
         if check:
             got = tensorio.run_ort(path, feeds)['y']

@@ -212,7 +212,7 @@ class RefrainLM(nn.Module):
         """Per-batch plan choices: a window per layer and per-row related-offset tables.
         Training samples both; otherwise the given (or default: first window, all offsets)."""
         cfg = self.cfg
-        max_off = max(cfg.offsets) if cfg.offsets else 1
+        max_off = max(cfg.offsets) if cfg.offsets else 1  # tables stay on CPU; train.plan_to moves them
         table = torch.zeros(batch_rows, max_off + 2, dtype=torch.bool)
         if training:
             keep = torch.rand(batch_rows, len(cfg.offsets), generator=gen) < cfg.offset_keep

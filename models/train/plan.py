@@ -22,7 +22,7 @@ HEADER = 65535 marks header tokens; d = bar_i - bar_j):
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -216,11 +216,3 @@ def decode_inputs(bar: np.ndarray, tpos: np.ndarray, is_sum: np.ndarray, past: i
         out['ssm_row'] = row
         out['ssm_mask'] = mask
     return out
-
-
-def pe_coords_np(bar: np.ndarray, pos: np.ndarray, tpos: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Float coordinates used by the positional encodings: bar (-1 for header), position in
-    bar (-1 for tokens without one), token index."""
-    b = np.where(bar == HEADER_BAR, -1.0, bar.astype(np.float32)).astype(np.float32)
-    p = np.where(pos == NO_POS, -1.0, pos.astype(np.float32)).astype(np.float32)
-    return b, p, tpos.astype(np.float32)

@@ -79,10 +79,21 @@ def check_sparsemax() -> None:
         assert np.allclose(p[mask[0] == 1], np.maximum(zz - t, 0), atol=1e-5)
 
 
-def check_model(model: RefrainLM, name: str, seed: int, max_tokens: int) -> float:
-    """Exports and decodes one synthetic tune; returns the max |logits diff|."""
+def shard_tune(shard_dir: str, index: int, max_tokens: int):
+    """Piece `index` of a shard directory's valid split (first max_tokens tokens)."""
+    from data import ShardSplit
+    sp = ShardSplit(shard_dir, 'valid')
+    ids, bar, pos, ssm = sp.piece(index % len(sp))
+    n = min(len(ids), max_tokens)
+    return {'ids': ids[:n], 'bar': bar[:n], 'pos': pos[:n], 'ssm': ssm, 'vocab': sp.meta['vocab'],
+            'summary': sp.specials['summary']}
+
+
+def check_model(model: RefrainLM, name: str, seed: int, max_tokens: int, shard_dir: str = None) -> float:
+    """Exports and decodes one tune (synthetic, or a valid piece of shard_dir); returns the
+    max |logits diff|."""
     cfg = model.cfg
-    tune = synthetic_tune(seed, max_tokens)
+    tune = shard_tune(shard_dir, seed, max_tokens) if shard_dir else synthetic_tune(seed, max_tokens)
     if tune['ids'].max() >= cfg.vocab_size:
         raise SystemExit(f'{name}: vocabulary too small for the synthetic tune ({cfg.vocab_size})')
     rng = random.Random(seed)
@@ -102,7 +113,7 @@ def check_model(model: RefrainLM, name: str, seed: int, max_tokens: int) -> floa
             diff = _check_decode(os.path.join(tmp, 'model.onnx'), fx, card)
     finally:
         cfg.offsets = saved
-    print(json.dumps({'model': name, 'pe': cfg.pe, 'tokens': n, 'steps': len(chunks), 'windows': windows,
+    print(json.dumps({'model': name, 'pe': cfg.pe, 'tune': 'shards' if shard_dir else 'synthetic', 'tokens': n, 'steps': len(chunks), 'windows': windows,
                       'offsets': offsets, 'maxAbsDiff': diff}), flush=True)
     return diff
 
@@ -114,6 +125,7 @@ def main() -> None:
     ap.add_argument('--ckpt', help='check a trained checkpoint')
     ap.add_argument('--tokens', type=int, default=120, help='tokens of the synthetic tune to decode')
     ap.add_argument('--seed', type=int, default=5)
+    ap.add_argument('--shards', help='with --ckpt: decode a valid piece of this shard dir (default: the checkpoint\'s, if present)')
     args = ap.parse_args()
     check_sparsemax()
     for s in range(4):
@@ -122,8 +134,11 @@ def main() -> None:
     vocab, specials = build_vocab()
     worst = 0.0
     if args.ckpt:
-        model, _ = load_checkpoint(args.ckpt)
-        worst = check_model(model, os.path.basename(args.ckpt), args.seed, args.tokens)
+        model, ck = load_checkpoint(args.ckpt)
+        shards = args.shards or (ck.get('training') or {}).get('shardDir')
+        if shards and not os.path.exists(os.path.join(shards, 'meta.json')):
+            shards = None
+        worst = check_model(model, os.path.basename(args.ckpt), args.seed, args.tokens, shards)
     elif args.config:
         with open(args.config) as f:
             mc = dict(json.load(f)['model'])

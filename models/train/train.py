@@ -54,25 +54,37 @@ def ensure_data(dcfg: Dict, override: Optional[str]) -> str:
     return d
 
 
-def lr_at(step: int, tc: Dict) -> float:
+def lr_at(step: int, tc: Dict, progress: Optional[float] = None) -> float:
+    """Linear warm-up by step, then cosine decay to min_lr_ratio, over the config's steps or,
+    for a time-budgeted run, over the fraction of the training-time budget used (`progress`)."""
     warm = max(1, int(tc.get('warmup', 100)))
     total = max(warm + 1, int(tc['steps']))
     lo = float(tc.get('min_lr_ratio', 0.1))
     if step < warm:
         return tc['lr'] * (step + 1) / warm
-    t = min(1.0, (step - warm) / (total - warm))
+    t = min(1.0, progress if progress is not None else (step - warm) / (total - warm))
     return tc['lr'] * (lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
 @torch.no_grad()
-def evaluate(model: RefrainLM, split: ShardSplit, max_len: int, batch_rows: int, max_pieces: Optional[int]) -> Dict:
+def to_device(batch: Dict[str, torch.Tensor], dev: torch.device) -> Dict[str, torch.Tensor]:
+    return batch if dev.type == 'cpu' else {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
+
+
+def plan_to(plan: Dict, dev: torch.device) -> Dict:
+    return plan if dev.type == 'cpu' else dict(plan, rel_table=plan['rel_table'].to(dev))
+
+
+def evaluate(model: RefrainLM, split: ShardSplit, max_len: int, batch_rows: int, max_pieces: Optional[int],
+             dev: torch.device = torch.device('cpu')) -> Dict:
     """Held-out perplexity (every target token of the split scored once, default plan)."""
     model.eval()
     nll, n = 0.0, 0
     sing = model.cfg.sing_scale if any(s.sing for s in model.cfg.layers) else None
     t0 = time.time()
     for batch in eval_batches(split, max_len, batch_rows, sing, max_pieces):
-        plan = model.sample_plan(batch['ids'].shape[0], None, False)
+        batch = to_device(batch, dev)
+        plan = plan_to(model.sample_plan(batch['ids'].shape[0], None, False), dev)
         nll += float(model.loss(batch, plan))
         n += int((batch['labels'] != -100).sum())
     model.train()
@@ -99,8 +111,13 @@ def main() -> None:
     ap.add_argument('--export', nargs='?', const='', help='export ONNX + card at the end (to the config\'s export dir or this one)')
     ap.add_argument('--eval-only', action='store_true')
     ap.add_argument('--eval-test', action='store_true', help='also evaluate the test split at the end')
+    ap.add_argument('--minutes', type=float,
+                    help='training-time budget in minutes (eval and checkpoints not counted, kept across resumes); '
+                         'the LR schedule follows the fraction of it used, so runs of different models get the same time')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda' (untested here: no GPU on this machine)")
     args = ap.parse_args()
+    dev = torch.device(args.device)
 
     torch.set_num_threads(args.threads)
     cfg = load_config(args.config)
@@ -116,7 +133,7 @@ def main() -> None:
     mcfg = dict(cfg['model'])
     mcfg['vocab_size'] = train_split.vocab_size
     mcfg['summary_id'] = train_split.specials['summary']
-    model = RefrainLM(ModelConfig.from_dict(mcfg))
+    model = RefrainLM(ModelConfig.from_dict(mcfg)).to(dev)
     sing = model.cfg.sing_scale if any(s.sing for s in model.cfg.layers) else None
     max_len, rows = int(dc['max_len']), int(dc['batch_rows'])
     stream = TrainStream(train_split, max_len, rows, seed, sing)
@@ -134,7 +151,7 @@ def main() -> None:
     summary = {'config': cfg['name'], 'shardDir': shard_dir, 'shardSources': meta.get('sources'),
                'shardSplits': meta.get('splits'), 'seed': seed, 'tokensSeen': 0, 'evals': [], 'bestValid': None}
     if os.path.exists(last) and not args.fresh:
-        ck = torch.load(last, map_location='cpu')
+        ck = torch.load(last, map_location=dev)
         if ck['model_config'] != model.cfg.to_dict():
             sys.exit(f'{last} was trained with another model config; use --fresh or another --ckpt-dir')
         model.load_state_dict(ck['model'])
@@ -142,7 +159,7 @@ def main() -> None:
         step = int(ck['step'])
         stream.load_state(ck['stream'])
         summary = ck.get('training', summary)
-        torch.set_rng_state(ck['torch_rng'])
+        torch.set_rng_state(ck['torch_rng'].cpu())
         print(json.dumps({'resumed': last, 'step': step}), flush=True)
 
     print(json.dumps({'config': cfg['name'], 'parameters': model.n_params(), 'fp32MB': round(model.n_params() * 4 / 2**20, 2),
@@ -153,7 +170,7 @@ def main() -> None:
     eval_pieces = tc.get('eval_pieces')
 
     def do_eval(tag: str) -> Dict:
-        r = evaluate(model, valid_split, max_len, eval_rows, eval_pieces)
+        r = evaluate(model, valid_split, max_len, eval_rows, eval_pieces, dev)
         r.update({'step': step, 'tag': tag})
         print(json.dumps(r), flush=True)
         log.write(json.dumps(r) + '\n')
@@ -171,12 +188,25 @@ def main() -> None:
     it = iter(stream)
     t_last, tok_acc, nll_acc, n_acc = time.time(), 0, 0.0, 0
     t_start = time.time()
-    while step < stop:
-        batch = next(it)
+    budget = args.minutes * 60 if args.minutes else None
+    summary.setdefault('trainSeconds', 0.0)
+    if budget is not None:
+        summary['budgetSeconds'] = budget
+    summary['hardware'] = f'{os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads, {dev.type}'
+
+    def progress() -> Optional[float]:
+        return None if budget is None else summary['trainSeconds'] / budget
+
+    def out_of_time() -> bool:
+        return budget is not None and summary['trainSeconds'] >= budget
+
+    while step < stop and not out_of_time():
+        t_step = time.time()
+        batch = to_device(next(it), dev)
         for g_ in opt.param_groups:
-            g_['lr'] = lr_at(step, tc)
+            g_['lr'] = lr_at(step, tc, progress())
         gen.manual_seed(seed * 7919 + step)  # per-step seed: a resumed run samples the same plans
-        plan = model.sample_plan(batch['ids'].shape[0], gen, True)
+        plan = plan_to(model.sample_plan(batch['ids'].shape[0], gen, True), dev)
         n_tgt = int((batch['labels'] != -100).sum())
         loss = model.loss(batch, plan)
         opt.zero_grad(set_to_none=True)
@@ -184,6 +214,9 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), float(tc.get('clip', 1.0)))
         opt.step()
         step += 1
+        summary['trainSeconds'] += time.time() - t_step
+        if out_of_time():
+            stop = step  # the budget is spent: this step is the last (final eval, checkpoint)
         toks = int((batch['seg'] > 0).sum())
         tok_acc += toks
         summary['tokensSeen'] += toks
@@ -191,8 +224,9 @@ def main() -> None:
         n_acc += n_tgt
         if step % int(tc.get('log_every', 20)) == 0 or step == stop:
             now = time.time()
-            rec = {'step': step, 'loss': round(nll_acc / max(1, n_acc), 4), 'lr': lr_at(step - 1, tc),
-                   'tokPerS': round(tok_acc / (now - t_last), 1), 'elapsedS': round(now - t_start, 1)}
+            rec = {'step': step, 'loss': round(nll_acc / max(1, n_acc), 4), 'lr': lr_at(step - 1, tc, progress()),
+                   'tokPerS': round(tok_acc / (now - t_last), 1), 'elapsedS': round(now - t_start, 1),
+                   'trainS': round(summary['trainSeconds'], 1)}
             print(json.dumps(rec), flush=True)
             log.write(json.dumps(rec) + '\n')
             log.flush()
@@ -207,7 +241,7 @@ def main() -> None:
             save_ckpt(last, model, opt, step, stream, cfg, meta, summary)
             t_last = time.time()  # don't count checkpoint time as training time
     if args.eval_test:
-        r = evaluate(model, ShardSplit(shard_dir, 'test'), max_len, eval_rows, None)
+        r = evaluate(model, ShardSplit(shard_dir, 'test'), max_len, eval_rows, None, dev)
         r['step'] = step
         summary['test'] = r
         print(json.dumps(r), flush=True)
@@ -215,7 +249,7 @@ def main() -> None:
         from export import export_model
         ecfg = cfg.get('export', {})
         out = repo_path(args.export or ecfg.get('dir', os.path.join('.cache', 'models', cfg['name'])))
-        card = export_model(model, out, ecfg.get('id', cfg['name']), meta, summary)
+        card = export_model(model.cpu(), out, ecfg.get('id', cfg['name']), meta, summary)
         print(json.dumps({'exported': out, 'onnxBytes': card['onnx']['bytes']}), flush=True)
     log.close()
 
