@@ -3,6 +3,8 @@ process.env.ORT_DISABLE_TELEMETRY = '1';
 
 import * as vscode from 'vscode';
 import { createCommands, registerCommands } from './commands/index';
+import { UnavailableGenerationService } from './panels/generationService';
+import { RefrainViews } from './panels/views';
 import { createChannelLogger } from './platform/vscodeLog';
 import { ReportDocuments } from './providers/reportDocuments';
 import type { Services } from './services';
@@ -20,7 +22,10 @@ export function activate(context: vscode.ExtensionContext): void {
     const services: Services = { context, channel, log };
     const reports = new ReportDocuments();
     context.subscriptions.push(reports);
-    context.subscriptions.push(...registerCommands(services, createCommands(services, reports)));
+    // The structure panel and the MIDI editor; generation answers "no model" until an engine is wired in.
+    const views = new RefrainViews(context.extensionUri, new UnavailableGenerationService(), log.child('views'));
+    context.subscriptions.push(views);
+    context.subscriptions.push(...registerCommands(services, createCommands(services, reports, views)));
     log.info(`[activate] Refrain ${String(context.extension.packageJSON.version)} activated in ${Date.now() - started} ms`);
   } catch (e) {
     // VS Code shows nothing when activation fails, so say it ourselves, then rethrow.

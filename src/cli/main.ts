@@ -10,8 +10,12 @@ import { parseArgs } from 'node:util';
 import { MusicInputError } from '../music/score';
 import { isCancellationError } from '../platform/cancellation';
 import { runAnalyze } from './analyze';
+import { BENCH_HELP, runBench } from './bench';
+import { COMPOSE_HELP, runCompose } from './compose';
 import { runCorpusBuild } from './corpusBuild';
 import { runCorpusStats } from './corpusStats';
+import { runModelCard } from './modelCard';
+import { runEval } from './evaluate';
 import { runRoundTrip } from './roundtrip';
 import { UsageError } from './usage';
 import type { CliContext } from './usage';
@@ -33,10 +37,16 @@ Usage:
       Tokenises the corpus folders (below --corpus, default $REFRAIN_CORPUS or
       ../shared/corpus) into training shards (docs/shard-format.md) with a
       seeded 90/5/5 split by piece. Default --out .cache/corpus/<folders>.
+  refrain eval --model ID [--shards DIR] [--split test] [--pieces 20] [--prompt-bars 4] [--bars 32] [-o FILE]
+      Continues held-out tunes and reports metrically complete bars, ABC
+      validity and the similarity error SE against the training corpus.
+  refrain model-card DIR [--corpus-dir DIR] [--eval FILE] [--about TEXT]
+      Completes models/<id>/card.json (training-corpus L_t for the SE metric,
+      data and licences, evaluation results) and writes MODEL_CARD.md.
   refrain roundtrip DIR [--json]
       Reads, writes and re-reads every piece below DIR and reports how many come
       back with identical notes (pitch, onset, duration).
-
+${COMPOSE_HELP}${BENCH_HELP}
 Options:
   --feature F   bar feature for the SSM: jaccard (default), chroma, rhythm, combined
   --json        machine-readable output on stdout
@@ -57,6 +67,13 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     ctx.out(readVersion());
     return 0;
   }
+  if (command === 'compose' || command === 'bench') {
+    try {
+      return command === 'compose' ? await runCompose(rest, ctx) : await runBench(rest, ctx);
+    } catch (e) {
+      return reportError(ctx, e);
+    }
+  }
   try {
     const { values, positionals } = parseArgs({
       args: rest,
@@ -74,6 +91,16 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
         seed: { type: 'string' },
         velocity: { type: 'boolean', default: false },
         'max-pieces': { type: 'string' },
+        'corpus-dir': { type: 'string' },
+        eval: { type: 'string' },
+        about: { type: 'string' },
+        shards: { type: 'string' },
+        split: { type: 'string' },
+        pieces: { type: 'string' },
+        'prompt-bars': { type: 'string' },
+        model: { type: 'string' },
+        models: { type: 'string' },
+        bars: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -110,6 +137,28 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
           maxPieces: optionalInt(values['max-pieces'], '--max-pieces', 1),
           json: common.json,
         });
+      }
+      case 'eval': {
+        if (positionals.length > 0) {
+          throw new UsageError('Usage: refrain eval --model ID [--shards DIR] [--split test] [--pieces 20] [--prompt-bars 4] [--bars 32] [--seed 1] [-o FILE]');
+        }
+        return await runEval(ctx, {
+          model: values.model,
+          models: values.models,
+          shards: values.shards ?? '.cache/corpus/folk',
+          corpus: values.corpus,
+          split: values.split ?? 'test',
+          pieces: optionalInt(values.pieces, '--pieces', 1) ?? 20,
+          promptBars: optionalInt(values['prompt-bars'], '--prompt-bars', 1) ?? 4,
+          bars: optionalInt(values.bars, '--bars', 1) ?? 32,
+          seed: optionalInt(values.seed, '--seed', 0) ?? 1,
+          json: common.json,
+          out: values.out,
+        });
+      }
+      case 'model-card': {
+        const dir = onePositional(positionals, 'DIR');
+        return await runModelCard(ctx, { dir, corpusDir: values['corpus-dir'], evalFile: values.eval, about: values.about });
       }
       case 'roundtrip': {
         const dir = onePositional(positionals, 'DIR');

@@ -6,6 +6,7 @@ import type { BarFeature } from '../structure/ssm';
 import { analyzeScore, formatReport } from '../structure/pieceReport';
 import type { ReportDocuments } from '../providers/reportDocuments';
 import type { Services } from '../services';
+import { pickTune } from './activeTune';
 
 /**
  * `refrain.analyze`: the structure report of the tune under the cursor (ABC) or of a MIDI file,
@@ -70,7 +71,7 @@ function pieceAt(result: LoadResult, offset: number | undefined): LoadedPiece {
   }
   if (offset !== undefined) {
     // Offsets from the editor are UTF-16; the readers use string indices, which are UTF-16 too.
-    const hit = result.pieces.find((p) => p.score.source && offset >= p.score.source.start && offset <= p.score.source.end);
+    const hit = pickTune(result.pieces, offset);
     if (hit) {
       return hit;
     }

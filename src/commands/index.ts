@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { RefrainViews } from '../panels/views';
 import type { ReportDocuments } from '../providers/reportDocuments';
 import type { Services } from '../services';
 import { createAnalyzeCommand } from './analyze';
@@ -11,10 +12,15 @@ export type CommandHandler = (...args: never[]) => unknown;
  * Every Refrain command by its id suffix: `refrain.<name>`. `scripts/check-commands.mjs` checks
  * this table against `package.json` in CI.
  */
-export function createCommands(services: Services, reports: ReportDocuments): Record<string, CommandHandler> {
+export function createCommands(services: Services, reports: ReportDocuments, views: RefrainViews): Record<string, CommandHandler> {
   return {
     analyze: createAnalyzeCommand(services, reports),
     showLog: () => services.channel.show(),
+    showPanel: () => {
+      views.showPanel();
+    },
+    play: () => views.play(),
+    stop: () => views.stop(),
   };
 }
 

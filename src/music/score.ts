@@ -216,3 +216,23 @@ export function emptyScore(): Score {
     length: 0,
   };
 }
+
+/**
+ * The score cut to its first `bars` performed bars: notes starting before the cut (shortened to
+ * end there), chord symbols, and the maps up to the cut.
+ */
+export function scoreHead(score: Score, bars: number): Score {
+  const n = Math.max(0, Math.min(bars, score.bars.length));
+  const end = n > 0 ? score.bars[n - 1].start + score.bars[n - 1].duration : 0;
+  const upTo = <T extends { tick: number }>(xs: T[]): T[] => xs.filter((x, i) => i === 0 || x.tick < end);
+  return {
+    ...score,
+    notes: score.notes.filter((x) => x.onset < end).map((x) => ({ ...x, duration: Math.min(x.duration, end - x.onset) })),
+    chords: score.chords.filter((c) => c.tick < end),
+    bars: score.bars.slice(0, n),
+    tempos: upTo(score.tempos),
+    meters: upTo(score.meters),
+    keys: upTo(score.keys),
+    length: end,
+  };
+}

@@ -26,7 +26,8 @@ const WHOLE = TPQ * 4;
 /** Header fields the writer produces itself; extra header lines with these letters are dropped. */
 const OWN_FIELDS = /^[XMLKQV]:/;
 
-interface SimpleBar {
+/** A bar as the writer lays it out: start tick, length in ticks, meter. */
+export interface SimpleBar {
   start: number;
   duration: number;
   meter: Meter;
@@ -265,7 +266,8 @@ function firstBarEndingAfter(bars: readonly SimpleBar[], tick: number): number {
   return lo;
 }
 
-function meterText(m: Meter): string {
+/** `M:` value of a meter: `6/8`. */
+export function meterText(m: Meter): string {
   return `${m.num}/${m.den}`;
 }
 
@@ -273,12 +275,17 @@ function tempoText(bpm: number): string {
   return `1/4=${Math.max(1, Math.round(bpm))}`;
 }
 
-function cleanName(name: string): string {
+/** A chord-symbol name that is safe inside `"..."`: quotes and line breaks removed, trimmed. */
+export function cleanName(name: string): string {
   return name.replace(/["\n\r]/g, '').trim();
 }
 
-/** Writes the bars of one voice. */
-class VoiceWriter {
+/**
+ * Writes the bars of one voice: key-aware accidentals (reset at every bar), beam groups, ties,
+ * triplets, broken rhythm, chords, grace notes and chord symbols. Shared by {@link writeAbc} and
+ * the fragment writer (`./fragment`), which writes a run of bars into an existing tune.
+ */
+export class VoiceWriter {
   private readonly _unit: number;
   private readonly _unitDen: number;
   private _fifths = 0;
@@ -293,9 +300,13 @@ class VoiceWriter {
     this._rest = rest;
   }
 
-  setKey(key: Key): void {
+  /**
+   * Sets the key the following bars are spelled in: its `fifths`, and its standard signature
+   * unless `signature` (alteration per letter C..B, for a `K:` with explicit accidentals) is given.
+   */
+  setKey(key: Key, signature?: readonly number[]): void {
     this._fifths = Math.round(key.fifths);
-    this._sig = signatureOf(this._fifths);
+    this._sig = signature ? [...signature] : signatureOf(this._fifths);
   }
 
   /** Note text (accidental when the bar needs one, letter, octave marks); updates the bar's accidentals. */

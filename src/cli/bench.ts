@@ -1,0 +1,317 @@
+/**
+ * `refrain bench` (`npm run bench`): how fast the engine runs a model, measured through the
+ * same worker the extension uses.
+ *
+ * - model load time (session creation in the worker);
+ * - prefill time and per-token decode time at several contexts, for the structured plan
+ *   (Museformer fine/coarse + the model's windows) against dense full attention on the same
+ *   model, and their ratio;
+ * - peak process RSS seen by the worker;
+ * - one-bar continuation latency p50/p95 on an 8-bar prompt, through `EngineClient.generate`;
+ * - whole-tune (32 bars) generation time, and the main thread's worst timer delay (a 5 ms
+ *   interval timer) meanwhile: it must stay under 50 ms;
+ * - the physical bound: bytes of weights (+ attended KV rows) read per token divided by the
+ *   measured memory bandwidth (a large typed-array copy).
+ *
+ * Prints a table and writes JSON to `bench/results/<model>-<timestamp>.json` (or `--out`).
+ */
+
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { EngineClient } from '../engine/client';
+import { modelInfoOf, scanModels } from '../engine/card';
+import { EngineError } from '../engine/errors';
+import type { BenchDecodeResult, BenchPlan } from '../engine/protocol';
+import type { GenerateRequest } from '../engine/types';
+import { readAbc } from '../music/abc/reader';
+import { emptyScore } from '../music/score';
+import type { Score } from '../music/score';
+import { createLineLogger } from '../platform/logger';
+import { encodeScore } from '../tokens/encode';
+import { cliWorkerPath, defaultModelsDir } from './compose';
+import { UsageError } from './usage';
+import type { CliContext } from './usage';
+
+/** Help text of the command. */
+export const BENCH_HELP = `  refrain bench [--model ID] [--models DIR] [--contexts 256,1024,4096,16384]
+               [--decode-tokens 64] [--runs 20] [--ep cpu] [--threads N] [--out FILE] [--json]
+      Engine benchmark (npm run bench): model load, prefill and per-token decode
+      at each context for the structured plan vs dense attention, peak RSS,
+      one-bar continuation p50/p95, 32-bar tune time, main-thread timer gap,
+      memory-bandwidth bound. Default model: the first in models/, else the test
+      fixture model. Writes JSON to bench/results/ (or --out FILE).
+`;
+
+/** Our own 8-bar reel (not from any corpus): the prompt and the material of the long sequences. */
+const BENCH_TUNE = `X:1
+T:Bench Reel
+M:4/4
+L:1/8
+K:D
+DFAF dFAF|GBdB GBdB|Aced cAGE|FDEC D4|
+fdfa gfed|cBAG FGAF|GBdB AFDF|EDCE D4|
+`;
+
+function tuneScore(): Score {
+  return readAbc(BENCH_TUNE).tunes[0].score;
+}
+
+/** A score of `bars` bars made by repeating the bench tune. */
+function repeated(score: Score, bars: number): Score {
+  const out: Score = { ...score, notes: [], bars: [], writtenBars: [], chords: [] };
+  const n = score.bars.length;
+  let t = 0;
+  for (let b = 0; b < bars; b++) {
+    const src = score.bars[b % n];
+    out.bars.push({ start: t, duration: src.duration, meter: src.meter, written: b });
+    out.writtenBars.push({});
+    for (const note of score.notes) {
+      if (note.onset >= src.start && note.onset < src.start + src.duration) {
+        out.notes.push({ ...note, onset: note.onset - src.start + t, source: undefined });
+      }
+    }
+    t += src.duration;
+  }
+  out.length = t;
+  return out;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) {
+    return Number.NaN;
+  }
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+/** Copy bandwidth in bytes per second (bytes read + bytes written, best of several copies of a 128 MiB buffer). */
+export function measureBandwidth(): number {
+  const n = 32 * 1024 * 1024;
+  const a = new Float32Array(n).fill(1);
+  const b = new Float32Array(n);
+  let best = Infinity;
+  for (let r = 0; r < 6; r++) {
+    const t0 = performance.now();
+    b.set(a);
+    const dt = performance.now() - t0;
+    if (r > 0) {
+      best = Math.min(best, dt);
+    }
+  }
+  return (2 * n * 4) / (best / 1000);
+}
+
+function ms(v: number): string {
+  if (!Number.isFinite(v)) {
+    return 'n/a';
+  }
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(0)} MiB`;
+}
+
+/** Parses `refrain bench` arguments and runs it; resolves to the exit code. */
+export async function runBench(args: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      model: { type: 'string' },
+      models: { type: 'string' },
+      contexts: { type: 'string' },
+      'decode-tokens': { type: 'string' },
+      runs: { type: 'string' },
+      ep: { type: 'string' },
+      threads: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    ctx.out(BENCH_HELP);
+    return 0;
+  }
+  const ints = (s: string | undefined, flag: string, def: number[]): number[] => {
+    if (s === undefined) {
+      return def;
+    }
+    const out = s.split(',').map((x) => Number(x.trim()));
+    if (out.some((x) => !Number.isInteger(x) || x < 1)) {
+      throw new UsageError(`${flag} needs whole numbers >= 1, comma-separated, not "${s}".`);
+    }
+    return out;
+  };
+  const contexts = ints(values.contexts, '--contexts', [256, 1024, 4096, 16384]);
+  const decodeTokens = ints(values['decode-tokens'], '--decode-tokens', [64])[0];
+  const runs = ints(values.runs, '--runs', [20])[0];
+  const threads = values.threads === undefined ? undefined : ints(values.threads, '--threads', [1])[0];
+  const ep = values.ep ?? 'cpu';
+  if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(ep)) {
+    throw new UsageError(`--ep must be auto, cpu, webgpu or cuda, not "${ep}".`);
+  }
+
+  // Models: the given folder, else models/, else the test fixture model.
+  let modelsDir = values.models ?? defaultModelsDir();
+  let note = '';
+  if (values.models === undefined && values.model === undefined && (await scanModels([modelsDir])).models.length === 0) {
+    const fixture = resolve(__dirname, '..', 'test', 'fixtures', 'engine', 'models');
+    if (existsSync(fixture)) {
+      note = `no model in ${modelsDir}; using the test fixture model`;
+      modelsDir = fixture;
+    }
+  }
+  const log = createLineLogger((line) => ctx.err(line), values.verbose ? 'debug' : 'warn');
+  const client = new EngineClient({ modelsDir, executionProvider: ep as 'cpu', threads, log, workerPath: cliWorkerPath() });
+  try {
+    const entry = await client.resolveModel(values.model);
+    const info = modelInfoOf(entry);
+    if (note) {
+      ctx.err(`refrain bench: ${note}`);
+    }
+    ctx.err(`refrain bench: model ${entry.id} (${info.parameters ?? '?'} parameters, ${mib(entry.bytes)}), ${cpus().length} CPU(s)`);
+
+    const base = tuneScore();
+    const maxCtx = Math.max(...contexts);
+    const need = maxCtx + decodeTokens;
+    let barsNeeded = base.bars.length;
+    let long = encodeScore(base);
+    while (long.ids.length < need) {
+      barsNeeded = Math.ceil((barsNeeded * need * 1.05) / long.ids.length) + 1;
+      long = encodeScore(repeated(base, barsNeeded));
+    }
+    const plans: BenchPlan[] = ['structured', 'dense'];
+    if (entry.card.plan.layers.some((l) => l.windows.some((w) => typeof w === 'number'))) {
+      plans.splice(1, 0, 'structured-windowed');
+    }
+    ctx.err(`refrain bench: decode timings at contexts ${contexts.join(', ')} (${plans.join(', ')})...`);
+    const decode: BenchDecodeResult = await client.benchDecode(
+      entry.id,
+      {
+        ids: Array.from(long.ids),
+        bar: Array.from(long.bar),
+        pos: Array.from(long.pos),
+        contexts,
+        decodeTokens,
+        plans,
+        offsets: info.trainedOffsets,
+        chunk: 256,
+        budgetMs: 20000,
+      },
+      ctx.signal,
+    );
+
+    // Generation through the client: warm-up, one-bar latency, then a 32-bar tune with the timer probe.
+    const prompt = base;
+    const req = (over: Partial<GenerateRequest>): GenerateRequest => ({
+      model: entry.id,
+      prompt,
+      task: { kind: 'continue', bars: 1 },
+      controls: { relatedOffsets: info.trainedOffsets, scales: [] },
+      sampling: { temperature: 1, topP: 0.95, seed: 1 },
+      candidates: 1,
+      target: 'abc-folk',
+      ...over,
+    });
+    ctx.err(`refrain bench: ${runs} one-bar continuations...`);
+    await client.generate(req({}), { signal: ctx.signal });
+    const lat: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      await client.generate(req({ sampling: { temperature: 1, topP: 0.95, seed: r + 2 } }), { signal: ctx.signal });
+      lat.push(performance.now() - t0);
+    }
+    lat.sort((a, b) => a - b);
+    ctx.err('refrain bench: a 32-bar tune with the main-thread timer probe...');
+    const empty: Score = { ...emptyScore(), meters: [{ tick: 0, meter: { num: 4, den: 4 } }] };
+    let maxGap = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last - 5);
+      last = now;
+    }, 5);
+    const t0 = performance.now();
+    let tuneTokens = 0;
+    try {
+      const out = await client.generate(req({ prompt: empty, task: { kind: 'fromForm', form: 'A8 A8 B8 B8' } }), { signal: ctx.signal });
+      tuneTokens = out[0].tokens;
+    } finally {
+      clearInterval(timer);
+    }
+    const tuneMs = performance.now() - t0;
+
+    // Measured last, so that its buffers do not count in the worker's RSS figures.
+    const bandwidth = measureBandwidth();
+
+    // Table.
+    const weights = entry.bytes;
+    const rowBytes = entry.card.model.heads * entry.card.model.headDim * 4 * 2;
+    const layers = entry.card.model.layers;
+    const rows = decode.rows.map((r) => {
+      const dense = decode.rows.find((d) => d.plan === 'dense' && d.context === r.context);
+      const kvBytes = r.keysPerStep * layers * rowBytes;
+      return {
+        ...r,
+        denseRatio: dense && r.plan !== 'dense' ? dense.decodeMsPerToken / r.decodeMsPerToken : undefined,
+        prefillRatio: dense && r.plan !== 'dense' ? dense.prefillMs / r.prefillMs : undefined,
+        boundMsPerToken: ((weights + kvBytes) / bandwidth) * 1000,
+      };
+    });
+    const result = {
+      date: new Date().toISOString(),
+      model: { id: entry.id, parameters: info.parameters, bytes: entry.bytes, layers, pe: info.pe, plans: info.plans },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version },
+      provider: decode.provider,
+      threads: threads ?? null,
+      loadMs: decode.loadMs,
+      bandwidthBytesPerSecond: bandwidth,
+      weightsBoundMsPerToken: (weights / bandwidth) * 1000,
+      decode: rows,
+      peakRssBytes: decode.peakRss,
+      baseRssBytes: decode.baseRss,
+      oneBarLatencyMs: { runs, p50: percentile(lat, 50), p95: percentile(lat, 95), all: lat },
+      wholeTune: { bars: 32, tokens: tuneTokens, ms: tuneMs, msPerToken: tuneMs / Math.max(1, tuneTokens) },
+      mainThreadMaxTimerDelayMs: maxGap,
+      note: note || undefined,
+    };
+    const outPath = values.out ?? join(resolve(__dirname, '..'), 'bench', 'results', `${entry.id}-${result.date.replace(/[:.]/g, '-')}.json`);
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileSync(outPath, `${JSON.stringify(result, null, 1)}\n`);
+    if (values.json) {
+      ctx.out(JSON.stringify(result));
+      return 0;
+    }
+    ctx.out(`model ${entry.id}: ${info.parameters ?? '?'} parameters, ${mib(entry.bytes)}; provider ${decode.provider}; load ${ms(decode.loadMs)} ms`);
+    ctx.out(`memory bandwidth (copy) ${(bandwidth / 1e9).toFixed(1)} GB/s; weights bound ${ms(result.weightsBoundMsPerToken)} ms/token`);
+    ctx.out('');
+    ctx.out('plan                  context  prefill ms  decode ms/tok  keys/step  vs dense  bound ms/tok');
+    for (const r of rows) {
+      ctx.out(
+        `${r.plan.padEnd(21)} ${String(r.context).padStart(7)}  ${ms(r.prefillMs).padStart(10)}  ${ms(r.decodeMsPerToken).padStart(13)}  ` +
+          `${r.keysPerStep.toFixed(0).padStart(9)}  ${r.denseRatio === undefined ? '        ' : `${r.denseRatio.toFixed(2)}x`.padStart(8)}  ${ms(r.boundMsPerToken).padStart(12)}`,
+      );
+    }
+    ctx.out('');
+    ctx.out(`peak RSS ${mib(decode.peakRss)} (before the model: ${mib(decode.baseRss)})`);
+    ctx.out(`one-bar continuation (8-bar prompt, ${runs} runs): p50 ${ms(result.oneBarLatencyMs.p50)} ms, p95 ${ms(result.oneBarLatencyMs.p95)} ms`);
+    ctx.out(`32-bar tune: ${ms(tuneMs)} ms (${tuneTokens} tokens, ${ms(result.wholeTune.msPerToken)} ms/token)`);
+    ctx.out(`main-thread max timer delay while decoding: ${ms(maxGap)} ms (${maxGap < 50 ? 'ok' : 'OVER'} the 50 ms limit)`);
+    ctx.out(`written: ${outPath}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof EngineError) {
+      ctx.err(`refrain: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await client.dispose();
+  }
+}

@@ -1,0 +1,289 @@
+import * as vscode from 'vscode';
+import type { Candidate, GenerateRequest, GenerationTask, ModelInfo, TemplateSpec } from '../engine/types';
+import { writeAbc } from '../music/abc/writer';
+import { planAbcContinuation, planAbcInfill } from '../music/splice';
+import type { TextEdit } from '../music/splice';
+import { MusicInputError, scoreHead } from '../music/score';
+import type { Score } from '../music/score';
+import { toAbortSignal } from '../platform/cancellation';
+import { readConfig } from '../platform/config';
+import type { RefrainConfig } from '../platform/config';
+import type { EngineHost } from '../providers/engineHost';
+import type { Services } from '../services';
+import { parseForm, formToString } from '../structure/form';
+import { activeAbcEditor, tuneAt } from './activeTune';
+import type { ActiveTune } from './activeTune';
+
+/** The request fields every generation command shares, from settings. */
+export function baseRequest(config: RefrainConfig, model: ModelInfo, prompt: Score, task: GenerationTask, template?: TemplateSpec): GenerateRequest {
+  const g = config.generation;
+  return {
+    model: model.id,
+    prompt,
+    task,
+    controls: { relatedOffsets: [...g.relatedOffsets], relatedFromTemplate: g.relatedFromTemplate, scales: [...g.scales], template },
+    sampling: { temperature: g.temperature, topP: g.topP, topK: g.topK, seed: g.seed ?? Math.floor(Math.random() * 2 ** 31) },
+    candidates: g.candidates,
+    target: 'abc-folk',
+  };
+}
+
+/** Runs a request under a cancellable progress notification; rejects with a cancellation error when cancelled. */
+export async function generateWithProgress(services: Services, engine: EngineHost, title: string, req: GenerateRequest): Promise<Candidate[]> {
+  services.log.info(`[generate] ${title}: model ${req.model}, ${req.candidates} candidate(s), seed ${req.sampling.seed}, offsets ${req.controls.relatedOffsets.join(',')}`);
+  const started = Date.now();
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Refrain: ${title}`, cancellable: true },
+    async (progress, token) => {
+      const signal = toAbortSignal(token);
+      let last = 0;
+      return engine.engine().generate(req, {
+        signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - last > 100) {
+            last = now;
+            progress.report({ message: `candidate ${p.candidate + 1}/${req.candidates}: ${p.phase ?? 'decode'}, ${p.bars} bar(s)` });
+          }
+        },
+      });
+    },
+  );
+  services.log.info(`[generate] ${title}: ${result.length} candidate(s) in ${Date.now() - started} ms`);
+  return result;
+}
+
+/** Lets the user choose among candidates (skipped when there is one). Undefined when dismissed. */
+export async function pickCandidate(candidates: readonly Candidate[]): Promise<Candidate | undefined> {
+  if (candidates.length <= 1) {
+    return candidates[0];
+  }
+  const items = candidates.map((c, i) => ({
+    label: `Candidate ${i + 1}`,
+    description: describeCandidate(c),
+    detail: `seed ${c.seed}, ${c.tokens} tokens`,
+    candidate: c,
+  }));
+  const picked = await vscode.window.showQuickPick(items, { title: 'Refrain: choose a candidate to insert', placeHolder: 'Lower SE and template distance = closer to the intended structure' });
+  return picked?.candidate;
+}
+
+/** Figures of a candidate for a picker line. */
+export function describeCandidate(c: Candidate): string {
+  const parts = [`bars ${c.newBars.from + 1}-${c.newBars.to}`, `log-lik ${c.logLikelihood.toFixed(1)}`];
+  if (c.metrics.se !== undefined) {
+    parts.push(`SE ${c.metrics.se.toFixed(3)}`);
+  }
+  if (c.metrics.templateDistance !== undefined) {
+    parts.push(`template dist ${c.metrics.templateDistance.toFixed(3)}`);
+  }
+  return parts.join(' · ');
+}
+
+/**
+ * Applies a text edit as one WorkspaceEdit (one undo step), only if the document has not
+ * changed since the tune was read: otherwise nothing is written and the user is told.
+ */
+export async function applyTuneEdit(active: ActiveTune, edit: TextEdit, what: string): Promise<void> {
+  if (active.document.isClosed || active.document.version !== active.version) {
+    throw new MusicInputError('document-changed', `The tune changed while Refrain was generating, so the ${what} was not inserted. Run the command again.`);
+  }
+  const doc = active.document;
+  const we = new vscode.WorkspaceEdit();
+  we.replace(doc.uri, new vscode.Range(doc.positionAt(edit.start), doc.positionAt(edit.end)), edit.newText);
+  const ok = await vscode.workspace.applyEdit(we);
+  if (!ok) {
+    throw new MusicInputError('edit-refused', `VS Code refused the edit, so the ${what} was not inserted (is the file read-only?).`);
+  }
+}
+
+/** `refrain.continueTune`: append bars to the tune under the cursor. */
+export function createContinueTune(services: Services, engine: EngineHost): () => Promise<void> {
+  return async () => {
+    const config = readConfig();
+    const active = tuneAt(activeAbcEditor());
+    const bars = await askBars(config.generation.bars);
+    if (bars === undefined) {
+      return;
+    }
+    const template = await askTemplate(active.tune.score.bars.length + bars);
+    if (template === null) {
+      return;
+    }
+    const model = await engine.resolveModel();
+    const req = baseRequest(config, model, active.tune.score, { kind: 'continue', bars }, template);
+    const candidates = await generateWithProgress(services, engine, `continuing "${active.tune.title ?? 'tune'}" by ${bars} bars`, req);
+    const chosen = await pickCandidate(candidates);
+    if (!chosen) {
+      return;
+    }
+    const src = active.tune.score.source ?? { start: 0, end: active.text.length };
+    await applyTuneEdit(active, planAbcContinuation(active.text, src, active.tune.score, chosen.score, chosen.newBars), 'continuation');
+  };
+}
+
+/** `refrain.regenerateBars`: regenerate the bars the selection touches (infill). */
+export function createRegenerateBars(services: Services, engine: EngineHost): () => Promise<void> {
+  return async () => {
+    const config = readConfig();
+    const editor = activeAbcEditor();
+    const active = tuneAt(editor);
+    const sel = editor.selection;
+    const { from, to } = selectedBars(active, active.document.offsetAt(sel.start), active.document.offsetAt(sel.end));
+    const model = await engine.resolveModel();
+    const req = baseRequest(config, model, active.tune.score, { kind: 'infill', fromBar: from, toBar: to }, { kind: 'piece' });
+    const candidates = await generateWithProgress(services, engine, `regenerating bars ${from + 1}-${to}`, req);
+    const chosen = await pickCandidate(candidates);
+    if (!chosen) {
+      return;
+    }
+    await applyTuneEdit(active, planAbcInfill(active.text, active.tune.score, chosen.score, from, to), 'new bars');
+  };
+}
+
+/**
+ * The performed bars [from, to) whose written bars overlap the selection (an empty selection:
+ * the bar under the cursor). A bar written once but played twice (inside a repeat) is refused
+ * by the splicer with a clear message.
+ */
+export function selectedBars(active: ActiveTune, start: number, end: number): { from: number; to: number } {
+  const score = active.tune.score;
+  const hits: number[] = [];
+  score.bars.forEach((b, i) => {
+    const w = score.writtenBars[b.written]?.source;
+    if (w && (start === end ? start >= w.start && start <= w.end : w.start < end && w.end > start)) {
+      hits.push(i);
+    }
+  });
+  if (hits.length === 0) {
+    throw new MusicInputError('no-bars-selected', 'Select the bars to regenerate (or put the cursor in one) inside the tune body.');
+  }
+  return { from: hits[0], to: hits[hits.length - 1] + 1 };
+}
+
+/** `refrain.generateFromForm`: a new tune after this one, following a form string. */
+export function createGenerateFromForm(services: Services, engine: EngineHost): () => Promise<void> {
+  return async () => {
+    const config = readConfig();
+    const active = tuneAt(activeAbcEditor());
+    const form = await vscode.window.showInputBox({
+      title: 'Refrain: Generate From Form',
+      prompt: 'Sections with bar counts, e.g. "A8 A8 B8 A8", "AABB" (8 bars each) or POP909-style "i4A4B8A4"',
+      value: 'A8 A8 B8 B8',
+      validateInput: (v) => {
+        try {
+          parseForm(v);
+          return undefined;
+        } catch (e) {
+          return e instanceof Error ? e.message : String(e);
+        }
+      },
+    });
+    if (form === undefined) {
+      return;
+    }
+    const sections = parseForm(form);
+    const model = await engine.resolveModel();
+    // The current tune gives the header (meter, key, tempo) and its first bar as the opening motif.
+    const prompt = scoreHead(active.tune.score, Math.min(1, active.tune.score.bars.length));
+    const req = baseRequest(config, model, prompt, { kind: 'fromForm', form }, { kind: 'form', form });
+    const candidates = await generateWithProgress(services, engine, `a ${formToString(sections)} tune`, req);
+    const chosen = await pickCandidate(candidates);
+    if (!chosen) {
+      return;
+    }
+    const reference = nextReference(active.text);
+    const score: Score = { ...chosen.score, meta: { ...chosen.score.meta, reference, title: `${active.tune.title ?? 'Tune'} (form ${formToString(sections)})` } };
+    const abc = writeAbc(score, { reference });
+    const end = active.text.length;
+    const sep = active.text.endsWith('\n\n') ? '' : active.text.endsWith('\n') ? '\n' : '\n\n';
+    await applyTuneEdit(active, { start: end, end, newText: `${sep}${abc.endsWith('\n') ? abc : `${abc}\n`}` }, 'new tune');
+    const editor = vscode.window.activeTextEditor;
+    if (editor && editor.document === active.document) {
+      const pos = active.document.positionAt(end + sep.length);
+      editor.selection = new vscode.Selection(pos, pos);
+      editor.revealRange(new vscode.Range(pos, pos));
+    }
+  };
+}
+
+/** `refrain.chooseModel`: pick the model from those installed; saved in the user settings. */
+export function createChooseModel(engine: EngineHost): () => Promise<void> {
+  return async () => {
+    const models = await engine.listModels();
+    if (models.length === 0) {
+      throw new MusicInputError('no-model', 'No Refrain model is installed.');
+    }
+    const current = readConfig().model;
+    const picked = await vscode.window.showQuickPick(
+      models.map((m) => ({
+        label: m.id,
+        description: `${m.pe} · ${m.layers} layers · ${(m.bytes / 2 ** 20).toFixed(1)} MB${m.id === current ? ' · current' : ''}`,
+        detail: `${m.title}; attention ${[...new Set(m.plans)].join('/')}${m.sing ? ' + SING template head' : ''}; trained offsets ${m.trainedOffsets.join(',') || 'none'}`,
+      })),
+      { title: 'Refrain: choose the generation model' },
+    );
+    if (picked) {
+      await vscode.workspace.getConfiguration('refrain').update('model', picked.label, vscode.ConfigurationTarget.Global);
+    }
+  };
+}
+
+async function askBars(defaultBars: number): Promise<number | undefined> {
+  const options = [...new Set([defaultBars, 4, 8, 16, 32])].sort((a, b) => a - b);
+  const picked = await vscode.window.showQuickPick(
+    [...options.map((n) => ({ label: `${n} bars`, n })), { label: 'Other…', n: -1 }],
+    { title: 'Refrain: how many bars to add?' },
+  );
+  if (!picked) {
+    return undefined;
+  }
+  if (picked.n > 0) {
+    return picked.n;
+  }
+  const typed = await vscode.window.showInputBox({
+    title: 'Bars to add',
+    value: String(defaultBars),
+    validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 64 ? undefined : 'A whole number from 1 to 64'),
+  });
+  return typed === undefined ? undefined : Number(typed);
+}
+
+/** The template: the tune's own structure, or a form. `null` when dismissed. */
+async function askTemplate(totalBars: number): Promise<TemplateSpec | null> {
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: "Follow the tune's own structure", detail: 'Template: this tune’s bar self-similarity, extended', value: 'piece' },
+      { label: 'Follow a form…', detail: `e.g. A8 A8 B8 B8 over all ${totalBars} bars`, value: 'form' },
+    ],
+    { title: 'Refrain: structure to follow' },
+  );
+  if (!picked) {
+    return null;
+  }
+  if (picked.value === 'piece') {
+    return { kind: 'piece' };
+  }
+  const form = await vscode.window.showInputBox({
+    title: 'Form of the whole tune',
+    value: totalBars % 8 === 0 ? Array.from({ length: totalBars / 8 }, (_, i) => (i < 2 ? 'A8' : 'B8')).join(' ') : `A${totalBars}`,
+    validateInput: (v) => {
+      try {
+        parseForm(v);
+        return undefined;
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      }
+    },
+  });
+  return form === undefined ? null : { kind: 'form', form };
+}
+
+/** One more than the largest `X:` number in the file. */
+export function nextReference(text: string): number {
+  let max = 0;
+  for (const m of text.matchAll(/^X:\s*(\d+)/gm)) {
+    max = Math.max(max, Number(m[1]));
+  }
+  return max + 1;
+}

@@ -1,0 +1,168 @@
+import * as vscode from 'vscode';
+import { readMidi } from '../music/midi/reader';
+import { writeMidi } from '../music/midi/writer';
+import type { Score } from '../music/score';
+import { MusicInputError } from '../music/score';
+import type { Logger } from '../platform/logger';
+import { Disposable } from '../platform/disposable';
+
+/** One recorded change of a MIDI document: the whole score before and after. */
+export interface MidiEdit {
+  readonly label: string;
+  readonly before: Score;
+  readonly after: Score;
+}
+
+/** Explains why bytes are not a readable MIDI file, in words for the user. */
+function describeReadError(error: unknown): string {
+  if (error instanceof MusicInputError) {
+    return error.message;
+  }
+  return `Refrain could not read this MIDI file: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/**
+ * A MIDI file opened in Refrain's custom editor: its bytes, the Score read from them (or why
+ * they could not be read), and the edits made since (each one undo step). Saving writes the
+ * current Score with `writeMidi`; a document that could not be read saves its bytes unchanged.
+ */
+export class MidiDocument extends Disposable implements vscode.CustomDocument {
+  private _bytes: Uint8Array;
+  private _score: Score | undefined;
+  private _error: string | undefined;
+  private _version = 0;
+  private readonly _onDidChangeContent = this._register(new vscode.EventEmitter<void>());
+  /** Fires when the score changes (edit, undo, redo, revert). */
+  readonly onDidChangeContent = this._onDidChangeContent.event;
+  private readonly _onDidEdit = this._register(new vscode.EventEmitter<vscode.CustomDocumentEditEvent<MidiDocument>>());
+  /** Fires for each undoable edit (the provider forwards it to VS Code). */
+  readonly onDidEdit = this._onDidEdit.event;
+  private readonly _onWillDispose = this._register(new vscode.EventEmitter<void>());
+  /** Fires once, just before the document is disposed. */
+  readonly onWillDispose = this._onWillDispose.event;
+
+  /** Opens a document from its file, or from a backup when VS Code restores one. */
+  static async open(uri: vscode.Uri, backupId: string | undefined, log: Logger): Promise<MidiDocument> {
+    const from = typeof backupId === 'string' ? vscode.Uri.parse(backupId) : uri;
+    let bytes: Uint8Array;
+    try {
+      bytes = await vscode.workspace.fs.readFile(from);
+    } catch (e) {
+      log.warn(`[midi] cannot read ${from.toString()}: ${e instanceof Error ? e.message : String(e)}`);
+      const doc = new MidiDocument(uri, new Uint8Array(0));
+      doc._score = undefined;
+      doc._error = `The file could not be read: ${e instanceof Error ? e.message : String(e)}`;
+      return doc;
+    }
+    return new MidiDocument(uri, bytes);
+  }
+
+  private constructor(
+    readonly uri: vscode.Uri,
+    bytes: Uint8Array,
+  ) {
+    super();
+    this._bytes = bytes;
+    this._load(bytes);
+  }
+
+  private _load(bytes: Uint8Array): void {
+    this._bytes = bytes;
+    try {
+      this._score = readMidi(bytes);
+      this._error = undefined;
+    } catch (e) {
+      this._score = undefined;
+      this._error = describeReadError(e);
+    }
+  }
+
+  /** The score, or undefined when the file could not be read (see {@link error}). */
+  get score(): Score | undefined {
+    return this._score;
+  }
+
+  /** Why the file could not be read, or undefined. */
+  get error(): string | undefined {
+    return this._error;
+  }
+
+  /** Increases with every change of the score (edit, undo, redo, revert). */
+  get version(): number {
+    return this._version;
+  }
+
+  /**
+   * Replaces the score as one undoable edit labelled `label` (e.g. "Insert 8 generated bars").
+   * Throws when the document has no score (an unreadable file cannot be edited).
+   */
+  applyEdit(next: Score, label: string): void {
+    const before = this._score;
+    if (!before) {
+      throw new MusicInputError('midi-not-editable', 'This MIDI file could not be read, so it cannot be edited.');
+    }
+    const edit: MidiEdit = { label, before, after: next };
+    this._setScore(next);
+    this._onDidEdit.fire({
+      document: this,
+      label,
+      undo: () => this._setScore(edit.before),
+      redo: () => this._setScore(edit.after),
+    });
+  }
+
+  private _setScore(score: Score): void {
+    this._score = score;
+    this._version++;
+    this._onDidChangeContent.fire();
+  }
+
+  /** The bytes a save writes: the current score as MIDI, or the original bytes if unreadable. */
+  contentBytes(): Uint8Array {
+    return this._score ? writeMidi(this._score) : this._bytes;
+  }
+
+  /** Saves to the document's own file. */
+  async save(cancellation: vscode.CancellationToken): Promise<void> {
+    await this.saveAs(this.uri, cancellation);
+  }
+
+  /** Writes the current content to `target`. */
+  async saveAs(target: vscode.Uri, cancellation: vscode.CancellationToken): Promise<void> {
+    const bytes = this.contentBytes();
+    if (cancellation.isCancellationRequested) {
+      return;
+    }
+    await vscode.workspace.fs.writeFile(target, bytes);
+  }
+
+  /** Drops unsaved changes: reads the file again. */
+  async revert(_cancellation: vscode.CancellationToken): Promise<void> {
+    const bytes = await vscode.workspace.fs.readFile(this.uri);
+    this._load(bytes);
+    this._version++;
+    this._onDidChangeContent.fire();
+  }
+
+  /** Writes a backup that {@link open} can restore from. */
+  async backup(destination: vscode.Uri, cancellation: vscode.CancellationToken): Promise<vscode.CustomDocumentBackup> {
+    await this.saveAs(destination, cancellation);
+    return {
+      id: destination.toString(),
+      delete: async () => {
+        try {
+          await vscode.workspace.fs.delete(destination);
+        } catch {
+          // Already gone.
+        }
+      },
+    };
+  }
+
+  override dispose(): void {
+    if (!this.isDisposed) {
+      this._onWillDispose.fire();
+    }
+    super.dispose();
+  }
+}

@@ -1,0 +1,253 @@
+import * as vscode from 'vscode';
+import type { Logger } from '../platform/logger';
+import { Disposable } from '../platform/disposable';
+import type { CommandMessage } from '../protocol/messages';
+import type { GenerationService, GenerationSource } from '../panels/generationService';
+import { GenerationSession } from '../panels/generationSession';
+import { renderViewHtml, webviewOptions } from '../panels/html';
+import { PANEL_CONFIG_SECTIONS, readPanelConfig } from '../panels/panelConfig';
+import { pieceView } from '../panels/payloads';
+import { pickMusicFile, readMusicFile } from '../panels/files';
+import type { ViewStatus } from '../panels/viewStatus';
+import { WebviewChannel } from '../panels/webviewChannel';
+import { MidiDocument } from './midiDocument';
+
+/** The view type of Refrain's MIDI editor (package.json `customEditors`). */
+export const MIDI_EDITOR_VIEW_TYPE = 'refrain.midiEditor';
+
+/** One open MIDI editor: its webview channel, its generation session, and what it shows. */
+class MidiEditorView extends Disposable {
+  private readonly _channel: WebviewChannel;
+  private readonly _session: GenerationSession;
+  private _revision = 0;
+  private _timer: ReturnType<typeof setTimeout> | undefined;
+  readonly status: ViewStatus = { ready: false, readyCount: 0 };
+
+  constructor(
+    readonly document: MidiDocument,
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    generation: GenerationService,
+    private readonly _log: Logger,
+  ) {
+    super();
+    panel.webview.options = webviewOptions(extensionUri);
+    const name = document.uri.path.split('/').pop() ?? 'MIDI';
+    this._session = this._register(
+      new GenerationSession(
+        generation,
+        {
+          current: () => this._current(),
+          insertTarget: (source) => ({ kind: 'score', source, replace: (next, label) => this.document.applyEdit(next, label) }),
+          readFile: (uri) => readMusicFile(uri),
+          pickFile: () => pickMusicFile(),
+          notify: (method, params) => this._channel.notify(method, params),
+          remember: (method, params) => this._channel.remember(method, params),
+        },
+        _log,
+      ),
+    );
+    this._channel = this._register(new WebviewChannel(panel.webview, this._session.handlers(), (m) => this._onCommand(m), _log));
+    this._register(
+      panel.onDidChangeViewState((e) => {
+        if (!e.webviewPanel.visible) {
+          this._channel.markNotReady();
+          this.status.ready = false;
+        }
+      }),
+    );
+    this._register(document.onDidChangeContent(() => this._schedule()));
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (PANEL_CONFIG_SECTIONS.some((s) => e.affectsConfiguration(s))) {
+          this._channel.notify('config', readPanelConfig().defaults);
+          this._publish();
+        }
+      }),
+    );
+    this._register({ dispose: () => this._timer !== undefined && clearTimeout(this._timer) });
+    this._channel.notify('config', readPanelConfig().defaults);
+    this._publish();
+    panel.webview.html = renderViewHtml(panel.webview, extensionUri, 'midi', name);
+  }
+
+  private _current(): { source: GenerationSource; feature: ReturnType<typeof readPanelConfig>['feature'] } | undefined {
+    const score = this.document.score;
+    if (!score) {
+      return undefined;
+    }
+    return {
+      source: { format: 'midi', uri: this.document.uri.toString(), version: this.document.version, tuneIndex: 0, score },
+      feature: readPanelConfig().feature,
+    };
+  }
+
+  private _schedule(): void {
+    if (this._timer !== undefined) {
+      return;
+    }
+    this._timer = setTimeout(() => {
+      this._timer = undefined;
+      this._publish();
+    }, 50);
+  }
+
+  private _publish(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    const score = this.document.score;
+    if (!score) {
+      const reason = this.document.error ?? 'This MIDI file could not be read.';
+      this.status.noPiece = reason;
+      this._channel.notify('noPiece', { reason, isError: true });
+      return;
+    }
+    const config = readPanelConfig();
+    const name = this.document.uri.path.split('/').pop() ?? 'MIDI';
+    try {
+      const started = Date.now();
+      const view = pieceView(score, {
+        key: `midi:${this.document.uri.toString()}`,
+        revision: ++this._revision,
+        format: 'midi',
+        name,
+        tuneIndex: 0,
+        tuneCount: 1,
+        feature: config.feature,
+        selectable: false,
+      });
+      this.status.pieceKey = view.key;
+      this.status.noPiece = undefined;
+      this._channel.notify('piece', view);
+      this._log.debug(`[midi] ${name}: ${score.bars.length} bars analysed in ${Date.now() - started} ms`);
+    } catch (e) {
+      this._log.error(`[midi] analysing ${name} failed`, e);
+      this._channel.notify('noPiece', { reason: e instanceof Error ? e.message : String(e), isError: true });
+    }
+  }
+
+  private _onCommand(message: CommandMessage): void {
+    if (message.method === 'ready') {
+      this.status.ready = true;
+      this.status.readyCount++;
+    } else if (message.method === 'rendered') {
+      this.status.rendered = message.params;
+    }
+  }
+
+  /** Starts or stops playback in the editor. */
+  playback(action: 'play' | 'stop'): void {
+    this._channel.notify('playback', { action });
+  }
+}
+
+/**
+ * The custom editor for `*.mid` / `*.midi`: piano roll per track with bar lines, the bar SSM,
+ * and the generate / insert flow. Each insertion is one undo step; save writes MIDI with
+ * `writeMidi`; save-as, revert and hot-exit backups work as for text files.
+ */
+export class MidiEditorProvider extends Disposable implements vscode.CustomEditorProvider<MidiDocument> {
+  private readonly _onDidChangeCustomDocument = this._register(new vscode.EventEmitter<vscode.CustomDocumentEditEvent<MidiDocument>>());
+  readonly onDidChangeCustomDocument = this._onDidChangeCustomDocument.event;
+  private readonly _onDidChangeDocument = this._register(new vscode.EventEmitter<MidiDocument>());
+  /** Fires when an open MIDI document's score changes (the structure panel follows it). */
+  readonly onDidChangeDocument = this._onDidChangeDocument.event;
+  private readonly _documents = new Map<string, MidiDocument>();
+  private readonly _views = new Set<MidiEditorView>();
+
+  constructor(
+    private readonly _extensionUri: vscode.Uri,
+    private readonly _generation: GenerationService,
+    private readonly _log: Logger,
+  ) {
+    super();
+    this._register({
+      dispose: () => {
+        for (const v of this._views) {
+          v.dispose();
+        }
+        this._views.clear();
+      },
+    });
+  }
+
+  /** Registers the provider with VS Code. */
+  register(): vscode.Disposable {
+    return vscode.window.registerCustomEditorProvider(MIDI_EDITOR_VIEW_TYPE, this, {
+      supportsMultipleEditorsPerDocument: false,
+    });
+  }
+
+  /** The open document for a URI, if any. */
+  documentFor(uri: vscode.Uri | string): MidiDocument | undefined {
+    return this._documents.get(uri.toString());
+  }
+
+  /** The editor view shown in the active tab, if it is one of ours. */
+  activeView(): { playback(action: 'play' | 'stop'): void; status: ViewStatus; document: MidiDocument } | undefined {
+    for (const v of this._views) {
+      if (v.panel.active) {
+        return v;
+      }
+    }
+    return undefined;
+  }
+
+  /** The editor view of a document, if one is open. */
+  viewFor(uri: vscode.Uri | string): { status: ViewStatus } | undefined {
+    for (const v of this._views) {
+      if (v.document.uri.toString() === uri.toString()) {
+        return v;
+      }
+    }
+    return undefined;
+  }
+
+  async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext): Promise<MidiDocument> {
+    const document = await MidiDocument.open(uri, openContext.backupId, this._log);
+    const key = uri.toString();
+    this._documents.set(key, document);
+    const subs = [
+      document.onDidEdit((e) => this._onDidChangeCustomDocument.fire(e)),
+      document.onDidChangeContent(() => this._onDidChangeDocument.fire(document)),
+    ];
+    document.onWillDispose(() => {
+      for (const s of subs) {
+        s.dispose();
+      }
+      if (this._documents.get(key) === document) {
+        this._documents.delete(key);
+      }
+    });
+    if (document.error) {
+      this._log.info(`[midi] ${uri.path.split('/').pop()}: ${document.error}`);
+    }
+    return document;
+  }
+
+  async resolveCustomEditor(document: MidiDocument, panel: vscode.WebviewPanel): Promise<void> {
+    const view = new MidiEditorView(document, panel, this._extensionUri, this._generation, this._log.child('midiEditor'));
+    this._views.add(view);
+    panel.onDidDispose(() => {
+      this._views.delete(view);
+      view.dispose();
+    });
+  }
+
+  saveCustomDocument(document: MidiDocument, cancellation: vscode.CancellationToken): Thenable<void> {
+    return document.save(cancellation);
+  }
+
+  saveCustomDocumentAs(document: MidiDocument, destination: vscode.Uri, cancellation: vscode.CancellationToken): Thenable<void> {
+    return document.saveAs(destination, cancellation);
+  }
+
+  revertCustomDocument(document: MidiDocument, cancellation: vscode.CancellationToken): Thenable<void> {
+    return document.revert(cancellation);
+  }
+
+  backupCustomDocument(document: MidiDocument, context: vscode.CustomDocumentBackupContext, cancellation: vscode.CancellationToken): Thenable<vscode.CustomDocumentBackup> {
+    return document.backup(context.destination, cancellation);
+  }
+}

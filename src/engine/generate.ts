@@ -1,0 +1,446 @@
+/**
+ * Generation: turns a {@link GenerateRequest} into candidates with a decode-step model.
+ * Encodes the prompt, builds the structure plan (related bars, per-layer windows, template
+ * SSM), prefills the prompt once, then for each candidate samples new bars under the
+ * grammar and target constraints with a seeded PRNG (candidate c uses seed + c), decodes the
+ * tokens and splices the bars into the prompt's Score. Infill samples a pool of spans,
+ * rescores each by the model's log-likelihood of the unchanged bars after the span and keeps
+ * the best. Candidates get the SE and template-distance metrics.
+ *
+ * Pure TypeScript: no vscode, no onnxruntime (the caller passes the {@link StepModel}).
+ */
+
+import type { Note, Score } from '../music/score';
+import type { Logger } from '../platform/logger';
+import { formBarCount, parseForm } from '../structure/form';
+import { DEFAULT_MAX_INTERVAL, barSsm, similarityByInterval, similarityError, ssmDistance } from '../structure/ssm';
+import type { Ssm } from '../structure/ssm';
+import { decodeTokens } from '../tokens/decode';
+import { encodeScoreDetailed } from '../tokens/encode';
+import type { TokenSequence } from '../tokens/encode';
+import { TokenGrammar } from '../tokens/grammar';
+import { BAR_ID, EOS_ID, PITCH_MAX, PITCH_MIN, tokenKind } from '../tokens/vocab';
+import type { ModelCard } from './card';
+import { GenerationConstraints, TokenCoordinates } from './constraints';
+import { Decoder } from './decoder';
+import type { StepModel } from './decoder';
+import { EngineError } from './errors';
+import { offsetRelatedBars } from './plan';
+import type { LayerPlan, RelatedBars, StepPlanOptions } from './plan';
+import { Prng, createSampler, generationConfigOf, logProbAt } from './sampler';
+import { appendBars, replaceBars } from './splice';
+import type { TrackMapping } from './splice';
+import { templateRelatedBars, templateSsm } from './template';
+import type { Candidate, GenerateProgress, GenerateRequest, LayerScale, TemplateSpec } from './types';
+
+/** Most candidates per request. */
+export const MAX_CANDIDATES = 16;
+/** Most bars per request. */
+export const MAX_NEW_BARS = 512;
+/** Guard against a runaway bar: most tokens one new bar may take. */
+export const MAX_TOKENS_PER_BAR = 1200;
+
+/** What {@link generate} needs besides the request. */
+export interface GenerateContext {
+  model: StepModel;
+  card: ModelCard;
+  /** Path of the card (for messages). */
+  cardPath: string;
+  /** Whether the card's vocabulary is Refrain's (see `card.isRefrainVocab`). */
+  refrainVocab: boolean;
+  /** Throws a cancellation error when the request was cancelled; called before every step. */
+  checkCancelled?: () => void;
+  onProgress?: (p: GenerateProgress) => void;
+  log?: Logger;
+  /** Prefill chunk size in tokens (default 256). */
+  chunk?: number;
+}
+
+function badRequest(message: string): never {
+  throw new EngineError('bad-request', message);
+}
+
+/** Throws `EngineError('bad-request')` for a malformed request. */
+export function validateRequest(req: GenerateRequest): void {
+  if (typeof req !== 'object' || req === null) {
+    badRequest('The request is empty.');
+  }
+  const p = req.prompt;
+  if (!p || !Array.isArray(p.notes) || !Array.isArray(p.bars) || !Array.isArray(p.tracks)) {
+    badRequest('The prompt is not a Score.');
+  }
+  if (!Number.isInteger(req.candidates) || req.candidates < 1 || req.candidates > MAX_CANDIDATES) {
+    badRequest(`candidates must be a whole number from 1 to ${MAX_CANDIDATES}, got ${req.candidates}.`);
+  }
+  if (req.target !== 'abc-folk' && req.target !== 'midi') {
+    badRequest(`target must be 'abc-folk' or 'midi', got ${JSON.stringify(req.target)}.`);
+  }
+  const s = req.sampling;
+  if (!s || !Number.isInteger(s.seed)) {
+    badRequest(`sampling.seed must be a whole number, got ${JSON.stringify(s?.seed)}.`);
+  }
+  try {
+    generationConfigOf(s);
+  } catch (e) {
+    badRequest(`sampling: ${(e as Error).message}`);
+  }
+  const c = req.controls;
+  if (!c || !Array.isArray(c.relatedOffsets) || !Array.isArray(c.scales)) {
+    badRequest('controls need relatedOffsets and scales arrays.');
+  }
+  for (const o of c.relatedOffsets) {
+    if (!Number.isInteger(o) || o < 1 || o > 4096) {
+      badRequest(`Related offsets must be whole numbers of bars from 1 to 4096, got ${o}.`);
+    }
+  }
+  for (const w of c.scales) {
+    if (w !== 'full' && (!Number.isInteger(w) || w < 1)) {
+      badRequest(`A layer scale is 'full' or a whole number of tokens >= 1, got ${JSON.stringify(w)}.`);
+    }
+  }
+  if (c.relatedCount !== undefined && (!Number.isInteger(c.relatedCount) || c.relatedCount < 1)) {
+    badRequest(`relatedCount must be a whole number >= 1, got ${c.relatedCount}.`);
+  }
+  const t = req.task;
+  switch (t?.kind) {
+    case 'continue':
+      if (!Number.isInteger(t.bars) || t.bars < 1 || t.bars > MAX_NEW_BARS) {
+        badRequest(`Bars to add must be a whole number from 1 to ${MAX_NEW_BARS}, got ${t.bars}.`);
+      }
+      break;
+    case 'infill':
+      if (!Number.isInteger(t.fromBar) || !Number.isInteger(t.toBar) || t.fromBar < 0 || t.toBar <= t.fromBar || t.toBar > p.bars.length) {
+        badRequest(
+          `Infill bars ${t.fromBar + 1}..${t.toBar} are not a range inside the piece's ${p.bars.length} bars (give 0-based fromBar < toBar <= bars).`,
+        );
+      }
+      break;
+    case 'fromForm':
+      if (typeof t.form !== 'string') {
+        badRequest('fromForm needs a form string.');
+      }
+      break;
+    default:
+      badRequest(`Unknown task ${JSON.stringify((t as { kind?: unknown })?.kind)}.`);
+  }
+  if (req.infillSamples !== undefined && (!Number.isInteger(req.infillSamples) || req.infillSamples < 1 || req.infillSamples > 64)) {
+    badRequest(`infillSamples must be a whole number from 1 to 64, got ${req.infillSamples}.`);
+  }
+}
+
+/** The per-layer plans for the requested scales over the model's trained layer plans. */
+export function layerPlansOf(card: ModelCard, scales: readonly LayerScale[]): LayerPlan[] {
+  return card.plan.layers.map((l, k) => {
+    const s: LayerScale | undefined = scales.length === 0 ? undefined : scales[Math.min(k, scales.length - 1)];
+    const w = s === undefined ? l.windows[0] : s === 'full' ? null : s;
+    return { plan: l.plan, window: w ?? null };
+  });
+}
+
+/** The track an 'abc-folk' request continues: the non-drum track with most notes (lowest index on ties). */
+export function melodyTrack(score: Score): number {
+  const counts = new Map<number, number>();
+  for (const n of score.notes) {
+    if (!score.tracks[n.track]?.isDrum) {
+      counts.set(n.track, (counts.get(n.track) ?? 0) + 1);
+    }
+  }
+  let best = 0;
+  let bestN = -1;
+  for (const [t, n] of [...counts].sort((a, b) => a[0] - b[0])) {
+    if (n > bestN) {
+      best = t;
+      bestN = n;
+    }
+  }
+  return bestN < 0 ? Math.max(0, score.tracks.findIndex((t) => !t.isDrum)) : best;
+}
+
+function encodable(n: Note): boolean {
+  return Number.isInteger(n.pitch) && n.pitch >= PITCH_MIN && n.pitch <= PITCH_MAX && n.duration > 0;
+}
+
+/** The header tokens (BOS .. TRACK) the encoder writes for a score, even one without bars. */
+function headerOf(score: Score): TokenSequence {
+  let seq: TokenSequence;
+  if (score.bars.length > 0) {
+    seq = encodeScoreDetailed(score, { maxBars: 1 }).sequence;
+  } else {
+    const meter = score.meters[0]?.meter ?? { num: 4, den: 4 };
+    const dur = Math.round((480 * 4 * meter.num) / meter.den);
+    seq = encodeScoreDetailed({ ...score, notes: [], chords: [], bars: [{ start: 0, duration: dur, meter, written: 0 }], length: dur }, { maxBars: 1 })
+      .sequence;
+  }
+  let h = 0;
+  while (h < seq.ids.length && seq.ids[h] !== BAR_ID) {
+    h++;
+  }
+  return { ids: seq.ids.slice(0, h), bar: seq.bar.slice(0, h), pos: seq.pos.slice(0, h) };
+}
+
+interface Prepared {
+  prefix: TokenSequence;
+  suffix: TokenSequence | undefined;
+  bars: number;
+  barHeaders: number[][] | undefined;
+  encScore: Score;
+  templateSpec: TemplateSpec;
+  totalBars: number;
+  mapping: TrackMapping;
+  pitchLow: number;
+  pitchHigh: number;
+  allowChords: boolean;
+}
+
+function slice(seq: TokenSequence, a: number, b: number): TokenSequence {
+  return { ids: seq.ids.slice(a, b), bar: seq.bar.slice(a, b), pos: seq.pos.slice(a, b) };
+}
+
+function prepare(req: GenerateRequest): Prepared {
+  const prompt = req.prompt;
+  const folk = req.target === 'abc-folk';
+  const melody = melodyTrack(prompt);
+  const encScore: Score = folk ? { ...prompt, notes: prompt.notes.filter((n) => n.track === melody) } : prompt;
+  const tracksEncoded = [...new Set(encScore.notes.filter(encodable).map((n) => n.track))].sort((a, b) => a - b);
+  const mapping: TrackMapping = folk
+    ? { toPrompt: [melody], replaced: [melody] }
+    : { toPrompt: tracksEncoded.length > 0 ? tracksEncoded : [melody], replaced: 'all' };
+  const pitches = encScore.notes.filter(encodable).map((n) => n.pitch);
+  const lo = pitches.length > 0 ? Math.min(...pitches) : 60;
+  const hi = pitches.length > 0 ? Math.max(...pitches) : 72;
+  const pitchLow = folk ? Math.max(PITCH_MIN, lo - 12) : PITCH_MIN;
+  const pitchHigh = folk ? Math.min(PITCH_MAX, hi + 12) : PITCH_MAX;
+  const allowChords = prompt.chords.length > 0;
+  const p = prompt.bars.length;
+  let full: TokenSequence | undefined;
+  if (p > 0) {
+    full = encodeScoreDetailed(encScore).sequence;
+  }
+  const withoutEos = (s: TokenSequence): TokenSequence => (s.ids.length > 0 && s.ids[s.ids.length - 1] === EOS_ID ? slice(s, 0, s.ids.length - 1) : s);
+  const task = req.task;
+  const base = { encScore, mapping, pitchLow, pitchHigh, allowChords };
+  if (task.kind === 'continue') {
+    return {
+      ...base,
+      prefix: full ? withoutEos(full) : headerOf(encScore),
+      suffix: undefined,
+      bars: task.bars,
+      barHeaders: undefined,
+      templateSpec: req.controls.template ?? { kind: 'piece' },
+      totalBars: p + task.bars,
+    };
+  }
+  if (task.kind === 'fromForm') {
+    const total = formBarCount(parseForm(task.form));
+    if (p >= total) {
+      badRequest(`The form '${task.form}' has ${total} bars and the prompt already has ${p}: nothing to generate.`);
+    }
+    return {
+      ...base,
+      prefix: full ? withoutEos(full) : headerOf(encScore),
+      suffix: undefined,
+      bars: total - p,
+      barHeaders: undefined,
+      templateSpec: req.controls.template ?? { kind: 'form', form: task.form },
+      totalBars: total,
+    };
+  }
+  // Infill: prefix = header + bars before the span, suffix = bars after it (and EOS).
+  const seq = full as TokenSequence;
+  const firstOf = (b: number): number => {
+    for (let i = 0; i < seq.ids.length; i++) {
+      if (seq.bar[i] !== 0xffff && seq.bar[i] >= b && seq.ids[i] === BAR_ID) {
+        return i;
+      }
+    }
+    return seq.ids.length;
+  };
+  const a = firstOf(task.fromBar);
+  const b = firstOf(task.toBar);
+  const barHeaders: number[][] = [];
+  for (let bar = task.fromBar; bar < task.toBar; bar++) {
+    const h: number[] = [];
+    for (let i = firstOf(bar) + 1; i < seq.ids.length; i++) {
+      const k = tokenKind(seq.ids[i]);
+      if (k !== 'meter' && k !== 'len') {
+        break;
+      }
+      h.push(seq.ids[i]);
+    }
+    barHeaders.push(h);
+  }
+  return {
+    ...base,
+    prefix: slice(seq, 0, a),
+    suffix: b < seq.ids.length ? slice(seq, b, seq.ids.length) : undefined,
+    bars: task.toBar - task.fromBar,
+    barHeaders,
+    templateSpec: req.controls.template ?? { kind: 'piece' },
+    totalBars: p,
+  };
+}
+
+function nextPow2(n: number): number {
+  let c = 256;
+  while (c < n) {
+    c *= 2;
+  }
+  return c;
+}
+
+/** SE against the card's corpus curve, or undefined without one. */
+export function seAgainstCard(ssm: Ssm, card: ModelCard): number | undefined {
+  const ref = card.corpusLt?.values;
+  if (!Array.isArray(ref) || ref.length < 2) {
+    return undefined;
+  }
+  const t = Math.min(DEFAULT_MAX_INTERVAL, ref.length - 1);
+  const lt = similarityByInterval(ssm, t, { skipEmpty: card.corpusLt?.skipEmpty !== false });
+  const se = similarityError(lt, Float64Array.from(ref, (v) => (typeof v === 'number' ? v : Number.NaN)), t);
+  return Number.isFinite(se) ? se : undefined;
+}
+
+interface RawCandidate {
+  ids: Int32Array;
+  tokens: number;
+  logLikelihood: number;
+  suffixLogLikelihood?: number;
+  seed: number;
+}
+
+/**
+ * Runs a request on a model. Rejects with `EngineError('bad-request')` for a malformed
+ * request, `EngineError('model-card')` for a model that cannot make music, `MusicInputError`
+ * for a prompt the tokenizer cannot encode, and a cancellation error when `checkCancelled`
+ * throws one (no partial result).
+ */
+export async function generate(ctx: GenerateContext, req: GenerateRequest): Promise<Candidate[]> {
+  validateRequest(req);
+  if (!ctx.refrainVocab) {
+    throw new EngineError(
+      'model-card',
+      `${ctx.cardPath}: this model's vocabulary (${ctx.card.vocab?.size ?? 'unknown'} tokens) is not Refrain's token vocabulary, so it cannot write music.`,
+    );
+  }
+  const shape = ctx.model.shape;
+  const prep = prepare(req);
+  const template = templateSsm(prep.templateSpec, prep.encScore, prep.totalBars);
+  const offsets = offsetRelatedBars(req.controls.relatedOffsets);
+  const related: RelatedBars = req.controls.relatedFromTemplate
+    ? templateRelatedBars(template, req.controls.relatedCount ?? Math.max(1, req.controls.relatedOffsets.length), offsets)
+    : offsets;
+  const layers = layerPlansOf(ctx.card, req.controls.scales);
+  const plan: StepPlanOptions = { layers, related, sing: shape.sing, template };
+  ctx.log?.debug(
+    `plan: layers ${layers.map((l) => `${l.plan}/${l.window ?? 'full'}`).join(', ')}; ` +
+      `${req.controls.relatedFromTemplate ? 'template-related bars' : `offsets ${req.controls.relatedOffsets.join(',')}`}; template ${prep.templateSpec.kind} (${template.size} bars)`,
+  );
+  const check = (): void => {
+    ctx.checkCancelled?.();
+  };
+  const suffixLen = prep.suffix?.ids.length ?? 0;
+  const decoder = new Decoder(ctx.model, {
+    plan,
+    capacity: nextPow2(prep.prefix.ids.length + prep.bars * 64 + suffixLen),
+    chunk: ctx.chunk,
+    beforeStep: check,
+  });
+  const progress = (p: GenerateProgress): void => ctx.onProgress?.(p);
+  progress({ candidate: 0, bars: 0, tokens: 0, phase: 'prefill' });
+  const prefixLogits = Float32Array.from(
+    lastRow(await decoder.append(prep.prefix.ids, prep.prefix.bar, prep.prefix.pos), shape.vocabSize),
+  );
+  const grammar = TokenGrammar.fromPrefix(prep.prefix.ids);
+  const coords0 = TokenCoordinates.after(prep.prefix.ids);
+  const sampler = createSampler(generationConfigOf(req.sampling));
+  const pool = req.task.kind === 'infill' ? Math.max(req.candidates, req.infillSamples ?? Math.min(32, Math.max(4, 2 * req.candidates))) : req.candidates;
+  const raws: RawCandidate[] = [];
+  const v = shape.vocabSize;
+  for (let c = 0; c < pool; c++) {
+    check();
+    const seed = (req.sampling.seed + c) | 0;
+    const rng = new Prng(seed);
+    decoder.truncate(prep.prefix.ids.length);
+    const cons = new GenerationConstraints(grammar, {
+      target: req.target,
+      bars: prep.bars,
+      pitchLow: prep.pitchLow,
+      pitchHigh: prep.pitchHigh,
+      allowChords: prep.allowChords,
+      barHeaders: prep.barHeaders,
+    });
+    const coords = coords0.clone();
+    let logits: Float32Array = prefixLogits;
+    let ll = 0;
+    let tokens = 0;
+    const limit = prep.bars * MAX_TOKENS_PER_BAR;
+    while (!cons.done) {
+      check();
+      const forced = cons.forced();
+      const id = forced !== undefined ? forced : sampler.sample(logits, cons.mask(), rng);
+      ll += logProbAt(logits, 0, v, id);
+      const before = cons.barsDone;
+      cons.push(id);
+      const at = coords.next(id);
+      logits = await decoder.appendOne(id, at.bar, at.pos);
+      tokens++;
+      if (cons.barsDone !== before || tokens % 32 === 0) {
+        progress({ candidate: c, bars: cons.barsDone, tokens, phase: 'decode' });
+      }
+      if (tokens > limit) {
+        throw new EngineError('runtime', `Candidate ${c + 1} took more than ${limit} tokens for ${prep.bars} bars; stopped.`);
+      }
+    }
+    let suffixLL: number | undefined;
+    if (prep.suffix) {
+      progress({ candidate: c, bars: cons.barsDone, tokens, phase: 'rescore' });
+      const suf = prep.suffix;
+      let sum = logProbAt(logits, 0, v, suf.ids[0]);
+      const s0 = decoder.length;
+      await decoder.append(suf.ids, suf.bar, suf.pos, (rows, first, count) => {
+        for (let r = 0; r < count; r++) {
+          const j = first - s0 + r + 1;
+          if (j < suf.ids.length) {
+            sum += logProbAt(rows, r * v, v, suf.ids[j]);
+          }
+        }
+      });
+      suffixLL = sum;
+    }
+    raws.push({ ids: Int32Array.from(decoder.layout.ids()), tokens, logLikelihood: ll, suffixLogLikelihood: suffixLL, seed });
+  }
+  let chosen = raws;
+  if (req.task.kind === 'infill') {
+    chosen = [...raws].sort((a, b) => (b.suffixLogLikelihood ?? 0) - (a.suffixLogLikelihood ?? 0) || a.seed - b.seed).slice(0, req.candidates);
+  }
+  return chosen.map((r) => finish(ctx, req, prep, template, r));
+}
+
+function lastRow(logits: Float32Array, v: number): Float32Array {
+  return logits.subarray(logits.length - v);
+}
+
+function finish(ctx: GenerateContext, req: GenerateRequest, prep: Prepared, template: Ssm, raw: RawCandidate): Candidate {
+  const decoded = decodeTokens({ ids: raw.ids });
+  let score: Score;
+  let from: number;
+  const task = req.task;
+  if (task.kind === 'infill') {
+    score = replaceBars(req.prompt, decoded, task.fromBar, prep.bars, prep.mapping, prep.allowChords);
+    from = task.fromBar;
+  } else {
+    from = req.prompt.bars.length;
+    score = appendBars(req.prompt, decoded, from, prep.bars, prep.mapping);
+  }
+  const ssm = barSsm(score);
+  const se = seAgainstCard(ssm, ctx.card);
+  const templateDistance = template.size > 0 ? ssmDistance(ssm, template, { sizeMismatch: 'leading-block' }) : undefined;
+  return {
+    score,
+    newBars: { from, to: from + prep.bars },
+    tokens: raw.tokens,
+    logLikelihood: raw.logLikelihood,
+    metrics: { se, templateDistance, suffixLogLikelihood: raw.suffixLogLikelihood },
+    seed: raw.seed,
+  };
+}

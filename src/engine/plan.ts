@@ -1,0 +1,438 @@
+/**
+ * The attention plan of one decode step, in TypeScript: which cached keys each new token may
+ * see, per layer, and the SING template head's inputs. It mirrors
+ * `models/train/plan.py` `decode_inputs` exactly (parity test: `test/unit/engine/plan.test.ts`
+ * against cases written by that reference), generalised in one way: the related bars of a
+ * bar may be any set of earlier bars (structure-derived related bars), not only fixed offsets.
+ *
+ * Rules (query token i of bar b, key token j <= i; the header is the prefix of tokens with bar
+ * index {@link HEADER_BAR}):
+ * - plan `'dense'`: every earlier token;
+ * - plan `'fc'` (Museformer fine/coarse): header keys always; a header query sees every
+ *   earlier token; a summary (`SUM`) query its own bar; any other query its own bar so far,
+ *   every token of its related bars, and only the summary token of the other earlier bars;
+ * - window W (PerceiverS scale), on top of either: a non-header key is kept only when
+ *   i - j < W;
+ * - a token always sees itself.
+ *
+ * Each query's visible keys are a short sorted list of ranges built from the bar table, so
+ * a one-token step costs O(header + k*m + b) (k related bars of m tokens, b summaries), not
+ * O(n) for a piece of n tokens. The bias matrix of a multi-token (prefill) step is
+ * S x (K + S), inherent in the model's input.
+ *
+ * Pure TypeScript: no vscode, no Node-only APIs.
+ */
+
+import { HEADER_BAR, SUM_ID } from '../tokens/vocab';
+import type { Ssm } from '../structure/ssm';
+
+/** Bias of a blocked key (finite, as in the trainer, so a fully blocked row gives no NaN). */
+export const BLOCKED_BIAS = -1.0e9;
+
+/** The attention plan of one layer for this generation. */
+export interface LayerPlan {
+  plan: 'fc' | 'dense';
+  /** PerceiverS window in tokens, or null for the whole piece. */
+  window: number | null;
+}
+
+/** For bar b, the earlier bars (< b) whose tokens a fine/coarse query of bar b sees in full. */
+export type RelatedBars = (bar: number) => readonly number[];
+
+/** Related bars from fixed offsets: bar b sees bars b - o (Museformer). */
+export function offsetRelatedBars(offsets: readonly number[]): RelatedBars {
+  const offs = [...new Set(offsets.filter((o) => Number.isInteger(o) && o > 0))].sort((a, b) => a - b);
+  return (bar) => {
+    const out: number[] = [];
+    for (const o of offs) {
+      if (bar - o >= 0) {
+        out.push(bar - o);
+      }
+    }
+    return out;
+  };
+}
+
+/**
+ * The token layout of a piece as it grows: ids and bar index per token, plus a bar table
+ * (first token and summary token of each bar) kept up to date by {@link push}, so the plan
+ * never scans the whole sequence. Row t of the KV cache is token t.
+ */
+export class TokenLayout {
+  private _ids: Int32Array = new Int32Array(256);
+  private _bar: Int32Array = new Int32Array(256);
+  private _pos: Int32Array = new Int32Array(256);
+  private _length = 0;
+  private _headerEnd = 0;
+  /** First token index of each bar. */
+  private _barFirst: number[] = [];
+  /** Index of each bar's `SUM` token, or -1 while the bar is open. */
+  private _barSum: number[] = [];
+  private readonly _sumId: number;
+
+  constructor(sumId: number = SUM_ID) {
+    this._sumId = sumId;
+  }
+
+  /** Number of tokens. */
+  get length(): number {
+    return this._length;
+  }
+
+  /** Number of header tokens (they form a prefix). */
+  get headerEnd(): number {
+    return this._headerEnd;
+  }
+
+  /** Number of bars begun. */
+  get bars(): number {
+    return this._barFirst.length;
+  }
+
+  /** Token ids (a view of the first `length` entries). */
+  ids(): Int32Array {
+    return this._ids.subarray(0, this._length);
+  }
+
+  /** Bar index per token ({@link HEADER_BAR} for header tokens). */
+  barArray(): Int32Array {
+    return this._bar.subarray(0, this._length);
+  }
+
+  /** Onset position per token (255 for none). */
+  posArray(): Int32Array {
+    return this._pos.subarray(0, this._length);
+  }
+
+  /** Token id at i. */
+  idAt(i: number): number {
+    return this._ids[i];
+  }
+
+  /** Bar index of token i. */
+  barAt(i: number): number {
+    return this._bar[i];
+  }
+
+  /** Whether token i is a summary token of a bar. */
+  isSum(i: number): boolean {
+    return this._ids[i] === this._sumId && this._bar[i] !== HEADER_BAR;
+  }
+
+  /** First token of bar b. */
+  barFirst(b: number): number {
+    return this._barFirst[b];
+  }
+
+  /** One past the last token of bar b so far (the next bar's first token, or the length). */
+  barEnd(b: number): number {
+    return b + 1 < this._barFirst.length ? this._barFirst[b + 1] : this._length;
+  }
+
+  /** The summary token of bar b, or -1. */
+  barSum(b: number): number {
+    return b < this._barSum.length ? this._barSum[b] : -1;
+  }
+
+  /**
+   * Appends a token. Header tokens must come first; bar indices never decrease; a new bar
+   * index opens a bar (indices may not skip).
+   */
+  push(id: number, bar: number, pos: number): void {
+    const i = this._length;
+    if (i === this._ids.length) {
+      this._grow(i * 2);
+    }
+    if (bar === HEADER_BAR) {
+      if (i !== this._headerEnd) {
+        throw new Error(`Header token at ${i} after the first bar: header tokens must form a prefix.`);
+      }
+      this._headerEnd++;
+    } else {
+      const open = this._barFirst.length - 1;
+      if (bar === open + 1) {
+        this._barFirst.push(i);
+        this._barSum.push(-1);
+      } else if (bar !== open) {
+        throw new Error(`Token ${i} has bar ${bar} after bar ${open}: bars must be contiguous and in order.`);
+      }
+      if (id === this._sumId && this._barSum[bar] < 0) {
+        this._barSum[bar] = i;
+      }
+    }
+    this._ids[i] = id;
+    this._bar[i] = bar;
+    this._pos[i] = pos;
+    this._length = i + 1;
+  }
+
+  /** Drops tokens from index n on (candidates restart from the prompt). */
+  truncate(n: number): void {
+    if (n >= this._length) {
+      return;
+    }
+    this._length = Math.max(0, n);
+    this._headerEnd = Math.min(this._headerEnd, this._length);
+    while (this._barFirst.length > 0 && this._barFirst[this._barFirst.length - 1] >= this._length) {
+      this._barFirst.pop();
+      this._barSum.pop();
+    }
+    for (let b = 0; b < this._barSum.length; b++) {
+      if (this._barSum[b] >= this._length) {
+        this._barSum[b] = -1;
+      }
+    }
+  }
+
+  private _grow(capacity: number): void {
+    const grow = (a: Int32Array): Int32Array => {
+      const out = new Int32Array(capacity);
+      out.set(a.subarray(0, this._length));
+      return out;
+    };
+    this._ids = grow(this._ids);
+    this._bar = grow(this._bar);
+    this._pos = grow(this._pos);
+  }
+}
+
+/** Per-layer inputs of one step: `kidx` (cache rows any new token may see) and the 0 / blocked bias. */
+export interface LayerStepPlan {
+  kidx: Int32Array;
+  /** `S x (K + S)`, row-major. */
+  bias: Float32Array;
+}
+
+/** The SING head's inputs of one step. */
+export interface SingStepPlan {
+  /** Cache rows of the earlier bars' summary tokens. */
+  idx: Int32Array;
+  /** `S x (M + S)`: template value between the query's bar and the candidate summary's bar. */
+  row: Float32Array;
+  /** `S x (M + S)`: 1 where the candidate is a summary of an earlier bar. */
+  mask: Float32Array;
+}
+
+/** Everything the plan contributes to one step's feeds. */
+export interface StepPlan {
+  /** One entry per layer; layers with the same plan and window share the same object. */
+  layers: LayerStepPlan[];
+  sing?: SingStepPlan;
+}
+
+/** Ranges [start, end) of keys, sorted and disjoint, as a flat list. */
+type Ranges = number[];
+
+function pushRange(out: Ranges, a: number, b: number): void {
+  if (b <= a) {
+    return;
+  }
+  const n = out.length;
+  if (n > 0 && out[n - 1] >= a) {
+    out[n - 1] = Math.max(out[n - 1], b);
+    return;
+  }
+  out.push(a, b);
+}
+
+/** The keys query i may see under one layer plan, as sorted ranges (all <= i). */
+export function queryRanges(layout: TokenLayout, i: number, layer: LayerPlan, related: RelatedBars): Ranges {
+  const h = layout.headerEnd;
+  const bar = layout.barAt(i);
+  const lo = layer.window === null ? 0 : i - layer.window + 1;
+  const out: Ranges = [];
+  const add = (a: number, b: number): void => {
+    // Header keys ignore the window; the rest are clipped to it.
+    if (a < h) {
+      pushRange(out, a, Math.min(b, h));
+      a = h;
+    }
+    pushRange(out, Math.max(a, lo), b);
+  };
+  if (layer.plan === 'dense' || bar === HEADER_BAR) {
+    add(0, i + 1);
+    return out;
+  }
+  add(0, h);
+  if (layout.isSum(i)) {
+    add(layout.barFirst(bar), i + 1);
+    return out;
+  }
+  const rel = new Set(related(bar));
+  for (let c = 0; c < bar; c++) {
+    if (rel.has(c)) {
+      add(layout.barFirst(c), layout.barEnd(c));
+    } else {
+      const s = layout.barSum(c);
+      if (s >= 0) {
+        add(s, s + 1);
+      }
+    }
+  }
+  add(layout.barFirst(bar), i + 1);
+  return out;
+}
+
+function lowerBound(a: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < x) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+/** kidx and bias of one layer for the step of tokens [past, past + count). */
+export function layerStepPlan(layout: TokenLayout, past: number, count: number, layer: LayerPlan, related: RelatedBars): LayerStepPlan {
+  const perQuery: Ranges[] = [];
+  for (let r = 0; r < count; r++) {
+    perQuery.push(queryRanges(layout, past + r, layer, related));
+  }
+  // Union of the past parts.
+  let kidx: Int32Array;
+  if (count === 1) {
+    const rs = perQuery[0];
+    let k = 0;
+    for (let p = 0; p < rs.length; p += 2) {
+      k += Math.max(0, Math.min(rs[p + 1], past) - rs[p]);
+    }
+    kidx = new Int32Array(k);
+    let w = 0;
+    for (let p = 0; p < rs.length; p += 2) {
+      for (let j = rs[p]; j < Math.min(rs[p + 1], past); j++) {
+        kidx[w++] = j;
+      }
+    }
+  } else {
+    const all: [number, number][] = [];
+    for (const rs of perQuery) {
+      for (let p = 0; p < rs.length; p += 2) {
+        if (rs[p] < past) {
+          all.push([rs[p], Math.min(rs[p + 1], past)]);
+        }
+      }
+    }
+    all.sort((x, y) => x[0] - y[0]);
+    const merged: Ranges = [];
+    for (const [a, b] of all) {
+      pushRange(merged, a, b);
+    }
+    let k = 0;
+    for (let p = 0; p < merged.length; p += 2) {
+      k += merged[p + 1] - merged[p];
+    }
+    kidx = new Int32Array(k);
+    let w = 0;
+    for (let p = 0; p < merged.length; p += 2) {
+      for (let j = merged[p]; j < merged[p + 1]; j++) {
+        kidx[w++] = j;
+      }
+    }
+  }
+  const k = kidx.length;
+  const width = k + count;
+  const bias = new Float32Array(count * width).fill(BLOCKED_BIAS);
+  for (let r = 0; r < count; r++) {
+    const rs = perQuery[r];
+    const base = r * width;
+    for (let p = 0; p < rs.length; p += 2) {
+      const a = rs[p];
+      const b = rs[p + 1];
+      if (a < past) {
+        const e = Math.min(b, past);
+        const col = lowerBound(kidx, a);
+        bias.fill(0, base + col, base + col + (e - a));
+      }
+      if (b > past) {
+        const s = Math.max(a, past);
+        bias.fill(0, base + k + (s - past), base + k + (b - past));
+      }
+    }
+  }
+  return { kidx, bias };
+}
+
+/**
+ * The SING inputs for the step of tokens [past, past + count): candidates of a query in bar b
+ * are the summary tokens (at or before it) of bars c < b; the row value is `template[b][c]`
+ * (0 outside the template); header queries have none.
+ */
+export function singStepPlan(layout: TokenLayout, past: number, count: number, template: Ssm | undefined): SingStepPlan {
+  let maxBar = -1;
+  for (let r = 0; r < count; r++) {
+    const b = layout.barAt(past + r);
+    if (b !== HEADER_BAR && b > maxBar) {
+      maxBar = b;
+    }
+  }
+  const idxList: number[] = [];
+  for (let c = 0; c < maxBar; c++) {
+    const s = layout.barSum(c);
+    if (s >= 0 && s < past) {
+      idxList.push(s);
+    }
+  }
+  const idx = Int32Array.from(idxList);
+  const m = idx.length;
+  const width = m + count;
+  const row = new Float32Array(count * width);
+  const mask = new Float32Array(count * width);
+  const size = template?.size ?? 0;
+  const value = (b: number, c: number): number => (template !== undefined && b < size && c < size ? template.data[b * size + c] : 0);
+  for (let r = 0; r < count; r++) {
+    const i = past + r;
+    const b = layout.barAt(i);
+    if (b === HEADER_BAR) {
+      continue;
+    }
+    const base = r * width;
+    for (let col = 0; col < m; col++) {
+      const cb = layout.barAt(idx[col]);
+      if (cb < b) {
+        mask[base + col] = 1;
+        row[base + col] = value(b, cb);
+      }
+    }
+    for (let q = 0; q <= r; q++) {
+      const j = past + q;
+      const cb = layout.barAt(j);
+      if (layout.isSum(j) && cb < b) {
+        mask[base + m + q] = 1;
+        row[base + m + q] = value(b, cb);
+      }
+    }
+  }
+  return { idx, row, mask };
+}
+
+/** Options of {@link buildStepPlan}. */
+export interface StepPlanOptions {
+  layers: readonly LayerPlan[];
+  related: RelatedBars;
+  /** Whether the model has a SING head (then `template` feeds it). */
+  sing: boolean;
+  template?: Ssm;
+}
+
+/** Every plan input of the step of tokens [past, past + count) (they must already be in the layout). */
+export function buildStepPlan(layout: TokenLayout, past: number, count: number, options: StepPlanOptions): StepPlan {
+  if (count < 1 || past < 0 || past + count > layout.length) {
+    throw new RangeError(`Bad step: tokens ${past}..${past + count - 1} of a layout of ${layout.length}.`);
+  }
+  const shared = new Map<string, LayerStepPlan>();
+  const layers = options.layers.map((l) => {
+    const key = `${l.plan}:${l.window ?? 'full'}`;
+    let p = shared.get(key);
+    if (p === undefined) {
+      p = layerStepPlan(layout, past, count, l, options.related);
+      shared.set(key, p);
+    }
+    return p;
+  });
+  return { layers, sing: options.sing ? singStepPlan(layout, past, count, options.template) : undefined };
+}

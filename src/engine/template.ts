@@ -1,0 +1,95 @@
+/**
+ * Template SSMs for the SING head and the structure-derived related bars: from the piece
+ * itself, a form string, another score or an explicit matrix (see {@link TemplateSpec}).
+ *
+ * Pure TypeScript: no vscode, no Node-only APIs.
+ */
+
+import { MusicInputError } from '../music/score';
+import type { Score } from '../music/score';
+import { formToTemplate, parseForm } from '../structure/form';
+import { barSsm, validateSsm } from '../structure/ssm';
+import type { Ssm } from '../structure/ssm';
+import type { RelatedBars } from './plan';
+import type { TemplateSpec } from './types';
+
+/**
+ * Extends (or cuts) an SSM to `size` bars by repeating its pattern: entry (b, c) is
+ * entry (b mod n, c mod n) of the source, and the diagonal stays 1. A piece continued past
+ * its end is thus asked to repeat its own form (bar n + k acts like bar k).
+ */
+export function tileSsm(ssm: Ssm, size: number): Ssm {
+  const n = ssm.size;
+  if (n === size) {
+    return ssm;
+  }
+  const data = new Float32Array(size * size);
+  if (n > 0) {
+    for (let b = 0; b < size; b++) {
+      for (let c = 0; c < size; c++) {
+        data[b * size + c] = b === c ? 1 : ssm.data[(b % n) * n + (c % n)];
+      }
+    }
+  }
+  return { size, data };
+}
+
+/**
+ * The template SSM of a spec, `bars` bars square (tiled or cut to size). `piece` is the
+ * prompt (for `{ kind: 'piece' }`).
+ */
+export function templateSsm(spec: TemplateSpec, piece: Score, bars: number): Ssm {
+  switch (spec.kind) {
+    case 'piece':
+      return tileSsm(barSsm(piece), bars);
+    case 'form':
+      return formToTemplate(parseForm(spec.form));
+    case 'score':
+      return barSsm(spec.score);
+    case 'matrix': {
+      if (!Number.isInteger(spec.size) || spec.size < 0 || !Array.isArray(spec.data) || spec.data.length !== spec.size * spec.size) {
+        throw new MusicInputError(
+          'template-invalid',
+          `A template matrix of size ${String(spec.size)} needs ${String(spec.size)}^2 values, got ${Array.isArray(spec.data) ? spec.data.length : 'none'}.`,
+        );
+      }
+      const ssm: Ssm = { size: spec.size, data: Float32Array.from(spec.data) };
+      validateSsm(ssm);
+      for (const v of ssm.data) {
+        if (v < 0 || v > 1) {
+          throw new MusicInputError('template-invalid', `Template values must lie in [0, 1], got ${v}.`);
+        }
+      }
+      return ssm;
+    }
+    default:
+      throw new MusicInputError('template-invalid', `Unknown template kind '${String((spec as { kind: unknown }).kind)}'.`);
+  }
+}
+
+/**
+ * Structure-derived related bars: bar b sees in full the `count` earlier bars with the
+ * highest template similarity to it (ties to the nearer bar). Bars outside the template
+ * fall back to `fallback` (fixed offsets).
+ */
+export function templateRelatedBars(template: Ssm, count: number, fallback: RelatedBars): RelatedBars {
+  const k = Math.max(1, Math.floor(count));
+  const cache = new Map<number, number[]>();
+  const n = template.size;
+  return (bar) => {
+    if (bar >= n) {
+      return fallback(bar);
+    }
+    let out = cache.get(bar);
+    if (out === undefined) {
+      const cands: number[] = [];
+      for (let c = 0; c < bar; c++) {
+        cands.push(c);
+      }
+      cands.sort((x, y) => template.data[bar * n + y] - template.data[bar * n + x] || y - x);
+      out = cands.slice(0, k);
+      cache.set(bar, out);
+    }
+    return out;
+  };
+}

@@ -1,0 +1,491 @@
+/**
+ * The engine worker: the only module that loads onnxruntime-node. Bundled by esbuild.mjs to
+ * `dist/engineWorker.js` and started by `EngineClient` in a `worker_threads` Worker, so that
+ * `InferenceSession.run()` (which blocks its thread for the whole run) never stalls the
+ * extension host or the CLI's main thread.
+ *
+ * - Sessions are created lazily, one per model file, and released on `release`.
+ * - Execution provider `'auto'` tries the GPU providers that can be present (WebGPU, CUDA)
+ *   and falls back to CPU, logging which one runs and why the others do not.
+ * - Feeds are checked against `session.inputNames`; a missing or corrupt model file gives an
+ *   error that names the file.
+ * - Cancellation is checked between decode steps (a shared flag set by the client).
+ *
+ * When imported on the main thread (tests, benchmark helpers) it only exports
+ * {@link openModel} and {@link OrtStepModel}; the message loop starts only inside the worker.
+ */
+
+process.env.ORT_DISABLE_TELEMETRY = '1';
+
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type * as OrtModule from 'onnxruntime-node';
+import { CancellationError } from '../platform/cancellation';
+import { describeError } from '../platform/logger';
+import type { LogLevel, Logger } from '../platform/logger';
+import type { ModelCard } from './card';
+import { Decoder } from './decoder';
+import type { ModelShape, StepInputs, StepModel, StepOutputs } from './decoder';
+import { EngineError, toErrorPayload } from './errors';
+import { generate, layerPlansOf } from './generate';
+import { offsetRelatedBars } from './plan';
+import type { LayerPlan, StepPlanOptions } from './plan';
+import type { BenchDecodeResult, BenchDecodeRow, BenchDecodeSpec, EngineWorkerData, FromWorker, ModelRef, ToWorker } from './protocol';
+import type { ExecutionProviderChoice, GenerateProgress } from './types';
+
+// Loaded after ORT_DISABLE_TELEMETRY is set (an import would be hoisted above it), so that
+// onnxruntime never writes its telemetry database: no data leaves the user's machine.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ort = require('onnxruntime-node') as typeof OrtModule;
+
+/** A loaded model: its session, the provider that runs it and how long loading took. */
+export interface OpenedModel {
+  session: OrtModule.InferenceSession;
+  provider: string;
+  loadMs: number;
+  model: OrtStepModel;
+}
+
+/** Options of {@link openModel}. */
+export interface OpenModelOptions {
+  executionProvider: ExecutionProviderChoice;
+  threads?: number;
+  log?: Logger;
+}
+
+const LIB_VULKAN = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1', '/usr/lib/libvulkan.so.1'];
+
+/** The providers to try for a choice, with the reasons others are skipped. */
+export function providerPlan(choice: ExecutionProviderChoice): { order: string[]; skipped: string[] } {
+  if (choice !== 'auto') {
+    return { order: [choice], skipped: [] };
+  }
+  const order: string[] = [];
+  const skipped: string[] = [];
+  let backends: { name: string; bundled: boolean }[] = [];
+  try {
+    backends = ort.listSupportedBackends();
+  } catch {
+    backends = [{ name: 'cpu', bundled: true }];
+  }
+  const has = (name: string): { name: string; bundled: boolean } | undefined => backends.find((b) => b.name === name);
+  const webgpu = has('webgpu');
+  if (!webgpu) {
+    skipped.push('webgpu: not in this onnxruntime-node build');
+  } else if (process.platform === 'linux' && !LIB_VULKAN.some((p) => existsSync(p))) {
+    skipped.push('webgpu: libvulkan.so.1 not found (WebGPU needs Vulkan and a GPU driver)');
+  } else {
+    order.push('webgpu');
+  }
+  const cuda = has('cuda');
+  let cudaLib = false;
+  try {
+    const bin = join(dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    cudaLib = existsSync(join(bin, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    cudaLib = false;
+  }
+  if (!cuda) {
+    skipped.push('cuda: not in this onnxruntime-node build');
+  } else if (!cuda.bundled && !cudaLib) {
+    skipped.push('cuda: provider library not installed (reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a CUDA machine)');
+  } else {
+    order.push('cuda');
+  }
+  order.push('cpu');
+  return { order, skipped };
+}
+
+function firstLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0].slice(0, 300);
+}
+
+/**
+ * Opens a model file with the chosen execution provider. Throws `EngineError('model-file')`
+ * naming the file when it is missing or onnxruntime cannot load it.
+ */
+export async function openModel(path: string, card: ModelCard, options: OpenModelOptions): Promise<OpenedModel> {
+  const log = options.log;
+  if (!existsSync(path)) {
+    throw new EngineError('model-file', `${path}: the model file is missing.`);
+  }
+  if (!statSync(path).isFile()) {
+    throw new EngineError('model-file', `${path}: not a file.`);
+  }
+  const { order, skipped } = providerPlan(options.executionProvider);
+  for (const s of skipped) {
+    log?.info(`execution provider ${s}`);
+  }
+  let lastError: unknown;
+  for (const ep of order) {
+    const t0 = performance.now();
+    try {
+      const session = await ort.InferenceSession.create(path, {
+        executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+        ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+      });
+      const loadMs = performance.now() - t0;
+      log?.info(`loaded ${path} on ${ep} in ${loadMs.toFixed(0)} ms`);
+      return { session, provider: ep, loadMs, model: new OrtStepModel(session, card, path) };
+    } catch (e) {
+      lastError = e;
+      const msg = firstLine(e);
+      if (ep === 'cpu' || options.executionProvider !== 'auto') {
+        break;
+      }
+      log?.info(`execution provider ${ep} unavailable (${msg}); trying the next one`);
+    }
+  }
+  const msg = firstLine(lastError);
+  if (options.executionProvider !== 'auto' && options.executionProvider !== 'cpu') {
+    throw new EngineError('runtime', `The ${options.executionProvider} execution provider could not load ${path}: ${msg}`);
+  }
+  throw new EngineError('model-file', `${path}: onnxruntime cannot load this model file (${msg}). It is damaged or not a Refrain decode model.`);
+}
+
+/** The shapes of a model from its card (and the session's input names). */
+export function shapeOf(card: ModelCard, inputNames: readonly string[]): ModelShape {
+  const logits = card.io.outputs.find((o) => o.name === 'logits');
+  const v = card.vocab?.size ?? (typeof logits?.shape[1] === 'number' ? logits.shape[1] : 0);
+  return {
+    layers: card.model.layers,
+    heads: card.model.heads,
+    headDim: card.model.headDim,
+    vocabSize: v,
+    sing: inputNames.includes('ssm_idx'),
+  };
+}
+
+/** A {@link StepModel} backed by an onnxruntime session of a `refrain-decode-1` model. */
+export class OrtStepModel implements StepModel {
+  readonly shape: ModelShape;
+  private readonly _session: OrtModule.InferenceSession;
+  private readonly _path: string;
+  private _checked = false;
+
+  constructor(session: OrtModule.InferenceSession, card: ModelCard, path: string) {
+    this._session = session;
+    this._path = path;
+    this.shape = shapeOf(card, session.inputNames);
+    const need = ['tokens', 'bar', 'pos', 'tpos', 'logits'];
+    const names = [...session.inputNames, ...session.outputNames];
+    const missing = need.filter((n) => !names.includes(n));
+    if (missing.length > 0) {
+      throw new EngineError('model-file', `${path}: not a Refrain decode model (no ${missing.join(', ')}).`);
+    }
+  }
+
+  private _check(feeds: Record<string, OrtModule.Tensor>): void {
+    const want = new Set(this._session.inputNames);
+    const given = Object.keys(feeds);
+    const missing = [...want].filter((n) => !(n in feeds));
+    const extra = given.filter((n) => !want.has(n));
+    if (missing.length > 0 || extra.length > 0) {
+      throw new EngineError(
+        'bad-feed',
+        `${this._path}: the model's inputs do not match its card` +
+          `${missing.length > 0 ? `; missing: ${missing.join(', ')}` : ''}${extra.length > 0 ? `; not inputs of the model: ${extra.join(', ')}` : ''}.`,
+      );
+    }
+    this._checked = true;
+  }
+
+  async run(inputs: StepInputs): Promise<StepOutputs> {
+    const s = inputs.tokens.length;
+    const { heads, headDim, layers, sing } = this.shape;
+    const cap = inputs.cache.capacity;
+    const feeds: Record<string, OrtModule.Tensor> = {
+      tokens: new ort.Tensor('int32', inputs.tokens, [s]),
+      bar: new ort.Tensor('int32', inputs.bar, [s]),
+      pos: new ort.Tensor('int32', inputs.pos, [s]),
+      tpos: new ort.Tensor('int32', inputs.tpos, [s]),
+    };
+    for (let l = 0; l < layers; l++) {
+      const lp = inputs.plan.layers[l];
+      feeds[`past_k_${l}`] = new ort.Tensor('float32', inputs.cache.keys(l), [cap, heads, headDim]);
+      feeds[`past_v_${l}`] = new ort.Tensor('float32', inputs.cache.values(l), [cap, heads, headDim]);
+      feeds[`kidx_${l}`] = new ort.Tensor('int32', lp.kidx, [lp.kidx.length]);
+      feeds[`bias_${l}`] = new ort.Tensor('float32', lp.bias, [s, lp.kidx.length + s]);
+    }
+    if (sing) {
+      const sp = inputs.plan.sing;
+      if (!sp) {
+        throw new EngineError('bad-feed', `${this._path}: the model has a template head but the step has no template inputs.`);
+      }
+      const m = sp.idx.length;
+      feeds.ssm_idx = new ort.Tensor('int32', sp.idx, [m]);
+      feeds.ssm_row = new ort.Tensor('float32', sp.row, [s, m + s]);
+      feeds.ssm_mask = new ort.Tensor('float32', sp.mask, [s, m + s]);
+    }
+    if (!this._checked) {
+      this._check(feeds);
+    }
+    let out: OrtModule.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this._session.run(feeds);
+    } catch (e) {
+      const dims = Object.entries(feeds)
+        .map(([k, t]) => `${k}:${t.type}[${t.dims.join(',')}]`)
+        .join(' ');
+      throw new EngineError('runtime', `${this._path}: the model failed on a step of ${s} token(s) (${firstLine(e)}). Feeds: ${dims}`);
+    }
+    const f = (name: string): Float32Array => {
+      const t = out[name];
+      if (!t || t.type !== 'float32') {
+        throw new EngineError('runtime', `${this._path}: output ${name} is missing or not float32.`);
+      }
+      return t.data as Float32Array;
+    };
+    const newK: Float32Array[] = [];
+    const newV: Float32Array[] = [];
+    for (let l = 0; l < layers; l++) {
+      newK.push(f(`new_k_${l}`));
+      newV.push(f(`new_v_${l}`));
+    }
+    return { logits: f('logits'), newK, newV };
+  }
+
+  /** Releases the session. */
+  async release(): Promise<void> {
+    await this._session.release();
+  }
+}
+
+// ---------------------------------------------------------------------------- worker side
+
+const LEVELS: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
+
+function postLogger(post: (m: FromWorker) => void, minLevel: LogLevel, component: string): Logger {
+  const emit = (level: LogLevel, message: string): void => {
+    if (LEVELS[level] >= LEVELS[minLevel]) {
+      post({ type: 'log', level, message: `[${component}] ${message}` });
+    }
+  };
+  return {
+    trace: (m) => emit('trace', m),
+    debug: (m) => emit('debug', m),
+    info: (m) => emit('info', m),
+    warn: (m) => emit('warn', m),
+    error: (m, e) => emit('error', e === undefined ? m : `${m}\n${describeError(e)}`),
+    child: (c) => postLogger(post, minLevel, `${component}/${c}`),
+  };
+}
+
+function nextPow2(n: number): number {
+  let c = 256;
+  while (c < n) {
+    c *= 2;
+  }
+  return c;
+}
+
+/** The worker's message loop. */
+class EngineWorker {
+  private readonly _data: EngineWorkerData;
+  private readonly _post: (m: FromWorker) => void;
+  private readonly _log: Logger;
+  private readonly _models = new Map<string, Promise<OpenedModel>>();
+  private readonly _cancelled = new Set<number>();
+  private _queue: Promise<void> = Promise.resolve();
+
+  constructor(data: EngineWorkerData, post: (m: FromWorker) => void) {
+    this._data = data;
+    this._post = post;
+    this._log = postLogger(post, data.logLevel, 'engine-worker');
+  }
+
+  onMessage(msg: ToWorker): void {
+    if (msg.type === 'cancel') {
+      this._cancelled.add(msg.id);
+      return;
+    }
+    // Jobs run one at a time, in order.
+    this._queue = this._queue.then(() => this._run(msg)).catch(() => undefined);
+  }
+
+  private async _run(msg: Exclude<ToWorker, { type: 'cancel' }>): Promise<void> {
+    try {
+      switch (msg.type) {
+        case 'generate':
+          await this._generate(msg.id, msg.model, msg.request, msg.cancel);
+          break;
+        case 'benchDecode':
+          await this._bench(msg.id, msg.model, msg.spec, msg.cancel);
+          break;
+        case 'release':
+          await this._release();
+          this._post({ type: 'released', id: msg.id });
+          break;
+      }
+    } catch (e) {
+      if (!(e instanceof CancellationError)) {
+        this._log.debug(`request ${msg.id} failed: ${firstLine(e)}`);
+      }
+      this._post({ type: 'error', id: msg.id, error: toErrorPayload(e) });
+    } finally {
+      this._cancelled.delete(msg.id);
+    }
+  }
+
+  private _checker(id: number, cancel: SharedArrayBuffer | undefined): () => void {
+    const flag = cancel ? new Int32Array(cancel) : undefined;
+    return () => {
+      if ((flag !== undefined && Atomics.load(flag, 0) !== 0) || this._cancelled.has(id)) {
+        throw new CancellationError();
+      }
+    };
+  }
+
+  private _model(ref: ModelRef): Promise<OpenedModel> {
+    let p = this._models.get(ref.onnxPath);
+    if (p === undefined) {
+      p = openModel(ref.onnxPath, ref.card, {
+        executionProvider: this._data.executionProvider,
+        threads: this._data.threads,
+        log: this._log,
+      });
+      this._models.set(ref.onnxPath, p);
+      p.catch(() => this._models.delete(ref.onnxPath));
+    }
+    return p;
+  }
+
+  private async _generate(id: number, ref: ModelRef, request: Parameters<typeof generate>[1], cancel?: SharedArrayBuffer): Promise<void> {
+    const check = this._checker(id, cancel);
+    check();
+    let lastSent = 0;
+    let lastPhase: string | undefined;
+    const onProgress = (p: GenerateProgress): void => {
+      const now = performance.now();
+      if (p.phase !== lastPhase || now - lastSent >= 100) {
+        lastSent = now;
+        lastPhase = p.phase;
+        this._post({ type: 'progress', id, progress: p });
+      }
+    };
+    onProgress({ candidate: 0, bars: 0, tokens: 0, phase: 'load' });
+    const opened = await this._model(ref);
+    const t0 = performance.now();
+    const candidates = await generate(
+      {
+        model: opened.model,
+        card: ref.card,
+        cardPath: ref.cardPath,
+        refrainVocab: ref.refrainVocab,
+        checkCancelled: check,
+        onProgress,
+        log: this._log,
+      },
+      request,
+    );
+    this._log.debug(`request ${id}: ${candidates.length} candidate(s) in ${(performance.now() - t0).toFixed(0)} ms`);
+    this._post({ type: 'result', id, candidates });
+  }
+
+  private async _bench(id: number, ref: ModelRef, spec: BenchDecodeSpec, cancel?: SharedArrayBuffer): Promise<void> {
+    const check = this._checker(id, cancel);
+    const baseRss = process.memoryUsage().rss;
+    let peakRss = baseRss;
+    const sample = (): void => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    };
+    const fresh = !this._models.has(ref.onnxPath);
+    const opened = await this._model(ref);
+    sample();
+    const card = ref.card;
+    const model = opened.model;
+    const rows: BenchDecodeRow[] = [];
+    const plansFor = (kind: BenchDecodeSpec['plans'][number]): LayerPlan[] => {
+      if (kind === 'dense') {
+        return card.plan.layers.map(() => ({ plan: 'dense', window: null }));
+      }
+      if (kind === 'structured') {
+        return layerPlansOf(card, []);
+      }
+      return card.plan.layers.map((l) => {
+        const ws = l.windows.filter((w): w is number => typeof w === 'number');
+        return { plan: l.plan, window: ws.length > 0 ? Math.min(...ws) : null };
+      });
+    };
+    // Warm-up (first-run allocations and JIT), not measured.
+    for (const kind of spec.plans) {
+      const n = Math.min(spec.ids.length, Math.max(64, Math.min(512, spec.contexts[0] ?? 64)));
+      const warm = new Decoder(model, { plan: { layers: plansFor(kind), related: offsetRelatedBars(spec.offsets), sing: model.shape.sing }, chunk: spec.chunk });
+      await warm.append(spec.ids.slice(0, n - 16), spec.bar.slice(0, n - 16), spec.pos.slice(0, n - 16));
+      for (let i = n - 16; i < n; i++) {
+        check();
+        await warm.appendOne(spec.ids[i], spec.bar[i], spec.pos[i]);
+      }
+    }
+    for (const kind of spec.plans) {
+      const layers = plansFor(kind);
+      const planOpts: StepPlanOptions = { layers, related: offsetRelatedBars(spec.offsets), sing: model.shape.sing };
+      for (const ctx of spec.contexts) {
+        check();
+        if (ctx + spec.decodeTokens > spec.ids.length) {
+          throw new EngineError('bad-request', `The benchmark sequence has ${spec.ids.length} tokens, fewer than ${ctx} + ${spec.decodeTokens}.`);
+        }
+        const dec = new Decoder(model, { plan: planOpts, capacity: nextPow2(ctx + spec.decodeTokens), chunk: spec.chunk, beforeStep: check });
+        const t0 = performance.now();
+        await dec.append(spec.ids.slice(0, ctx), spec.bar.slice(0, ctx), spec.pos.slice(0, ctx));
+        const prefillMs = performance.now() - t0;
+        sample();
+        const keys0 = dec.stats.keys;
+        const t1 = performance.now();
+        const times: number[] = [];
+        for (let i = ctx; i < ctx + spec.decodeTokens; i++) {
+          const ts = performance.now();
+          await dec.appendOne(spec.ids[i], spec.bar[i], spec.pos[i]);
+          times.push(performance.now() - ts);
+          if (spec.budgetMs > 0 && performance.now() - t1 > spec.budgetMs) {
+            break;
+          }
+        }
+        const n = times.length;
+        const decodeMs = performance.now() - t1;
+        times.sort((x, y) => x - y);
+        sample();
+        rows.push({
+          plan: kind,
+          context: ctx,
+          layers: layers.map((l) => ({ plan: l.plan, window: l.window ?? 'full' })),
+          prefillMs,
+          decodeTokens: n,
+          decodeMsPerToken: n > 0 ? times[Math.floor((n - 1) / 2)] : Number.NaN,
+          decodeMeanMsPerToken: decodeMs / Math.max(1, n),
+          keysPerStep: (dec.stats.keys - keys0) / Math.max(1, n) / card.plan.layers.length,
+          cacheBytes: dec.cache.bytes,
+        });
+      }
+    }
+    const result: BenchDecodeResult = { provider: opened.provider, loadMs: fresh ? opened.loadMs : Number.NaN, rows, peakRss, baseRss };
+    this._post({ type: 'benchResult', id, result });
+  }
+
+  private async _release(): Promise<void> {
+    const all = [...this._models.values()];
+    this._models.clear();
+    for (const p of all) {
+      try {
+        const m = await p;
+        await m.model.release();
+      } catch {
+        // a model that failed to load has nothing to release
+      }
+    }
+  }
+}
+
+function isEngineWorkerData(d: unknown): d is EngineWorkerData {
+  return typeof d === 'object' && d !== null && (d as { refrainEngineWorker?: unknown }).refrainEngineWorker === true;
+}
+
+if (!isMainThread && parentPort && isEngineWorkerData(workerData)) {
+  const port = parentPort;
+  const w = new EngineWorker(workerData, (m) => port.postMessage(m));
+  port.on('message', (m: ToWorker) => w.onMessage(m));
+}

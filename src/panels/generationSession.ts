@@ -1,0 +1,196 @@
+/**
+ * The request side of a view that shows one piece (the structure panel, a MIDI editor): it
+ * answers `generate`, `insert`, `listModels`, `previewTemplate` and `pickTemplateFile` through a
+ * {@link GenerationService}. One generation runs at a time per view: a new one aborts the
+ * one in flight (the newest request wins). Progress goes out at most {@link PROGRESS_HZ} times a
+ * second.
+ *
+ * No `vscode` import: the editor-specific parts come in through {@link SessionHost}.
+ */
+
+import type { Logger } from '../platform/logger';
+import { isCancellationError } from '../platform/cancellation';
+import { Disposable, MutableDisposable, toDisposable } from '../platform/disposable';
+import { PROGRESS_HZ } from '../protocol/messages';
+import type { CandidateView, GenerateParams, ModelChoice, NotificationMap, NotificationMethod, RequestResult, TemplateChoice } from '../protocol/messages';
+import { ssmPayload } from '../protocol/ssmPayload';
+import { Throttle } from '../protocol/throttle';
+import type { BarFeature } from '../structure/ssm';
+import type { GeneratedCandidate, GenerationRequest, GenerationService, GenerationSource, InsertTarget } from './generationService';
+import { candidateView } from './payloads';
+import { resolveTemplate } from './templates';
+import type { TemplateContext } from './templates';
+import { RequestError } from './webviewChannel';
+import type { RequestContext, RequestHandlers } from './webviewChannel';
+
+/** What a session needs from the view that owns it. */
+export interface SessionHost {
+  /** The piece on screen now, or undefined when there is none. */
+  current(): { readonly source: GenerationSource; readonly feature: BarFeature } | undefined;
+  /** Where a candidate for `source` is inserted. */
+  insertTarget(source: GenerationSource): InsertTarget;
+  /** Reads another file for a template. */
+  readFile: TemplateContext['readFile'];
+  /** Lets the user pick a file for a template; undefined when they cancel. */
+  pickFile(): Promise<{ uri: string; name: string } | undefined>;
+  /** Posts a notification to the view. */
+  notify<M extends NotificationMethod>(method: M, params: NotificationMap[M]): void;
+  /** Keeps a notification for replay without posting it. */
+  remember<M extends NotificationMethod>(method: M, params: NotificationMap[M]): void;
+}
+
+interface StoredCandidate {
+  readonly source: GenerationSource;
+  readonly candidate: GeneratedCandidate;
+}
+
+/** Generation requests of one view. */
+export class GenerationSession extends Disposable {
+  private readonly _run = this._register(new MutableDisposable());
+  private _candidates = new Map<string, StoredCandidate>();
+  private _runs = 0;
+
+  constructor(
+    private readonly _service: GenerationService,
+    private readonly _host: SessionHost,
+    private readonly _log: Logger,
+  ) {
+    super();
+  }
+
+  /** The request handlers to give the view's channel. */
+  handlers(): RequestHandlers {
+    return {
+      generate: (params, context) => this._generate(params, context),
+      insert: (params) => this._insert(params.candidateId),
+      listModels: () => this._listModels(),
+      previewTemplate: (params) => this._preview(params.template),
+      pickTemplateFile: async () => (await this._host.pickFile()) ?? {},
+    };
+  }
+
+  /** Whether a generation is running. */
+  get isRunning(): boolean {
+    return this._run.value !== undefined;
+  }
+
+  /** Aborts the running generation, if any. */
+  cancel(): void {
+    this._run.clear();
+  }
+
+  private _templateContext(): TemplateContext {
+    const current = this._host.current();
+    return { score: current?.source.score, feature: current?.feature ?? 'jaccard', readFile: (uri) => this._host.readFile(uri) };
+  }
+
+  private async _generate(params: GenerateParams, context: RequestContext): Promise<RequestResult<'generate'>> {
+    const current = this._host.current();
+    if (!current) {
+      throw new RequestError('no-piece', 'Open an ABC tune or a MIDI file to continue it.');
+    }
+    const template = await resolveTemplate(params.template, this._templateContext());
+    if (context.signal.aborted) {
+      throw new RequestError('cancelled', 'Cancelled.');
+    }
+    // This run's signal aborts on the webview's cancel, on a newer run, and on disposal.
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort();
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    const requestId = context.id;
+    const progress = new Throttle<{ done: number; total: number; message?: string }>(
+      (p) => this._host.notify('progress', { requestId, done: p.done, total: p.total, ...(p.message !== undefined ? { message: p.message } : {}) }),
+      1000 / PROGRESS_HZ,
+    );
+    const run = toDisposable(() => {
+      controller.abort();
+      progress.dispose();
+    });
+    this._run.value = run;
+    const runNumber = ++this._runs;
+    this._host.notify('generation', { running: true, requestId });
+    const request: GenerationRequest = {
+      source: current.source,
+      bars: params.bars,
+      candidates: params.candidates,
+      sampling: { temperature: params.temperature, topP: params.topP, seed: params.seed },
+      structure: { relatedOffsets: params.relatedOffsets, layerWindows: params.layerWindows },
+      ...(params.modelId !== '' ? { modelId: params.modelId } : {}),
+      template,
+    };
+    const started = Date.now();
+    try {
+      const results = await this._service.generate(request, controller.signal, (p) => {
+        if (!controller.signal.aborted && Number.isFinite(p.done) && Number.isFinite(p.total)) {
+          progress.push(p);
+        }
+      });
+      if (controller.signal.aborted) {
+        throw new RequestError('cancelled', 'Cancelled.');
+      }
+      progress.flush();
+      const views: CandidateView[] = [];
+      const stored = new Map<string, StoredCandidate>();
+      results.forEach((candidate, k) => {
+        const id = `${requestId}-${k + 1}`;
+        stored.set(id, { source: current.source, candidate });
+        views.push(candidateView(id, candidate.label ?? `Candidate ${k + 1}`, candidate, current.feature));
+      });
+      this._candidates = stored;
+      this._host.remember('candidates', { requestId, candidates: views });
+      this._log.info(`[generate] ${views.length} candidate(s) of ${params.bars} bar(s) in ${Date.now() - started} ms`);
+      return { candidates: views };
+    } catch (e) {
+      if (isCancellationError(e) || controller.signal.aborted) {
+        this._log.debug(`[generate] request ${requestId} cancelled`);
+        throw new RequestError('cancelled', 'Generation cancelled.');
+      }
+      throw e;
+    } finally {
+      context.signal.removeEventListener('abort', onAbort);
+      progress.dispose();
+      if (this._run.value === run) {
+        this._run.value = undefined;
+      }
+      // A newer run has announced itself already; only the latest run says "idle".
+      if (runNumber === this._runs) {
+        this._host.notify('generation', { running: false, requestId });
+      }
+    }
+  }
+
+  private async _insert(candidateId: string): Promise<RequestResult<'insert'>> {
+    const stored = this._candidates.get(candidateId);
+    if (!stored) {
+      throw new RequestError('not-found', 'That candidate is no longer available: generate again.');
+    }
+    const current = this._host.current();
+    if (!current || current.source.uri !== stored.source.uri || current.source.tuneIndex !== stored.source.tuneIndex) {
+      throw new RequestError('stale', 'The candidate belongs to another piece: show that piece again, or generate for this one.');
+    }
+    const result = await this._service.insert(this._host.insertTarget(stored.source), stored.candidate);
+    this._log.info(`[insert] ${candidateId} into ${stored.source.format} document`);
+    return { message: result.message };
+  }
+
+  private async _listModels(): Promise<RequestResult<'listModels'>> {
+    const models = await this._service.listModels();
+    const choices: ModelChoice[] = models.map((m) => ({
+      id: m.id,
+      label: m.label,
+      positionalEncoding: m.positionalEncoding,
+      layers: m.layers,
+      ...(m.description !== undefined ? { description: m.description } : {}),
+      ...(m.corpusLt !== undefined ? { corpusLt: Float32Array.from(m.corpusLt) } : {}),
+    }));
+    return { models: choices };
+  }
+
+  private async _preview(choice: TemplateChoice): Promise<RequestResult<'previewTemplate'>> {
+    const template = await resolveTemplate(choice, this._templateContext());
+    if (template.kind === 'none') {
+      return { ssm: { bars: 0, size: 0, data: new Float32Array(0) }, label: 'no template' };
+    }
+    return { ssm: ssmPayload(template.ssm.data, template.ssm.size), label: template.label };
+  }
+}

@@ -1,0 +1,47 @@
+import * as vscode from 'vscode';
+import { DEFAULT_RELATED_OFFSETS, MAX_CANDIDATES, MAX_GENERATE_BARS, MAX_RELATED_OFFSET, MAX_RELATED_OFFSETS } from '../protocol/messages';
+import type { NotificationMap } from '../protocol/messages';
+import { isBarFeature } from '../structure/ssm';
+import type { BarFeature } from '../structure/ssm';
+
+/** The settings Refrain's views read (`refrain.panel.*` and the analysis feature). */
+export interface PanelConfig {
+  /** Bar similarity of the SSM (`refrain.analysis.feature`). */
+  readonly feature: BarFeature;
+  /** Delay before the panel recomputes after an edit, in ms. */
+  readonly updateDelayMs: number;
+  /** What the webview's controls start from. */
+  readonly defaults: NotificationMap['config'];
+}
+
+/** Settings sections whose change the views react to. */
+export const PANEL_CONFIG_SECTIONS = ['refrain.panel', 'refrain.analysis.feature'];
+
+function clampInt(value: unknown, min: number, max: number, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.max(min, Math.min(max, Math.round(value))) : fallback;
+}
+
+function clampNumber(value: unknown, min: number, max: number, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.max(min, Math.min(max, value)) : fallback;
+}
+
+/** Reads the views' settings, replacing values out of range by the nearest allowed one. */
+export function readPanelConfig(): PanelConfig {
+  const c = vscode.workspace.getConfiguration('refrain');
+  const feature = c.get<string>('analysis.feature', 'jaccard');
+  const offsets = c.get<unknown>('panel.relatedOffsets', DEFAULT_RELATED_OFFSETS);
+  const cleanOffsets = Array.isArray(offsets)
+    ? [...new Set(offsets.filter((o): o is number => Number.isInteger(o) && o >= 1 && o <= MAX_RELATED_OFFSET))].sort((a, b) => a - b).slice(0, MAX_RELATED_OFFSETS)
+    : [...DEFAULT_RELATED_OFFSETS];
+  return {
+    feature: isBarFeature(feature) ? feature : 'jaccard',
+    updateDelayMs: clampInt(c.get('panel.updateDelay'), 50, 5000, 300),
+    defaults: {
+      relatedOffsets: cleanOffsets.length > 0 ? cleanOffsets : [...DEFAULT_RELATED_OFFSETS],
+      bars: clampInt(c.get('panel.bars'), 1, MAX_GENERATE_BARS, 8),
+      candidates: clampInt(c.get('panel.candidates'), 1, MAX_CANDIDATES, 3),
+      temperature: clampNumber(c.get('panel.temperature'), 0.05, 5, 1),
+      topP: clampNumber(c.get('panel.topP'), 0.01, 1, 0.95),
+    },
+  };
+}

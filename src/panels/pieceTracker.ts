@@ -1,0 +1,313 @@
+import * as vscode from 'vscode';
+import { readAbc, splitTunes } from '../music/abc/reader';
+import { loadPieces } from '../music/load';
+import type { Score } from '../music/score';
+import { MusicInputError } from '../music/score';
+import type { Logger } from '../platform/logger';
+import { Disposable } from '../platform/disposable';
+import type { PieceView } from '../protocol/messages';
+import type { BarFeature } from '../structure/ssm';
+import type { MidiEditorProvider } from '../editors/midiEditor';
+import { MIDI_EDITOR_VIEW_TYPE } from '../editors/midiEditor';
+import type { GenerationSource } from './generationService';
+import { readPanelConfig } from './panelConfig';
+import { pieceView } from './payloads';
+
+/** The piece the structure panel shows. */
+export interface TrackedPiece {
+  readonly source: GenerationSource;
+  readonly view: PieceView;
+  readonly feature: BarFeature;
+  /** The ABC document (for selecting bars); undefined for MIDI. */
+  readonly document?: vscode.TextDocument;
+}
+
+/** What the tracker has: a piece, or why there is none. */
+export type TrackedState = { readonly kind: 'piece'; readonly piece: TrackedPiece } | { readonly kind: 'none'; readonly reason: string; readonly isError: boolean };
+
+type Target = { readonly kind: 'abc'; readonly uri: vscode.Uri } | { readonly kind: 'midi'; readonly uri: vscode.Uri };
+
+/** The message shown when no music editor has been active yet. */
+export const NO_MUSIC_EDITOR = 'Open an ABC tune or a MIDI file to see its structure here.';
+
+function isAbcDocument(doc: vscode.TextDocument): boolean {
+  return doc.languageId === 'abc' || doc.uri.path.toLowerCase().endsWith('.abc');
+}
+
+/** Index of the tune whose range holds `offset`; else the last tune starting before it; else 0. */
+export function tuneIndexAt(ranges: readonly { start: number; end: number }[], offset: number): number {
+  let best = 0;
+  for (let k = 0; k < ranges.length; k++) {
+    if (offset >= ranges[k].start && offset <= ranges[k].end) {
+      return k;
+    }
+    if (ranges[k].start <= offset) {
+      best = k;
+    }
+  }
+  return best;
+}
+
+/** The text with everything outside `[start, end)` blanked (newlines kept), so offsets stay valid. */
+export function blankOutside(text: string, start: number, end: number): string {
+  const blank = (s: string): string => s.replace(/[^\r\n]/g, ' ');
+  return blank(text.slice(0, start)) + text.slice(start, end) + blank(text.slice(end));
+}
+
+/**
+ * Follows the active music editor for the structure panel: the ABC tune under the cursor, or the
+ * MIDI file of the active Refrain MIDI editor. Recomputes after edits at most once per
+ * `refrain.panel.updateDelay` (always from the newest text), at once when the cursor moves to
+ * another tune or another editor becomes active. Another kind of editor becoming active leaves
+ * the last piece on show.
+ */
+export class PieceTracker extends Disposable {
+  private _target: Target | undefined;
+  private readonly _cursor = new Map<string, number>();
+  private _state: TrackedState = { kind: 'none', reason: NO_MUSIC_EDITOR, isError: false };
+  private _timer: ReturnType<typeof setTimeout> | undefined;
+  private _revision = 0;
+  private _computed: { key: string; version: number; feature: BarFeature } | undefined;
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<TrackedState>());
+  /** Fires with each new state. */
+  readonly onDidChange = this._onDidChange.event;
+
+  constructor(
+    private readonly _midi: MidiEditorProvider,
+    private readonly _log: Logger,
+  ) {
+    super();
+    this._register({ dispose: () => this._clearTimer() });
+    this._register(vscode.window.onDidChangeActiveTextEditor((e) => e && this._followEditor(e)));
+    this._register(vscode.window.tabGroups.onDidChangeTabs(() => this._followTab()));
+    this._register(vscode.window.tabGroups.onDidChangeTabGroups(() => this._followTab()));
+    this._register(
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (this._target?.kind === 'abc' && e.textEditor.document.uri.toString() === this._target.uri.toString()) {
+          this._cursor.set(this._target.uri.toString(), e.textEditor.document.offsetAt(e.selections[0].active));
+          this._schedule(100);
+        }
+      }),
+    );
+    this._register(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (this._target?.kind === 'abc' && e.document.uri.toString() === this._target.uri.toString() && e.contentChanges.length > 0) {
+          this._schedule(readPanelConfig().updateDelayMs);
+        }
+      }),
+    );
+    this._register(
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        if (this._target?.kind === 'abc' && doc.uri.toString() === this._target.uri.toString()) {
+          this._target = undefined;
+          this._set({ kind: 'none', reason: 'The ABC document was closed. ' + NO_MUSIC_EDITOR, isError: false });
+        }
+      }),
+    );
+    this._register(
+      _midi.onDidChangeDocument((doc) => {
+        if (this._target?.kind === 'midi' && doc.uri.toString() === this._target.uri.toString()) {
+          this._schedule(50);
+        }
+      }),
+    );
+  }
+
+  /** The current state. */
+  get state(): TrackedState {
+    return this._state;
+  }
+
+  /** The piece on show, or undefined. */
+  get piece(): TrackedPiece | undefined {
+    return this._state.kind === 'piece' ? this._state.piece : undefined;
+  }
+
+  /** Picks the target from the active editor or tab, and computes at once. */
+  start(): void {
+    const editor = vscode.window.activeTextEditor;
+    if (editor && isAbcDocument(editor.document)) {
+      this._followEditor(editor);
+      return;
+    }
+    if (!this._followTab()) {
+      // No music editor is active: fall back on a visible ABC editor, if any.
+      const visible = vscode.window.visibleTextEditors.find((e) => isAbcDocument(e.document));
+      if (visible) {
+        this._followEditor(visible);
+      } else {
+        this._set(this._state);
+      }
+    }
+  }
+
+  /** Recomputes now, even when nothing changed (settings changed). */
+  refresh(): void {
+    this._computed = undefined;
+    this._schedule(0);
+  }
+
+  private _followEditor(editor: vscode.TextEditor): void {
+    if (!isAbcDocument(editor.document)) {
+      return;
+    }
+    this._target = { kind: 'abc', uri: editor.document.uri };
+    this._cursor.set(editor.document.uri.toString(), editor.document.offsetAt(editor.selection.active));
+    this._schedule(0);
+  }
+
+  private _followTab(): boolean {
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    if (input instanceof vscode.TabInputCustom && input.viewType === MIDI_EDITOR_VIEW_TYPE) {
+      if (this._target?.kind !== 'midi' || this._target.uri.toString() !== input.uri.toString()) {
+        this._target = { kind: 'midi', uri: input.uri };
+        this._schedule(0);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private _clearTimer(): void {
+    if (this._timer !== undefined) {
+      clearTimeout(this._timer);
+      this._timer = undefined;
+    }
+  }
+
+  /** Trailing throttle: one computation per `delay`, reading the newest state when it runs. */
+  private _schedule(delay: number): void {
+    if (this.isDisposed) {
+      return;
+    }
+    if (this._timer !== undefined) {
+      if (delay > 0) {
+        return;
+      }
+      this._clearTimer();
+    }
+    this._timer = setTimeout(() => {
+      this._timer = undefined;
+      void this._compute();
+    }, delay);
+  }
+
+  private _set(state: TrackedState): void {
+    this._state = state;
+    this._onDidChange.fire(state);
+  }
+
+  private async _compute(): Promise<void> {
+    const target = this._target;
+    if (!target || this.isDisposed) {
+      return;
+    }
+    const feature = readPanelConfig().feature;
+    try {
+      if (target.kind === 'abc') {
+        this._computeAbc(target.uri, feature);
+      } else {
+        await this._computeMidi(target.uri, feature);
+      }
+    } catch (e) {
+      if (this._target !== target) {
+        return;
+      }
+      this._computed = undefined;
+      if (e instanceof MusicInputError) {
+        this._set({ kind: 'none', reason: e.message, isError: true });
+      } else {
+        this._log.error('[panel] analysing the piece failed', e);
+        this._set({ kind: 'none', reason: `Refrain could not analyse this piece: ${e instanceof Error ? e.message : String(e)}`, isError: true });
+      }
+    }
+  }
+
+  private _computeAbc(uri: vscode.Uri, feature: BarFeature): void {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (!doc) {
+      return;
+    }
+    const text = doc.getText();
+    const ranges = splitTunes(text);
+    if (ranges.length === 0) {
+      throw new MusicInputError('abc-no-tunes', 'No ABC tune here yet: a tune starts with an X: line and needs a K: line.');
+    }
+    const index = tuneIndexAt(ranges, this._cursor.get(uri.toString()) ?? 0);
+    const key = `abc:${uri.toString()}#${index}`;
+    if (this._computed && this._computed.key === key && this._computed.version === doc.version && this._computed.feature === feature) {
+      return;
+    }
+    const range = ranges[index];
+    const started = Date.now();
+    const result = readAbc(blankOutside(text, range.start, range.end));
+    const tune = result.tunes[0];
+    if (!tune) {
+      const why = result.skipped[0]?.reason ?? 'it could not be read';
+      throw new MusicInputError('abc-unreadable', `Tune ${index + 1} cannot be shown: ${why}`);
+    }
+    this._publish(tune.score, {
+      key,
+      version: doc.version,
+      feature,
+      format: 'abc',
+      uri,
+      tuneIndex: index,
+      tuneCount: ranges.length,
+      title: tune.title,
+      document: doc,
+    });
+    this._log.debug(`[panel] tune ${index + 1}: ${tune.score.bars.length} bars in ${Date.now() - started} ms`);
+  }
+
+  private async _computeMidi(uri: vscode.Uri, feature: BarFeature): Promise<void> {
+    const key = `midi:${uri.toString()}`;
+    const doc = this._midi.documentFor(uri);
+    let score: Score;
+    let version = 0;
+    if (doc) {
+      if (!doc.score) {
+        throw new MusicInputError('midi-unreadable', doc.error ?? 'This MIDI file could not be read.');
+      }
+      score = doc.score;
+      version = doc.version;
+    } else {
+      const bytes = await vscode.workspace.fs.readFile(uri);
+      score = loadPieces(uri.path, bytes).pieces[0].score;
+    }
+    if (this._computed && this._computed.key === key && this._computed.version === version && this._computed.feature === feature && doc) {
+      return;
+    }
+    this._publish(score, { key, version, feature, format: 'midi', uri, tuneIndex: 0, tuneCount: 1, title: score.meta.title });
+  }
+
+  private _publish(
+    score: Score,
+    info: {
+      key: string;
+      version: number;
+      feature: BarFeature;
+      format: 'abc' | 'midi';
+      uri: vscode.Uri;
+      tuneIndex: number;
+      tuneCount: number;
+      title: string | undefined;
+      document?: vscode.TextDocument;
+    },
+  ): void {
+    const view = pieceView(score, {
+      key: info.key,
+      revision: ++this._revision,
+      format: info.format,
+      name: info.uri.path.split('/').pop() ?? 'untitled',
+      tuneIndex: info.tuneIndex,
+      tuneCount: info.tuneCount,
+      feature: info.feature,
+      selectable: info.format === 'abc',
+      ...(info.title !== undefined ? { title: info.title } : {}),
+    });
+    this._computed = { key: info.key, version: info.version, feature: info.feature };
+    const source: GenerationSource = { format: info.format, uri: info.uri.toString(), version: info.version, tuneIndex: info.tuneIndex, score };
+    this._set({ kind: 'piece', piece: { source, view, feature: info.feature, ...(info.document ? { document: info.document } : {}) } });
+  }
+}

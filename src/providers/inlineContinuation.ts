@@ -1,0 +1,122 @@
+import * as vscode from 'vscode';
+import { tuneAt } from '../commands/activeTune';
+import { baseRequest } from '../commands/generate';
+import { planAbcContinuation } from '../music/splice';
+import { isCancellationError, toAbortSignal } from '../platform/cancellation';
+import { readConfig } from '../platform/config';
+import { Disposable } from '../platform/disposable';
+import type { Logger } from '../platform/logger';
+import type { EngineHost } from './engineHost';
+
+/**
+ * Ghost-text continuation of an ABC tune: when the cursor sits at the end of a tune's body,
+ * proposes the next bar(s). Debounced; only the newest request runs (an older one is aborted
+ * between decode steps); bounded by `refrain.inline.bars` and `refrain.inline.timeBudgetMs`.
+ * All model work happens in the engine's worker thread, so typing never waits for it.
+ */
+export class InlineContinuationProvider extends Disposable implements vscode.InlineCompletionItemProvider {
+  private _latest: AbortController | undefined;
+  private _seq = 0;
+
+  constructor(
+    private readonly _engine: EngineHost,
+    private readonly _log: Logger,
+  ) {
+    super();
+    this._register({ dispose: () => this._latest?.abort() });
+  }
+
+  async provideInlineCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    _context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const config = readConfig();
+    const editor = vscode.window.activeTextEditor;
+    if (!config.inline.enabled || token.isCancellationRequested || !editor || editor.document !== document || editor.selections.length > 1) {
+      return undefined;
+    }
+    // Newest wins: abort whatever is still running for an earlier keystroke.
+    this._latest?.abort();
+    const mine = new AbortController();
+    this._latest = mine;
+    const seq = ++this._seq;
+    await delay(config.inline.debounceMs);
+    if (token.isCancellationRequested || mine.signal.aborted || seq !== this._seq) {
+      return undefined;
+    }
+    const offset = document.offsetAt(position);
+    let active;
+    try {
+      active = tuneAt(editor, offset);
+    } catch {
+      return undefined; // Not in a readable tune: nothing to propose, and no error while typing.
+    }
+    if (!atEndOfBody(active.text, active.tune.score, offset)) {
+      return undefined;
+    }
+    const signal = AbortSignal.any([mine.signal, toAbortSignal(token), AbortSignal.timeout(config.inline.timeBudgetMs)]);
+    const started = Date.now();
+    try {
+      const model = await this._engine.resolveModel();
+      const req = { ...baseRequest(config, model, active.tune.score, { kind: 'continue', bars: config.inline.bars }, { kind: 'piece' }), candidates: 1 };
+      const [candidate] = await this._engine.engine().generate(req, { signal });
+      if (!candidate || signal.aborted || document.version !== active.version) {
+        return undefined;
+      }
+      const src = active.tune.score.source ?? { start: 0, end: active.text.length };
+      const edit = planAbcContinuation(active.text, src, active.tune.score, candidate.score, candidate.newBars);
+      const item = toGhostText(document, active.text, offset, edit);
+      this._log.debug(`[inline] ${config.inline.bars} bar(s) in ${Date.now() - started} ms${item ? '' : ' (not shown: the edit is not at the cursor)'}`);
+      return item ? [item] : undefined;
+    } catch (e) {
+      if (isCancellationError(e) || signal.aborted) {
+        this._log.trace(`[inline] request ${seq} stopped after ${Date.now() - started} ms`);
+      } else {
+        this._log.warn(`[inline] no continuation: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return undefined;
+    } finally {
+      if (this._latest === mine) {
+        this._latest = undefined;
+      }
+    }
+  }
+}
+
+/** True when only whitespace, comments or bar lines follow `offset` up to the end of the tune. */
+export function atEndOfBody(text: string, score: { source?: { start: number; end: number }; writtenBars: { source?: { start: number; end: number } }[] }, offset: number): boolean {
+  const src = score.source;
+  if (!src || offset < src.start || offset > src.end + 1) {
+    return false;
+  }
+  const lastBar = score.writtenBars[score.writtenBars.length - 1]?.source;
+  if (!lastBar || offset < lastBar.start) {
+    return false;
+  }
+  const rest = text.slice(offset, src.end).replace(/%[^\n]*/g, '');
+  return /^[\s|:\]]*$/.test(rest);
+}
+
+/**
+ * The planned edit as ghost text at the cursor. With the item's range [edit.start, cursor] and
+ * text `newText + text[edit.end, cursor)`, accepting it (Tab) gives exactly the planned edit
+ * whenever the edit ends at or before the cursor; VS Code shows it as ghost text when that text
+ * starts with what the range already holds. Otherwise there is no ghost text (the command
+ * "Continue Tune" still applies the edit).
+ */
+export function toGhostText(document: vscode.TextDocument, text: string, offset: number, edit: { start: number; end: number; newText: string }): vscode.InlineCompletionItem | undefined {
+  if (edit.start > offset || edit.end > offset || edit.end < edit.start) {
+    return undefined;
+  }
+  const insertText = edit.newText + text.slice(edit.end, offset);
+  if (!insertText.startsWith(text.slice(edit.start, offset))) {
+    return undefined;
+  }
+  return new vscode.InlineCompletionItem(insertText, new vscode.Range(document.positionAt(edit.start), document.positionAt(offset)));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,71 @@
+// Shared helpers of the engine tests (bundled into each test file).
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** The repository root (tests run from out/test/unit/engine/ or from the root). */
+export function repoRoot(): string {
+  for (const c of [resolve(__dirname, '../../../..'), process.cwd()]) {
+    if (existsSync(join(c, 'test/fixtures/engine/plan-cases.json'))) {
+      return c;
+    }
+  }
+  throw new Error('Repository root not found (looked for test/fixtures/engine/plan-cases.json).');
+}
+
+/** A tensor as stored by models/train/tensorio.py. */
+export interface TensorJson {
+  type: 'float32' | 'int32' | 'int64';
+  dims: number[];
+  b64: string;
+}
+
+/** Reads a tensorio JSON file into typed arrays. */
+export function loadTensors(path: string): Map<string, { dims: number[]; data: Float32Array | Int32Array }> {
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, TensorJson>;
+  const out = new Map<string, { dims: number[]; data: Float32Array | Int32Array }>();
+  for (const [name, t] of Object.entries(raw)) {
+    const buf = Buffer.from(t.b64, 'base64');
+    const bytes = new Uint8Array(buf.byteLength);
+    bytes.set(buf);
+    if (t.type === 'int64') {
+      throw new Error(`${name}: int64 not expected`);
+    }
+    out.set(name, { dims: t.dims, data: t.type === 'float32' ? new Float32Array(bytes.buffer) : new Int32Array(bytes.buffer) });
+  }
+  return out;
+}
+
+/** The built worker script (npm run build writes it). */
+export function workerPath(): string {
+  const p = join(repoRoot(), 'dist/engineWorker.js');
+  if (!existsSync(p)) {
+    throw new Error(`${p} is missing: run \`node esbuild.mjs\` first.`);
+  }
+  return p;
+}
+
+/** The folder of the engine's fixture models. */
+export function fixtureModelsDir(): string {
+  return join(repoRoot(), 'test/fixtures/engine/models');
+}
+
+/** A small hand-written tune (our own), 8 bars of 6/8 in D major. */
+export const JIG_ABC = `X:1
+T:Test Jig
+M:6/8
+L:1/8
+Q:3/8=110
+K:D
+|:A|dfd cec|dfa agf|ede cAc|ede gfe|
+dfd cec|dfa afd|ede cAG|FDD D2:|
+`;
+
+/** A small hand-written reel (our own), 8 bars of 4/4 in G major. */
+export const REEL_ABC = `X:2
+T:Test Reel
+M:4/4
+L:1/8
+K:G
+GABc dedB|cBAG FGAF|GABc dedB|cAFA G4|
+gfge dBGB|cBAG FGAF|gfge dBGB|cAFA G4|
+`;

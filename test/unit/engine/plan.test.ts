@@ -1,0 +1,185 @@
+// The TypeScript attention plan against the Python reference (models/train/plan.py
+// decode_inputs): the cases in test/fixtures/engine/plan-cases.json (written by
+// test/fixtures/engine/make_models.py) and the recorded steps of the tiny ONNX fixtures.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BLOCKED_BIAS, TokenLayout, buildStepPlan, layerStepPlan, offsetRelatedBars } from '../../../src/engine/plan';
+import type { LayerPlan } from '../../../src/engine/plan';
+import { HEADER_BAR } from '../../../src/tokens/vocab';
+import { loadTensors, repoRoot } from './helpers';
+
+interface PlanCase {
+  name: string;
+  ids: number[];
+  bar: number[];
+  layers: { plan: 'fc' | 'dense'; window: number | null }[];
+  offsets: number[];
+  ssm: { size: number; data: number[] } | null;
+  steps: Record<string, unknown>[];
+}
+
+function layoutOf(ids: ArrayLike<number>, bar: ArrayLike<number>): TokenLayout {
+  const layout = new TokenLayout();
+  for (let i = 0; i < ids.length; i++) {
+    layout.push(ids[i], bar[i], 255);
+  }
+  return layout;
+}
+
+function allowString(bias: Float32Array, rows: number): string[] {
+  const width = bias.length / rows;
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    let s = '';
+    for (let c = 0; c < width; c++) {
+      const v = bias[r * width + c];
+      assert.ok(v === 0 || v === BLOCKED_BIAS, `bias value ${v}`);
+      s += v === 0 ? '1' : '0';
+    }
+    out.push(s);
+  }
+  return out;
+}
+
+function closeMatrix(got: Float32Array, want: number[][], what: string): void {
+  const flat = want.flat();
+  assert.equal(got.length, flat.length, `${what}: size`);
+  for (let k = 0; k < flat.length; k++) {
+    assert.ok(Math.abs(got[k] - flat[k]) < 1e-6, `${what}[${k}]: ${got[k]} vs ${flat[k]}`);
+  }
+}
+
+const CASES = JSON.parse(readFileSync(join(repoRoot(), 'test/fixtures/engine/plan-cases.json'), 'utf8')) as PlanCase[];
+
+describe('plan parity with plan.decode_inputs', () => {
+  for (const c of CASES) {
+    test(c.name, () => {
+      const layout = layoutOf(c.ids, c.bar);
+      const template = c.ssm ? { size: c.ssm.size, data: Float32Array.from(c.ssm.data) } : undefined;
+      for (const st of c.steps) {
+        const past = st.past as number;
+        const count = st.new as number;
+        const plan = buildStepPlan(layout, past, count, {
+          layers: c.layers,
+          related: offsetRelatedBars(c.offsets),
+          sing: template !== undefined,
+          template,
+        });
+        c.layers.forEach((_, l) => {
+          assert.deepEqual(Array.from(plan.layers[l].kidx), st[`kidx_${l}`], `${c.name} step@${past} layer ${l} kidx`);
+          assert.deepEqual(allowString(plan.layers[l].bias, count), st[`allow_${l}`], `${c.name} step@${past} layer ${l} bias`);
+        });
+        if (template) {
+          assert.ok(plan.sing);
+          assert.deepEqual(Array.from(plan.sing.idx), st.ssm_idx);
+          closeMatrix(plan.sing.row, st.ssm_row as number[][], 'ssm_row');
+          closeMatrix(plan.sing.mask, st.ssm_mask as number[][], 'ssm_mask');
+        }
+      }
+    });
+  }
+
+  test('the comparison can fail: a wrong offset set changes the plan', () => {
+    const c = CASES.find((x) => x.offsets.length > 0 && x.layers.some((l) => l.plan === 'fc')) as PlanCase;
+    const layout = layoutOf(c.ids, c.bar);
+    let differs = false;
+    for (const st of c.steps) {
+      const plan = buildStepPlan(layout, st.past as number, st.new as number, {
+        layers: c.layers,
+        related: offsetRelatedBars([]),
+        sing: false,
+      });
+      c.layers.forEach((_, l) => {
+        differs ||= JSON.stringify(Array.from(plan.layers[l].kidx)) !== JSON.stringify(st[`kidx_${l}`]);
+      });
+    }
+    assert.ok(differs);
+  });
+});
+
+describe('plan parity with the recorded decode steps of the tiny ONNX fixtures', () => {
+  for (const variant of ['a', 'b']) {
+    test(`tiny-${variant}`, () => {
+      const dir = join(repoRoot(), 'test/fixtures/onnx', `tiny-${variant}`);
+      const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { steps: number; windows: (number | null)[]; offsets: number[] };
+      const card = JSON.parse(readFileSync(join(dir, 'card.json'), 'utf8')) as { plan: { layers: { plan: 'fc' | 'dense'; sing: boolean }[] } };
+      const t = loadTensors(join(dir, 'steps.json'));
+      const ids: number[] = [];
+      const bars: number[] = [];
+      for (let s = 0; s < meta.steps; s++) {
+        ids.push(...(t.get(`step${s}.tokens`)?.data ?? []));
+        bars.push(...(t.get(`step${s}.bar`)?.data ?? []));
+      }
+      const layout = layoutOf(ids, bars);
+      const layers: LayerPlan[] = card.plan.layers.map((l, k) => ({ plan: l.plan, window: meta.windows[k] }));
+      const sing = card.plan.layers.some((l) => l.sing);
+      // The template is not stored; rebuild the entries the steps show (row values of summaries).
+      const nb = Math.max(...bars.filter((b) => b !== HEADER_BAR)) + 1;
+      const tdata = new Float32Array(nb * nb);
+      let past = 0;
+      for (let s = 0; s < meta.steps; s++) {
+        const count = t.get(`step${s}.tokens`)?.data.length ?? 0;
+        if (sing) {
+          const idx = t.get(`step${s}.ssm_idx`)?.data as Int32Array;
+          const row = t.get(`step${s}.ssm_row`)?.data as Float32Array;
+          const width = idx.length + count;
+          for (let r = 0; r < count; r++) {
+            const b = bars[past + r];
+            for (let col = 0; col < width; col++) {
+              const j = col < idx.length ? idx[col] : past + col - idx.length;
+              if (b !== HEADER_BAR && bars[j] !== HEADER_BAR && bars[j] < b) {
+                tdata[b * nb + bars[j]] = row[r * width + col];
+              }
+            }
+          }
+        }
+        past += count;
+      }
+      past = 0;
+      for (let s = 0; s < meta.steps; s++) {
+        const count = t.get(`step${s}.tokens`)?.data.length ?? 0;
+        const plan = buildStepPlan(layout, past, count, {
+          layers,
+          related: offsetRelatedBars(meta.offsets),
+          sing,
+          template: { size: nb, data: tdata },
+        });
+        layers.forEach((_, l) => {
+          assert.deepEqual(Array.from(plan.layers[l].kidx), Array.from(t.get(`step${s}.kidx_${l}`)?.data ?? []), `step ${s} kidx_${l}`);
+          assert.deepEqual(Array.from(plan.layers[l].bias), Array.from(t.get(`step${s}.bias_${l}`)?.data ?? []), `step ${s} bias_${l}`);
+        });
+        if (sing) {
+          assert.deepEqual(Array.from(plan.sing?.idx ?? []), Array.from(t.get(`step${s}.ssm_idx`)?.data ?? []), `step ${s} ssm_idx`);
+          assert.deepEqual(Array.from(plan.sing?.mask ?? []), Array.from(t.get(`step${s}.ssm_mask`)?.data ?? []), `step ${s} ssm_mask`);
+          assert.deepEqual(Array.from(plan.sing?.row ?? []), Array.from(t.get(`step${s}.ssm_row`)?.data ?? []), `step ${s} ssm_row`);
+        }
+        past += count;
+      }
+    });
+  }
+});
+
+describe('plan cost', () => {
+  test('a one-token step of a long piece sees only header, related bars, own bar and summaries', () => {
+    const layout = new TokenLayout();
+    layout.push(1, HEADER_BAR, 255);
+    layout.push(9, HEADER_BAR, 255);
+    const barLen = 30;
+    for (let b = 0; b < 200; b++) {
+      layout.push(3, b, 255);
+      for (let k = 0; k < barLen - 2; k++) {
+        layout.push(20, b, 0);
+      }
+      layout.push(4, b, 255);
+    }
+    layout.push(3, 200, 255);
+    const i = layout.length - 1;
+    const p = layerStepPlan(layout, i, 1, { plan: 'fc', window: null }, offsetRelatedBars([1, 2, 4, 8]));
+    // header 2 + 4 related bars x 30 + 196 other summaries; own bar's first token is the query.
+    assert.equal(p.kidx.length, 2 + 4 * barLen + 196);
+    const dense = layerStepPlan(layout, i, 1, { plan: 'dense', window: 256 }, offsetRelatedBars([]));
+    assert.equal(dense.kidx.length, 2 + 255);
+  });
+});
