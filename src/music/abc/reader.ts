@@ -971,6 +971,44 @@ export function readAbc(text: string, options: AbcReadOptions = {}): AbcReadResu
   if (looksBinary(text)) {
     throw new MusicInputError('abc-binary', 'The file holds binary data, not ABC text.');
   }
+  if (!text.includes('\r')) {
+    return readTunes(text);
+  }
+  // abcjs turns CRLF into LF before it counts characters, so its offsets would drift by one per
+  // line in a Windows file. Read an LF copy and map every source range back to the real text.
+  const { normalized, toOriginal } = normalizeNewlines(text);
+  const result = readTunes(normalized);
+  const map = (r: SourceRange | undefined): SourceRange | undefined => (r ? { start: toOriginal[r.start], end: toOriginal[r.end] } : r);
+  for (const t of result.tunes) {
+    const sc = t.score;
+    sc.source = map(sc.source);
+    for (const n of sc.notes) {
+      n.source = map(n.source);
+    }
+    for (const c of sc.chords) {
+      c.source = map(c.source);
+    }
+    for (const w of sc.writtenBars) {
+      w.source = map(w.source);
+    }
+  }
+  return result;
+}
+
+/** LF-only text and, for each of its offsets (end included), the offset in the original text. */
+function normalizeNewlines(text: string): { normalized: string; toOriginal: Int32Array } {
+  const normalized = text.replace(/\r\n?/g, '\n');
+  const toOriginal = new Int32Array(normalized.length + 1);
+  let o = 0;
+  for (let i = 0; i < normalized.length; i++) {
+    toOriginal[i] = o;
+    o += text[o] === '\r' && text[o + 1] === '\n' ? 2 : 1;
+  }
+  toOriginal[normalized.length] = o;
+  return { normalized, toOriginal };
+}
+
+function readTunes(text: string): AbcReadResult {
   const ranges = splitTuneRanges(text);
   if (ranges.length === 0) {
     throw new MusicInputError('abc-no-tunes', 'No ABC tune found: a tune starts with an X: line and needs a K: line.');

@@ -277,3 +277,28 @@ describe('readAbc details', () => {
     assert.deepEqual(t.score.meta.extraHeaders, ['Y:ABBA']);
   });
 });
+
+describe('CRLF files', () => {
+  test('a Windows copy reads the same notes, and every range points at the same text', () => {
+    const lf = fixture('session.abc');
+    const crlf = lf.replace(/\n/g, '\r\n');
+    const a = readAbc(lf).tunes;
+    const b = readAbc(crlf).tunes;
+    assert.equal(b.length, a.length);
+    const strip = (s: string): string => s.replace(/\r/g, '');
+    for (let t = 0; t < a.length; t++) {
+      const sa = a[t].score;
+      const sb = b[t].score;
+      assert.deepEqual(sb.notes.map((n) => [n.pitch, n.onset, n.duration]), sa.notes.map((n) => [n.pitch, n.onset, n.duration]));
+      assert.equal(strip(crlf.slice(sb.source!.start, sb.source!.end)), lf.slice(sa.source!.start, sa.source!.end));
+      sa.writtenBars.forEach((w, i) => {
+        const wb = sb.writtenBars[i].source!;
+        assert.equal(strip(crlf.slice(wb.start, wb.end)), lf.slice(w.source!.start, w.source!.end), `written bar ${i}`);
+      });
+      sa.notes.forEach((n, i) => {
+        const nb = sb.notes[i].source!;
+        assert.equal(strip(crlf.slice(nb.start, nb.end)), lf.slice(n.source!.start, n.source!.end), `note ${i}`);
+      });
+    }
+  });
+});
