@@ -3,9 +3,11 @@ process.env.ORT_DISABLE_TELEMETRY = '1';
 
 import * as vscode from 'vscode';
 import { createCommands, registerCommands } from './commands/index';
-import { UnavailableGenerationService } from './panels/generationService';
 import { RefrainViews } from './panels/views';
 import { createChannelLogger } from './platform/vscodeLog';
+import { EngineGenerationService } from './providers/engineGenerationService';
+import { EngineHost } from './providers/engineHost';
+import { InlineContinuationProvider } from './providers/inlineContinuation';
 import { ReportDocuments } from './providers/reportDocuments';
 import type { Services } from './services';
 
@@ -22,10 +24,16 @@ export function activate(context: vscode.ExtensionContext): void {
     const services: Services = { context, channel, log };
     const reports = new ReportDocuments();
     context.subscriptions.push(reports);
-    // The structure panel and the MIDI editor; generation answers "no model" until an engine is wired in.
-    const views = new RefrainViews(context.extensionUri, new UnavailableGenerationService(), log.child('views'));
+    // The engine worker starts on first use, not here.
+    const engine = new EngineHost(context.extensionUri, log);
+    context.subscriptions.push(engine);
+    // The structure panel and the MIDI editor.
+    const views = new RefrainViews(context.extensionUri, new EngineGenerationService(engine, log.child('panel')), log.child('views'));
     context.subscriptions.push(views);
-    context.subscriptions.push(...registerCommands(services, createCommands(services, reports, views)));
+    context.subscriptions.push(...registerCommands(services, createCommands(services, reports, views, engine)));
+    // Ghost-text continuation in ABC files only.
+    const inline = new InlineContinuationProvider(engine, log.child('inline'));
+    context.subscriptions.push(inline, vscode.languages.registerInlineCompletionItemProvider({ language: 'abc' }, inline));
     log.info(`[activate] Refrain ${String(context.extension.packageJSON.version)} activated in ${Date.now() - started} ms`);
   } catch (e) {
     // VS Code shows nothing when activation fails, so say it ourselves, then rethrow.

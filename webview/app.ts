@@ -79,7 +79,7 @@ function barsText(span: { start: number; end: number }): string {
 
 const ROLL_HEIGHT = 170;
 const CHART_HEIGHT = 130;
-const MAX_VIEW_SIDE = 720;
+const MAX_VIEW_SIDE = 560;
 
 interface PlayTarget {
   readonly roll: RollPayload;

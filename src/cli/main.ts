@@ -4,6 +4,8 @@
  *   refrain analyze FILE [--tune N] [--feature F] [--json]
  *   refrain corpus-stats DIR [--feature F] [--max-interval T] [--json]
  *   refrain roundtrip DIR [--json]
+ *   refrain compose IN -o OUT [--bars N | --infill A-B] [--form F] [options]   (src/cli/compose.ts)
+ *   refrain bench [--model ID] [options]                                      (src/cli/bench.ts)
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -2,7 +2,9 @@ import * as vscode from 'vscode';
 import type { RefrainViews } from '../panels/views';
 import type { ReportDocuments } from '../providers/reportDocuments';
 import type { Services } from '../services';
+import type { EngineHost } from '../providers/engineHost';
 import { createAnalyzeCommand } from './analyze';
+import { createChooseModel, createContinueTune, createGenerateFromForm, createRegenerateBars } from './generate';
 import { reportCommandError } from './errors';
 
 /** A command handler; its arguments are whatever VS Code passes (e.g. the explorer's URI). */
@@ -12,7 +14,7 @@ export type CommandHandler = (...args: never[]) => unknown;
  * Every Refrain command by its id suffix: `refrain.<name>`. `scripts/check-commands.mjs` checks
  * this table against `package.json` in CI.
  */
-export function createCommands(services: Services, reports: ReportDocuments, views: RefrainViews): Record<string, CommandHandler> {
+export function createCommands(services: Services, reports: ReportDocuments, views: RefrainViews, engine: EngineHost): Record<string, CommandHandler> {
   return {
     analyze: createAnalyzeCommand(services, reports),
     showLog: () => services.channel.show(),
@@ -21,6 +23,10 @@ export function createCommands(services: Services, reports: ReportDocuments, vie
     },
     play: () => views.play(),
     stop: () => views.stop(),
+    continueTune: createContinueTune(services, engine),
+    regenerateBars: createRegenerateBars(services, engine),
+    generateFromForm: createGenerateFromForm(services, engine),
+    chooseModel: createChooseModel(engine),
   };
 }
 

@@ -212,7 +212,8 @@ export class MidiEditorProvider extends Disposable implements vscode.CustomEdito
       document.onDidEdit((e) => this._onDidChangeCustomDocument.fire(e)),
       document.onDidChangeContent(() => this._onDidChangeDocument.fire(document)),
     ];
-    document.onWillDispose(() => {
+    const closing = document.onWillDispose(() => {
+      closing.dispose();
       for (const s of subs) {
         s.dispose();
       }
@@ -229,7 +230,8 @@ export class MidiEditorProvider extends Disposable implements vscode.CustomEdito
   async resolveCustomEditor(document: MidiDocument, panel: vscode.WebviewPanel): Promise<void> {
     const view = new MidiEditorView(document, panel, this._extensionUri, this._generation, this._log.child('midiEditor'));
     this._views.add(view);
-    panel.onDidDispose(() => {
+    const closed = panel.onDidDispose(() => {
+      closed.dispose();
       this._views.delete(view);
       view.dispose();
     });

@@ -289,6 +289,7 @@ export function modelInfoOf(entry: ModelEntry): ModelInfo {
     plans: c.plan.layers.map((l) => l.plan),
     vocabVersion: entry.refrainVocab ? (c.vocab?.version ?? VOCAB_VERSION) : undefined,
     hasCorpusCurve: Array.isArray(c.corpusLt?.values) && c.corpusLt.values.length > 1,
+    corpusLt: Array.isArray(c.corpusLt?.values) ? [...c.corpusLt.values] : undefined,
     parameters: c.model.parameters,
     path: entry.onnxPath,
     bytes: entry.bytes,

@@ -411,7 +411,9 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
   }
   let chosen = raws;
   if (req.task.kind === 'infill') {
-    chosen = [...raws].sort((a, b) => (b.suffixLogLikelihood ?? 0) - (a.suffixLogLikelihood ?? 0) || a.seed - b.seed).slice(0, req.candidates);
+    // By the likelihood of the kept bars after the span; a span at the end has none: by its own.
+    const key = (r: RawCandidate): number => r.suffixLogLikelihood ?? r.logLikelihood;
+    chosen = [...raws].sort((a, b) => key(b) - key(a) || a.seed - b.seed).slice(0, req.candidates);
   }
   return chosen.map((r) => finish(ctx, req, prep, template, r));
 }

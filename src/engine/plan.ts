@@ -289,69 +289,163 @@ function lowerBound(a: Int32Array, x: number): number {
 
 /** kidx and bias of one layer for the step of tokens [past, past + count). */
 export function layerStepPlan(layout: TokenLayout, past: number, count: number, layer: LayerPlan, related: RelatedBars): LayerStepPlan {
-  const perQuery: Ranges[] = [];
-  for (let r = 0; r < count; r++) {
-    perQuery.push(queryRanges(layout, past + r, layer, related));
+  return count === 1 ? singleQueryPlan(layout, past, layer, related) : multiQueryPlan(layout, past, count, layer, related);
+}
+
+function singleQueryPlan(layout: TokenLayout, past: number, layer: LayerPlan, related: RelatedBars): LayerStepPlan {
+  const rs = queryRanges(layout, past, layer, related);
+  let k = 0;
+  for (let p = 0; p < rs.length; p += 2) {
+    k += Math.max(0, Math.min(rs[p + 1], past) - rs[p]);
   }
-  // Union of the past parts.
-  let kidx: Int32Array;
-  if (count === 1) {
-    const rs = perQuery[0];
-    let k = 0;
-    for (let p = 0; p < rs.length; p += 2) {
-      k += Math.max(0, Math.min(rs[p + 1], past) - rs[p]);
+  const kidx = new Int32Array(k);
+  let w = 0;
+  for (let p = 0; p < rs.length; p += 2) {
+    for (let j = rs[p]; j < Math.min(rs[p + 1], past); j++) {
+      kidx[w++] = j;
     }
-    kidx = new Int32Array(k);
-    let w = 0;
-    for (let p = 0; p < rs.length; p += 2) {
-      for (let j = rs[p]; j < Math.min(rs[p + 1], past); j++) {
-        kidx[w++] = j;
-      }
+  }
+  // Every past key in kidx is visible; the query sees itself.
+  const bias = new Float32Array(k + 1);
+  return { kidx, bias };
+}
+
+/** Clips sorted ranges at `lo` (keys below it dropped), header keys [0, h) exempt. */
+function clipRanges(rs: Ranges, lo: number, h: number): Ranges {
+  const out: Ranges = [];
+  for (let p = 0; p < rs.length; p += 2) {
+    let a = rs[p];
+    const b = rs[p + 1];
+    if (a < h) {
+      pushRange(out, a, Math.min(b, h));
+      a = h;
     }
-  } else {
-    const all: [number, number][] = [];
-    for (const rs of perQuery) {
-      for (let p = 0; p < rs.length; p += 2) {
-        if (rs[p] < past) {
-          all.push([rs[p], Math.min(rs[p + 1], past)]);
+    pushRange(out, Math.max(a, lo), b);
+  }
+  return out;
+}
+
+/**
+ * A multi-token (prefill) step. Queries are grouped by what they may see apart from
+ * causality and the window (header queries; or, per bar, its summary vs its other tokens):
+ * each group's key ranges are built once, written once as a template bias row, and each
+ * query's row is that template with its own causal and window cut.
+ */
+function multiQueryPlan(layout: TokenLayout, past: number, count: number, layer: LayerPlan, related: RelatedBars): LayerStepPlan {
+  const h = layout.headerEnd;
+  const end = past + count;
+  const w = layer.window;
+  interface Group {
+    ranges: Ranges;
+    queries: number[];
+  }
+  const groups = new Map<string, Group>();
+  for (let i = past; i < end; i++) {
+    const bar = layout.barAt(i);
+    let key: string;
+    if (layer.plan === 'dense' || bar === HEADER_BAR) {
+      key = 'all';
+    } else {
+      key = `${bar}:${layout.isSum(i) ? 's' : 'n'}`;
+    }
+    let g = groups.get(key);
+    if (g === undefined) {
+      let rs: Ranges;
+      if (key === 'all') {
+        rs = [0, end];
+      } else if (layout.isSum(i)) {
+        rs = [];
+        pushRange(rs, 0, h);
+        pushRange(rs, layout.barFirst(bar), end);
+      } else {
+        rs = [];
+        pushRange(rs, 0, h);
+        const rel = new Set(related(bar));
+        for (let c = 0; c < bar; c++) {
+          if (rel.has(c)) {
+            pushRange(rs, layout.barFirst(c), layout.barEnd(c));
+          } else {
+            const sIdx = layout.barSum(c);
+            if (sIdx >= 0) {
+              pushRange(rs, sIdx, sIdx + 1);
+            }
+          }
         }
+        pushRange(rs, layout.barFirst(bar), end);
       }
+      g = { ranges: rs, queries: [] };
+      groups.set(key, g);
     }
-    all.sort((x, y) => x[0] - y[0]);
-    const merged: Ranges = [];
-    for (const [a, b] of all) {
-      pushRange(merged, a, b);
-    }
-    let k = 0;
-    for (let p = 0; p < merged.length; p += 2) {
-      k += merged[p + 1] - merged[p];
-    }
-    kidx = new Int32Array(k);
-    let w = 0;
-    for (let p = 0; p < merged.length; p += 2) {
-      for (let j = merged[p]; j < merged[p + 1]; j++) {
-        kidx[w++] = j;
+    g.queries.push(i);
+  }
+  // Each group's keys, clipped by the window of its earliest query (the widest view).
+  const clipped = new Map<Group, Ranges>();
+  const all: [number, number][] = [];
+  for (const g of groups.values()) {
+    const lo = w === null ? 0 : g.queries[0] - w + 1;
+    const c = clipRanges(g.ranges, lo, h);
+    clipped.set(g, c);
+    for (let p = 0; p < c.length; p += 2) {
+      if (c[p] < past) {
+        all.push([c[p], Math.min(c[p + 1], past)]);
       }
     }
   }
-  const k = kidx.length;
+  all.sort((x, y) => x[0] - y[0]);
+  const merged: Ranges = [];
+  for (const [a, b] of all) {
+    pushRange(merged, a, b);
+  }
+  let k = 0;
+  for (let p = 0; p < merged.length; p += 2) {
+    k += merged[p + 1] - merged[p];
+  }
+  const kidx = new Int32Array(k);
+  let wi = 0;
+  for (let p = 0; p < merged.length; p += 2) {
+    for (let j = merged[p]; j < merged[p + 1]; j++) {
+      kidx[wi++] = j;
+    }
+  }
   const width = k + count;
-  const bias = new Float32Array(count * width).fill(BLOCKED_BIAS);
-  for (let r = 0; r < count; r++) {
-    const rs = perQuery[r];
-    const base = r * width;
-    for (let p = 0; p < rs.length; p += 2) {
-      const a = rs[p];
-      const b = rs[p + 1];
+  const bias = new Float32Array(count * width);
+  const template = new Float32Array(width);
+  const headerCols = lowerBound(kidx, h);
+  for (const g of groups.values()) {
+    template.fill(BLOCKED_BIAS);
+    const c = clipped.get(g) as Ranges;
+    for (let p = 0; p < c.length; p += 2) {
+      const a = c[p];
+      const b = c[p + 1];
       if (a < past) {
         const e = Math.min(b, past);
         const col = lowerBound(kidx, a);
-        bias.fill(0, base + col, base + col + (e - a));
+        template.fill(0, col, col + (e - a));
       }
       if (b > past) {
-        const s = Math.max(a, past);
-        bias.fill(0, base + k + (s - past), base + k + (b - past));
+        const st = Math.max(a, past);
+        template.fill(0, k + (st - past), k + (b - past));
       }
+    }
+    for (const i of g.queries) {
+      const r = i - past;
+      const row = r * width;
+      bias.set(template, row);
+      // Causality within the step: no later new token.
+      bias.fill(BLOCKED_BIAS, row + k + r + 1, row + width);
+      if (w !== null) {
+        const lo = i - w + 1;
+        if (lo > h) {
+          const cut = lowerBound(kidx, lo);
+          if (cut > headerCols) {
+            bias.fill(BLOCKED_BIAS, row + headerCols, row + cut);
+          }
+          if (lo > past) {
+            bias.fill(BLOCKED_BIAS, row + k + Math.max(0, h - past), row + k + (lo - past));
+          }
+        }
+      }
+      bias[row + k + r] = 0;
     }
   }
   return { kidx, bias };

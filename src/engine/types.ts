@@ -159,6 +159,8 @@ export interface ModelInfo {
   vocabVersion: number | undefined;
   /** Whether the card carries the training corpus's L_t curve (needed for the SE metric). */
   hasCorpusCurve: boolean;
+  /** That curve, index t = interval in bars (index 0 is 1; null where the corpus has no pair). */
+  corpusLt?: (number | null)[];
   /** Parameters, when the card says. */
   parameters?: number;
   /** Absolute path of the ONNX file. */

@@ -17,7 +17,8 @@
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type * as OrtModule from 'onnxruntime-node';
@@ -113,6 +114,13 @@ export async function openModel(path: string, card: ModelCard, options: OpenMode
   }
   if (!statSync(path).isFile()) {
     throw new EngineError('model-file', `${path}: not a file.`);
+  }
+  const want = card.onnx.sha256;
+  if (typeof want === 'string' && want.length === 64) {
+    const got = createHash('sha256').update(readFileSync(path)).digest('hex');
+    if (got !== want.toLowerCase()) {
+      throw new EngineError('model-file', `${path}: its SHA-256 does not match its card; the file is damaged or belongs to another model.`);
+    }
   }
   const { order, skipped } = providerPlan(options.executionProvider);
   for (const s of skipped) {
@@ -291,6 +299,7 @@ class EngineWorker {
   private readonly _models = new Map<string, Promise<OpenedModel>>();
   private readonly _cancelled = new Set<number>();
   private _queue: Promise<void> = Promise.resolve();
+  private _running: number | undefined;
 
   constructor(data: EngineWorkerData, post: (m: FromWorker) => void) {
     this._data = data;
@@ -301,6 +310,10 @@ class EngineWorker {
   onMessage(msg: ToWorker): void {
     if (msg.type === 'cancel') {
       this._cancelled.add(msg.id);
+      if (msg.id !== this._running) {
+        // Still queued: answer now, so the client does not wait on the job ahead of it.
+        this._post({ type: 'error', id: msg.id, error: toErrorPayload(new CancellationError()) });
+      }
       return;
     }
     // Jobs run one at a time, in order.
@@ -308,6 +321,7 @@ class EngineWorker {
   }
 
   private async _run(msg: Exclude<ToWorker, { type: 'cancel' }>): Promise<void> {
+    this._running = msg.id;
     try {
       switch (msg.type) {
         case 'generate':
@@ -328,6 +342,7 @@ class EngineWorker {
       this._post({ type: 'error', id: msg.id, error: toErrorPayload(e) });
     } finally {
       this._cancelled.delete(msg.id);
+      this._running = undefined;
     }
   }
 

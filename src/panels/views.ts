@@ -44,7 +44,8 @@ export class RefrainViews extends Disposable {
       return open;
     }
     const panel = new StructurePanel(this._extensionUri, this._generation, this.midi, this._log.child('panel'));
-    panel.onDidDispose(() => {
+    const closed = panel.onDidDispose(() => {
+      closed.dispose();
       if (this._panel.value === panel) {
         this._panel.value = undefined;
       }

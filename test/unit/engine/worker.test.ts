@@ -187,6 +187,19 @@ describe('engine errors', () => {
     assert.equal(again.length, 1);
   });
 
+  test('cancelling a queued request does not disturb the running one', async () => {
+    const c = client(fixtureModelsDir(), { cancelGraceMs: 100 });
+    const first = c.generate(request(tune(REEL_ABC), { task: { kind: 'continue', bars: 96 }, candidates: 2 }));
+    const ac = new AbortController();
+    const second = c.generate(request(tune(REEL_ABC), { candidates: 1 }), { signal: ac.signal });
+    // Abort once the second request has been posted behind the first (which runs for seconds).
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(second, (e: Error) => isCancellationError(e));
+    const out = await first;
+    assert.equal(out.length, 2);
+    assert.equal(out[0].score.bars.length, 104);
+  });
+
   test('an already aborted signal rejects without starting', async () => {
     const ac = new AbortController();
     ac.abort();

@@ -1,0 +1,128 @@
+import * as vscode from 'vscode';
+import type { Candidate, TemplateSpec } from '../engine/types';
+import { readAbc } from '../music/abc/reader';
+import { MusicInputError } from '../music/score';
+import { planAbcContinuation, spliceScore } from '../music/splice';
+import { readConfig } from '../platform/config';
+import type { Logger } from '../platform/logger';
+import type {
+  GeneratedCandidate,
+  GenerationProgress,
+  GenerationRequest,
+  GenerationService,
+  InsertTarget,
+  ModelInfo,
+  ResolvedTemplate,
+} from '../panels/generationService';
+import type { EngineHost } from './engineHost';
+
+/** Candidates carry the engine's own candidate so Insert knows exactly which bars are new. */
+interface EngineCandidate extends GeneratedCandidate {
+  readonly engineCandidate: Candidate;
+}
+
+/**
+ * The structure panel's and MIDI editor's generation, backed by the engine worker: the panel's
+ * controls become an engine request; Insert applies the candidate to its document as one edit
+ * (one undo step), and only if the document is still the one the candidate was made from.
+ */
+export class EngineGenerationService implements GenerationService {
+  constructor(
+    private readonly _engine: EngineHost,
+    private readonly _log: Logger,
+  ) {}
+
+  async listModels(): Promise<readonly ModelInfo[]> {
+    const models = await this._engine.listModels();
+    return models.map((m) => ({
+      id: m.id,
+      label: m.title,
+      positionalEncoding: m.pe,
+      layers: m.layers,
+      description: `${m.layers} layers, ${m.pe}, attention ${[...new Set(m.plans)].join('/')}${m.sing ? ' + SING head' : ''}`,
+      corpusLt: m.corpusLt?.map((v) => (v === null ? Number.NaN : v)),
+    }));
+  }
+
+  async generate(request: GenerationRequest, signal: AbortSignal, onProgress: (progress: GenerationProgress) => void): Promise<readonly GeneratedCandidate[]> {
+    const model = await this._engine.resolveModel(request.modelId);
+    const g = readConfig().generation;
+    const total = request.candidates * request.bars;
+    const started = Date.now();
+    const candidates = await this._engine.engine().generate(
+      {
+        model: model.id,
+        prompt: request.source.score,
+        task: { kind: 'continue', bars: request.bars },
+        controls: {
+          relatedOffsets: [...request.structure.relatedOffsets],
+          relatedFromTemplate: g.relatedFromTemplate,
+          scales: request.structure.layerWindows.map((w) => (w > 0 ? w : 'full')),
+          template: toTemplateSpec(request.template),
+        },
+        sampling: { temperature: request.sampling.temperature, topP: request.sampling.topP, topK: g.topK, seed: request.sampling.seed },
+        candidates: request.candidates,
+        target: request.source.format === 'abc' ? 'abc-folk' : 'midi',
+      },
+      {
+        signal,
+        onProgress: (p) => onProgress({ done: p.candidate * request.bars + p.bars, total, message: `candidate ${p.candidate + 1}: ${p.phase ?? 'decode'}` }),
+      },
+    );
+    this._log.info(`[panel] ${candidates.length} candidate(s) of ${request.bars} bars with ${model.id} in ${Date.now() - started} ms`);
+    return candidates.map((c, i): EngineCandidate => ({
+      score: c.score,
+      newBars: c.newBars.to - c.newBars.from,
+      label: `Candidate ${i + 1} (seed ${c.seed})`,
+      metrics: {
+        ...(c.metrics.se !== undefined ? { 'similarity error': c.metrics.se } : {}),
+        ...(c.metrics.templateDistance !== undefined ? { 'template distance': c.metrics.templateDistance } : {}),
+        'log-likelihood': c.logLikelihood,
+      },
+      engineCandidate: c,
+    }));
+  }
+
+  async insert(target: InsertTarget, candidate: GeneratedCandidate): Promise<{ readonly message: string }> {
+    const span = spanOf(candidate);
+    if (target.kind === 'score') {
+      const next = spliceScore(target.source.score, candidate.score, span);
+      target.replace(next, `Refrain: insert ${span.to - span.from} bars`);
+      return { message: `Inserted ${span.to - span.from} bars.` };
+    }
+    const uri = vscode.Uri.parse(target.source.uri);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    if (doc.version !== target.source.version) {
+      throw new MusicInputError('document-changed', 'The tune changed since these candidates were made, so nothing was inserted: generate again.');
+    }
+    const text = doc.getText();
+    const tune = readAbc(text).tunes.find((t) => t.index === target.source.tuneIndex);
+    if (!tune?.score.source) {
+      throw new MusicInputError('tune-missing', 'The tune is no longer in the file, so nothing was inserted.');
+    }
+    const edit = planAbcContinuation(text, tune.score.source, tune.score, candidate.score, span);
+    const we = new vscode.WorkspaceEdit();
+    we.replace(uri, new vscode.Range(doc.positionAt(edit.start), doc.positionAt(edit.end)), edit.newText);
+    if (!(await vscode.workspace.applyEdit(we))) {
+      throw new MusicInputError('edit-refused', 'VS Code refused the edit (is the file read-only?), so nothing was inserted.');
+    }
+    return { message: `Inserted ${span.to - span.from} bars into ${tune.title ?? 'the tune'}.` };
+  }
+}
+
+function spanOf(candidate: GeneratedCandidate): { from: number; to: number } {
+  const own = (candidate as Partial<EngineCandidate>).engineCandidate;
+  if (own) {
+    return own.newBars;
+  }
+  const to = candidate.score.bars.length;
+  return { from: to - candidate.newBars, to };
+}
+
+/** The panel's resolved template as the engine's template spec. */
+export function toTemplateSpec(t: ResolvedTemplate): TemplateSpec | undefined {
+  if (t.kind === 'none') {
+    return undefined;
+  }
+  return { kind: 'matrix', size: t.ssm.size, data: Array.from(t.ssm.data) };
+}
