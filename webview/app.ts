@@ -653,7 +653,9 @@ export class App {
         break;
       case 'painted':
         this._templateDetail.append(this._button('Clear painting', () => this._clearPainting(), true));
-        this._templateInfo.textContent = 'Click or drag on the heatmap to mark which bars should be alike; the highlighted lines mark where the new bars begin.';
+        this._templateInfo.textContent = this._canPaint() || !this._piece
+          ? 'Click or drag on the heatmap to mark which bars should be alike; the highlighted lines mark where the new bars begin.'
+          : `Painting needs the piece and its new bars to fit in ${MAX_SSM_SIDE} bars; this one is too long.`;
         break;
       case 'none':
         this._templateInfo.textContent = 'No target structure: the related-bar offsets alone guide the model.';

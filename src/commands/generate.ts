@@ -35,9 +35,10 @@ export async function generateWithProgress(services: Services, engine: EngineHos
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Refrain: ${title}`, cancellable: true },
     async (progress, token) => {
-      const signal = toAbortSignal(token);
+      const signal = engine.beginRun(toAbortSignal(token));
       let last = 0;
-      return engine.engine().generate(req, {
+      try {
+        return await engine.engine().generate(req, {
         signal,
         onProgress: (p) => {
           const now = Date.now();
@@ -46,7 +47,10 @@ export async function generateWithProgress(services: Services, engine: EngineHos
             progress.report({ message: `candidate ${p.candidate + 1}/${req.candidates}: ${p.phase ?? 'decode'}, ${p.bars} bar(s)` });
           }
         },
-      });
+        });
+      } finally {
+        engine.endRun(signal);
+      }
     },
   );
   services.log.info(`[generate] ${title}: ${result.length} candidate(s) in ${Date.now() - started} ms`);
@@ -97,23 +101,67 @@ export async function applyTuneEdit(active: ActiveTune, edit: TextEdit, what: st
   }
 }
 
+/**
+ * Arguments that skip the prompts of the generation commands (for keybindings and automation):
+ * `bars` to add, a `form` string for the template (else the tune's own structure), and which
+ * `candidate` (1-based) to insert without asking.
+ */
+export interface GenerateCommandArgs {
+  bars?: number;
+  form?: string;
+  candidate?: number;
+}
+
+function commandArgs(args: unknown): GenerateCommandArgs {
+  if (args === undefined || args === null || typeof args !== 'object' || args instanceof vscode.Uri) {
+    return {};
+  }
+  const a = args as Record<string, unknown>;
+  const out: GenerateCommandArgs = {};
+  if (a.bars !== undefined) {
+    if (!Number.isInteger(a.bars) || (a.bars as number) < 1 || (a.bars as number) > 64) {
+      throw new MusicInputError('bad-argument', `"bars" must be a whole number from 1 to 64, not ${JSON.stringify(a.bars)}.`);
+    }
+    out.bars = a.bars as number;
+  }
+  if (a.form !== undefined) {
+    parseForm(String(a.form));
+    out.form = String(a.form);
+  }
+  if (a.candidate !== undefined) {
+    if (!Number.isInteger(a.candidate) || (a.candidate as number) < 1) {
+      throw new MusicInputError('bad-argument', `"candidate" must be a whole number from 1, not ${JSON.stringify(a.candidate)}.`);
+    }
+    out.candidate = a.candidate as number;
+  }
+  return out;
+}
+
+async function chooseCandidate(candidates: readonly Candidate[], args: GenerateCommandArgs): Promise<Candidate | undefined> {
+  if (args.candidate !== undefined) {
+    return candidates[Math.min(args.candidate, candidates.length) - 1];
+  }
+  return pickCandidate(candidates);
+}
+
 /** `refrain.continueTune`: append bars to the tune under the cursor. */
-export function createContinueTune(services: Services, engine: EngineHost): () => Promise<void> {
-  return async () => {
+export function createContinueTune(services: Services, engine: EngineHost): (args?: unknown) => Promise<void> {
+  return async (rawArgs?: unknown) => {
+    const args = commandArgs(rawArgs);
     const config = readConfig();
     const active = tuneAt(activeAbcEditor());
-    const bars = await askBars(config.generation.bars);
+    const bars = args.bars ?? (await askBars(config.generation.bars));
     if (bars === undefined) {
       return;
     }
-    const template = await askTemplate(active.tune.score.bars.length + bars);
+    const template = args.form !== undefined ? { kind: 'form' as const, form: args.form } : args.bars !== undefined ? { kind: 'piece' as const } : await askTemplate(active.tune.score.bars.length + bars);
     if (template === null) {
       return;
     }
     const model = await engine.resolveModel();
     const req = baseRequest(config, model, active.tune.score, { kind: 'continue', bars }, template);
     const candidates = await generateWithProgress(services, engine, `continuing "${active.tune.title ?? 'tune'}" by ${bars} bars`, req);
-    const chosen = await pickCandidate(candidates);
+    const chosen = await chooseCandidate(candidates, args);
     if (!chosen) {
       return;
     }
@@ -123,8 +171,9 @@ export function createContinueTune(services: Services, engine: EngineHost): () =
 }
 
 /** `refrain.regenerateBars`: regenerate the bars the selection touches (infill). */
-export function createRegenerateBars(services: Services, engine: EngineHost): () => Promise<void> {
-  return async () => {
+export function createRegenerateBars(services: Services, engine: EngineHost): (args?: unknown) => Promise<void> {
+  return async (rawArgs?: unknown) => {
+    const args = commandArgs(rawArgs);
     const config = readConfig();
     const editor = activeAbcEditor();
     const active = tuneAt(editor);
@@ -133,7 +182,7 @@ export function createRegenerateBars(services: Services, engine: EngineHost): ()
     const model = await engine.resolveModel();
     const req = baseRequest(config, model, active.tune.score, { kind: 'infill', fromBar: from, toBar: to }, { kind: 'piece' });
     const candidates = await generateWithProgress(services, engine, `regenerating bars ${from + 1}-${to}`, req);
-    const chosen = await pickCandidate(candidates);
+    const chosen = await chooseCandidate(candidates, args);
     if (!chosen) {
       return;
     }
@@ -162,11 +211,12 @@ export function selectedBars(active: ActiveTune, start: number, end: number): { 
 }
 
 /** `refrain.generateFromForm`: a new tune after this one, following a form string. */
-export function createGenerateFromForm(services: Services, engine: EngineHost): () => Promise<void> {
-  return async () => {
+export function createGenerateFromForm(services: Services, engine: EngineHost): (args?: unknown) => Promise<void> {
+  return async (rawArgs?: unknown) => {
+    const args = commandArgs(rawArgs);
     const config = readConfig();
     const active = tuneAt(activeAbcEditor());
-    const form = await vscode.window.showInputBox({
+    const form = args.form ?? await vscode.window.showInputBox({
       title: 'Refrain: Generate From Form',
       prompt: 'Sections with bar counts, e.g. "A8 A8 B8 A8", "AABB" (8 bars each) or POP909-style "i4A4B8A4"',
       value: 'A8 A8 B8 B8',
@@ -188,7 +238,7 @@ export function createGenerateFromForm(services: Services, engine: EngineHost): 
     const prompt = scoreHead(active.tune.score, Math.min(1, active.tune.score.bars.length));
     const req = baseRequest(config, model, prompt, { kind: 'fromForm', form }, { kind: 'form', form });
     const candidates = await generateWithProgress(services, engine, `a ${formToString(sections)} tune`, req);
-    const chosen = await pickCandidate(candidates);
+    const chosen = await chooseCandidate(candidates, args);
     if (!chosen) {
       return;
     }

@@ -27,6 +27,11 @@ export function createCommands(services: Services, reports: ReportDocuments, vie
     regenerateBars: createRegenerateBars(services, engine),
     generateFromForm: createGenerateFromForm(services, engine),
     chooseModel: createChooseModel(engine),
+    cancelGeneration: () => {
+      if (!engine.cancelRun()) {
+        void vscode.window.setStatusBarMessage('Refrain: no generation is running', 3000);
+      }
+    },
   };
 }
 

@@ -168,6 +168,9 @@ export class GenerationSession extends Disposable {
     if (!current || current.source.uri !== stored.source.uri || current.source.tuneIndex !== stored.source.tuneIndex) {
       throw new RequestError('stale', 'The candidate belongs to another piece: show that piece again, or generate for this one.');
     }
+    if (current.source.version !== stored.source.version) {
+      throw new RequestError('stale', 'The piece has changed since these candidates were generated: generate again to insert.');
+    }
     const result = await this._service.insert(this._host.insertTarget(stored.source), stored.candidate);
     this._log.info(`[insert] ${candidateId} into ${stored.source.format} document`);
     return { message: result.message };

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { EngineClient } from '../engine/client';
 import type { EngineApi, ModelInfo } from '../engine/types';
 import { ENGINE_SECTIONS, readConfig } from '../platform/config';
-import { Disposable } from '../platform/disposable';
+import { Disposable, MutableDisposable } from '../platform/disposable';
 import type { Logger } from '../platform/logger';
 import { MusicInputError } from '../music/score';
 
@@ -14,6 +14,8 @@ import { MusicInputError } from '../music/score';
 export class EngineHost extends Disposable {
   private _client: EngineClient | undefined;
   private _models: Promise<ModelInfo[]> | undefined;
+  /** The generation run started from a command; a new one replaces (aborts) it. */
+  private readonly _run = this._register(new MutableDisposable<{ controller: AbortController; dispose(): void }>());
 
   constructor(
     private readonly _extensionUri: vscode.Uri,
@@ -80,6 +82,33 @@ export class EngineHost extends Disposable {
       throw new MusicInputError('model-not-found', `Model "${wanted}" is not installed. Installed: ${models.map((m) => m.id).join(', ')}.`);
     }
     return models.find((m) => m.id === 'folk-rope') ?? models[0];
+  }
+
+  /**
+   * Starts a command's generation run: aborts the previous one, and returns the signal that
+   * {@link cancelRun} (the `refrain.cancelGeneration` command) or the caller's own token aborts.
+   */
+  beginRun(token?: AbortSignal): AbortSignal {
+    const controller = new AbortController();
+    token?.addEventListener('abort', () => controller.abort(), { once: true });
+    this._run.value = { controller, dispose: () => controller.abort() };
+    return controller.signal;
+  }
+
+  /** Ends the run holding `signal` (if it is still the current one) without aborting it. */
+  endRun(signal: AbortSignal): void {
+    if (this._run.value?.controller.signal === signal) {
+      const run = this._run.value;
+      run.dispose = () => undefined;
+      this._run.clear();
+    }
+  }
+
+  /** Aborts the current command run; false when none is running. */
+  cancelRun(): boolean {
+    const running = this._run.value !== undefined;
+    this._run.clear();
+    return running;
   }
 
   private _reset(): void {

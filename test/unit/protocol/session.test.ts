@@ -16,7 +16,7 @@ function params(overrides: Partial<GenerateParams> = {}): GenerateParams {
   return { bars: 2, candidates: 2, temperature: 1, topP: 0.9, seed: 5, relatedOffsets: [1, 2, 4], layerWindows: [0, 256], modelId: '', template: { kind: 'piece' }, ...overrides };
 }
 
-function host(score: Score | undefined): SessionHost & { notes: { method: string; params: unknown }[]; remembered: string[]; moveTo(uri: string): void } {
+function host(score: Score | undefined): SessionHost & { notes: { method: string; params: unknown }[]; remembered: string[]; moveTo(uri: string): void; edit(): void } {
   const notes: { method: string; params: unknown }[] = [];
   const remembered: string[] = [];
   let source: GenerationSource | undefined = score ? { format: 'abc', uri: 'file:///tune.abc', version: 3, tuneIndex: 0, score } : undefined;
@@ -25,6 +25,9 @@ function host(score: Score | undefined): SessionHost & { notes: { method: string
     remembered,
     moveTo: (uri) => {
       source = source ? { ...source, uri } : undefined;
+    },
+    edit: () => {
+      source = source ? { ...source, version: source.version + 1 } : undefined;
     },
     current: () => (source ? { source, feature: 'jaccard' } : undefined),
     insertTarget: (s): InsertTarget => ({ kind: 'text', source: s }),
@@ -146,6 +149,18 @@ describe('GenerationSession', () => {
     controller.abort();
     release();
     await assert.rejects(run, (e: Error & { code?: string }) => e.code === 'cancelled');
+    session.dispose();
+  });
+
+  test('insert refuses a candidate once the piece has changed (no double insert)', async () => {
+    const service = new EchoService();
+    const h = host(eightBars());
+    const session = new GenerationSession(service, h, silentLogger());
+    await session.handlers().generate(params(), context(1));
+    await session.handlers().insert({ candidateId: '1-1' }, context(2));
+    h.edit();
+    await assert.rejects(session.handlers().insert({ candidateId: '1-2' }, context(3)), (e: Error & { code?: string }) => e.code === 'stale' && /changed/.test(e.message));
+    assert.equal(service.inserted.length, 1);
     session.dispose();
   });
 
