@@ -16,6 +16,9 @@ import type { Candidate, ExecutionProviderChoice, GenerateRequest, GenerationTar
 import { writeAbc } from '../music/abc/writer';
 import { formatOfPath, loadPieces, selectPiece } from '../music/load';
 import { writeMidi } from '../music/midi/writer';
+import { MusicInputError } from '../music/score';
+import { applyTextEdit, planAbcContinuation, planAbcInfill } from '../music/splice';
+import type { LoadedPiece } from '../music/load';
 import { createLineLogger } from '../platform/logger';
 import { throwIfAborted } from '../platform/cancellation';
 import { UsageError } from './usage';
@@ -175,7 +178,8 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
           return t === 'full' ? 'full' : (num(t, '--scales', (n) => Number.isInteger(n) && n >= 1, "'full' or whole numbers of tokens, comma-separated") as number);
         });
 
-  const piece = selectPiece(loadPieces(input, readFileSync(input)), num(values.tune, '--tune', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1'));
+  const inputBytes = readFileSync(input);
+  const piece = selectPiece(loadPieces(input, inputBytes), num(values.tune, '--tune', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1'));
   const prompt = piece.score;
 
   let task: GenerateRequest['task'];
@@ -239,7 +243,7 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
     result.forEach((cand, i) => {
       const tmp = join(dirname(finals[i]), `.${basename(finals[i])}.${process.pid}.tmp`);
       temps.push(tmp);
-      writeFileSync(tmp, outFormat === 'abc' ? writeAbc(cand.score, { reference: piece.reference }) : writeMidi(cand.score));
+      writeFileSync(tmp, outFormat === 'abc' ? abcOutput(ctx, input, inputBytes, piece, cand, task) : writeMidi(cand.score));
     });
     throwIfAborted(ctx.signal);
     result.forEach((_, i) => renameSync(temps[i], finals[i]));
@@ -291,4 +295,31 @@ function report(ctx: CliContext, json: boolean, model: string, result: Candidate
   if (!hasCurve) {
     ctx.out('SE n/a: the model card has no corpus L_t curve (corpusLt).');
   }
+}
+
+/**
+ * The ABC text of a candidate. Continuing or regenerating bars of an ABC tune keeps the tune as
+ * its writer wrote it (repeats, line breaks, comments) and changes only the new bars, with the
+ * same edit the extension applies. A new piece (a form), a MIDI input, or an edit the text cannot
+ * take (bars inside a repeat) is written whole, in performed order.
+ */
+function abcOutput(ctx: CliContext, input: string, inputBytes: Uint8Array, piece: LoadedPiece, cand: Candidate, task: GenerateRequest['task']): string {
+  const src = piece.score.source;
+  if (formatOfPath(input) === 'abc' && src && task.kind !== 'fromForm') {
+    const text = new TextDecoder().decode(inputBytes);
+    try {
+      const edit =
+        task.kind === 'continue'
+          ? planAbcContinuation(text, src, piece.score, cand.score, cand.newBars)
+          : planAbcInfill(text, piece.score, cand.score, task.fromBar, task.toBar);
+      const delta = edit.newText.length - (edit.end - edit.start);
+      return `${applyTextEdit(text, edit).slice(src.start, src.end + delta).trimEnd()}\n`;
+    } catch (e) {
+      if (!(e instanceof MusicInputError)) {
+        throw e;
+      }
+      ctx.err(`refrain: ${e.message} Writing the whole tune in performed order instead.`);
+    }
+  }
+  return writeAbc(cand.score, { reference: piece.reference });
 }

@@ -4,7 +4,7 @@ import type { NotificationMap } from '../protocol/messages';
 import { isBarFeature } from '../structure/ssm';
 import type { BarFeature } from '../structure/ssm';
 
-/** The settings Refrain's views read (`refrain.panel.*` and the analysis feature). */
+/** The settings Refrain's views read (`refrain.panel.updateDelay`, the `refrain.generation.*` defaults and the analysis feature). */
 export interface PanelConfig {
   /** Bar similarity of the SSM (`refrain.analysis.feature`). */
   readonly feature: BarFeature;
@@ -15,7 +15,7 @@ export interface PanelConfig {
 }
 
 /** Settings sections whose change the views react to. */
-export const PANEL_CONFIG_SECTIONS = ['refrain.panel', 'refrain.analysis.feature'];
+export const PANEL_CONFIG_SECTIONS = ['refrain.panel', 'refrain.generation', 'refrain.analysis.feature'];
 
 function clampInt(value: unknown, min: number, max: number, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? Math.max(min, Math.min(max, Math.round(value))) : fallback;
@@ -29,7 +29,8 @@ function clampNumber(value: unknown, min: number, max: number, fallback: number)
 export function readPanelConfig(): PanelConfig {
   const c = vscode.workspace.getConfiguration('refrain');
   const feature = c.get<string>('analysis.feature', 'jaccard');
-  const offsets = c.get<unknown>('panel.relatedOffsets', DEFAULT_RELATED_OFFSETS);
+  // The controls start from the same generation defaults the commands use (`refrain.generation.*`).
+  const offsets = c.get<unknown>('generation.relatedOffsets', DEFAULT_RELATED_OFFSETS);
   const cleanOffsets = Array.isArray(offsets)
     ? [...new Set(offsets.filter((o): o is number => Number.isInteger(o) && o >= 1 && o <= MAX_RELATED_OFFSET))].sort((a, b) => a - b).slice(0, MAX_RELATED_OFFSETS)
     : [...DEFAULT_RELATED_OFFSETS];
@@ -38,10 +39,10 @@ export function readPanelConfig(): PanelConfig {
     updateDelayMs: clampInt(c.get('panel.updateDelay'), 50, 5000, 300),
     defaults: {
       relatedOffsets: cleanOffsets.length > 0 ? cleanOffsets : [...DEFAULT_RELATED_OFFSETS],
-      bars: clampInt(c.get('panel.bars'), 1, MAX_GENERATE_BARS, 8),
-      candidates: clampInt(c.get('panel.candidates'), 1, MAX_CANDIDATES, 3),
-      temperature: clampNumber(c.get('panel.temperature'), 0.05, 5, 1),
-      topP: clampNumber(c.get('panel.topP'), 0.01, 1, 0.95),
+      bars: clampInt(c.get('generation.bars'), 1, MAX_GENERATE_BARS, 8),
+      candidates: clampInt(c.get('generation.candidates'), 1, MAX_CANDIDATES, 3),
+      temperature: clampNumber(c.get('generation.temperature'), 0.05, 5, 1),
+      topP: clampNumber(c.get('generation.topP'), 0.01, 1, 0.95),
     },
   };
 }
