@@ -220,14 +220,7 @@ export function createGenerateFromForm(services: Services, engine: EngineHost): 
       title: 'Refrain: Generate From Form',
       prompt: 'Sections with bar counts, e.g. "A8 A8 B8 A8", "AABB" (8 bars each) or POP909-style "i4A4B8A4"',
       value: 'A8 A8 B8 B8',
-      validateInput: (v) => {
-        try {
-          parseForm(v);
-          return undefined;
-        } catch (e) {
-          return e instanceof Error ? e.message : String(e);
-        }
-      },
+      validateInput: formProblem,
     });
     if (form === undefined) {
       return;
@@ -317,14 +310,7 @@ async function askTemplate(totalBars: number): Promise<TemplateSpec | null> {
   const form = await vscode.window.showInputBox({
     title: 'Form of the whole tune',
     value: totalBars % 8 === 0 ? Array.from({ length: totalBars / 8 }, (_, i) => (i < 2 ? 'A8' : 'B8')).join(' ') : `A${totalBars}`,
-    validateInput: (v) => {
-      try {
-        parseForm(v);
-        return undefined;
-      } catch (e) {
-        return e instanceof Error ? e.message : String(e);
-      }
-    },
+    validateInput: formProblem,
   });
   return form === undefined ? null : { kind: 'form', form };
 }
@@ -336,4 +322,14 @@ export function nextReference(text: string): number {
     max = Math.max(max, Number(m[1]));
   }
   return max + 1;
+}
+
+/** What is wrong with a form string, for an input box; undefined when it parses. */
+function formProblem(value: string): string | undefined {
+  try {
+    parseForm(value);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
 }

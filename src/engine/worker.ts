@@ -23,8 +23,8 @@ import { dirname, join } from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type * as OrtModule from 'onnxruntime-node';
 import { CancellationError } from '../platform/cancellation';
-import { describeError } from '../platform/logger';
-import type { LogLevel, Logger } from '../platform/logger';
+import { createLevelLogger } from '../platform/logger';
+import type { Logger } from '../platform/logger';
 import type { ModelCard } from './card';
 import { Decoder } from './decoder';
 import type { ModelShape, StepInputs, StepModel, StepOutputs } from './decoder';
@@ -265,23 +265,6 @@ export class OrtStepModel implements StepModel {
 
 // ---------------------------------------------------------------------------- worker side
 
-const LEVELS: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
-
-function postLogger(post: (m: FromWorker) => void, minLevel: LogLevel, component: string): Logger {
-  const emit = (level: LogLevel, message: string): void => {
-    if (LEVELS[level] >= LEVELS[minLevel]) {
-      post({ type: 'log', level, message: `[${component}] ${message}` });
-    }
-  };
-  return {
-    trace: (m) => emit('trace', m),
-    debug: (m) => emit('debug', m),
-    info: (m) => emit('info', m),
-    warn: (m) => emit('warn', m),
-    error: (m, e) => emit('error', e === undefined ? m : `${m}\n${describeError(e)}`),
-    child: (c) => postLogger(post, minLevel, `${component}/${c}`),
-  };
-}
 
 function nextPow2(n: number): number {
   let c = 256;
@@ -304,7 +287,7 @@ class EngineWorker {
   constructor(data: EngineWorkerData, post: (m: FromWorker) => void) {
     this._data = data;
     this._post = post;
-    this._log = postLogger(post, data.logLevel, 'engine-worker');
+    this._log = createLevelLogger((level, message) => post({ type: 'log', level, message }), data.logLevel, 'engine-worker');
   }
 
   onMessage(msg: ToWorker): void {

@@ -28,22 +28,30 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-/** A logger that writes `level [component] message` lines to a sink, dropping levels below `minLevel`. */
-export function createLineLogger(sink: (line: string) => void, minLevel: LogLevel = 'info', component?: string): Logger {
+/**
+ * A logger that hands `(level, "[component] message")` to `emit`, dropping levels below
+ * `minLevel`. The base of the other loggers (stderr lines, the engine worker's posted logs).
+ */
+export function createLevelLogger(emit: (level: LogLevel, message: string) => void, minLevel: LogLevel = 'info', component?: string): Logger {
   const tag = component ? `[${component}] ` : '';
-  const emit = (level: LogLevel, message: string): void => {
+  const log = (level: LogLevel, message: string): void => {
     if (ORDER[level] >= ORDER[minLevel]) {
-      sink(`${level} ${tag}${message}`);
+      emit(level, tag + message);
     }
   };
   return {
-    trace: (m) => emit('trace', m),
-    debug: (m) => emit('debug', m),
-    info: (m) => emit('info', m),
-    warn: (m) => emit('warn', m),
-    error: (m, e) => emit('error', e === undefined ? m : `${m}\n${describeError(e)}`),
-    child: (c) => createLineLogger(sink, minLevel, component ? `${component}/${c}` : c),
+    trace: (m) => log('trace', m),
+    debug: (m) => log('debug', m),
+    info: (m) => log('info', m),
+    warn: (m) => log('warn', m),
+    error: (m, e) => log('error', e === undefined ? m : `${m}\n${describeError(e)}`),
+    child: (c) => createLevelLogger(emit, minLevel, component ? `${component}/${c}` : c),
   };
+}
+
+/** A logger that writes `level [component] message` lines to a sink, dropping levels below `minLevel`. */
+export function createLineLogger(sink: (line: string) => void, minLevel: LogLevel = 'info', component?: string): Logger {
+  return createLevelLogger((level, message) => sink(`${level} ${message}`), minLevel, component);
 }
 
 /** A logger that drops everything (tests). */

@@ -1,0 +1,241 @@
+// Starting and stopping what the browser tests drive: code-server (VS Code in a Node server) and a
+// headless Debian Chromium through playwright-core. Each runs in its own process group, so that
+// stopping it also stops its children (extension host, file watcher, renderers); `stopAll` sweeps
+// both groups until nothing of them is left, whatever state the run ended in.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+/** Loopback only: nothing here listens beyond this machine. */
+export const HOST = '127.0.0.1';
+
+/** Chromium flags for a quiet, offline, GPU-less headless run (FACTS.md, "VS Code for tests"). */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+  // A loaded machine must not make the workbench's timers crawl in a page it thinks is hidden.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A free TCP port on the loopback interface. */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Keeps the last `limit` non-empty lines written to a stream, to explain a failed start. */
+function lineTail(limit) {
+  const lines = [];
+  return {
+    push(chunk) {
+      for (const line of String(chunk).split('\n')) {
+        if (line.trim() !== '') {
+          lines.push(line);
+          if (lines.length > limit) {
+            lines.shift();
+          }
+        }
+      }
+    },
+    text() {
+      return lines.join('\n');
+    },
+  };
+}
+
+/** The running processes of process group `pgid` (zombies excluded). Reads Linux /proc. */
+function groupMembers(pgid) {
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z') {
+      found.push(Number(entry));
+    }
+  }
+  return found;
+}
+
+function signalGroup(pgid, signal) {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false; // No such group any more.
+  }
+}
+
+/**
+ * Stops process group `pgid`: SIGTERM, up to `graceMs` for it to go, then SIGKILL until no
+ * member is left. Throws when members survive SIGKILL for 5 s.
+ */
+export async function stopGroup(pgid, graceMs = 3000) {
+  if (groupMembers(pgid).length === 0) {
+    return;
+  }
+  signalGroup(pgid, 'SIGTERM');
+  for (let waited = 0; waited < graceMs && groupMembers(pgid).length > 0; waited += 100) {
+    await sleep(100);
+  }
+  for (let i = 0; i < 50; i++) {
+    if (groupMembers(pgid).length === 0) {
+      return;
+    }
+    signalGroup(pgid, 'SIGKILL');
+    await sleep(100);
+  }
+  throw new Error(`processes ${groupMembers(pgid).join(', ')} of group ${pgid} survive SIGKILL`);
+}
+
+/** The user settings every run starts from: an offline, quiet workbench that asks nothing. */
+export const QUIET_SETTINGS = {
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'workbench.editor.enablePreview': false,
+  'security.workspace.trust.enabled': false,
+  'git.enabled': false,
+  'git.autoRepositoryDetection': false,
+  'npm.autoDetect': 'off',
+  'chat.commandCenter.enabled': false,
+  'typescript.tsserver.experimental.enableProjectDiagnostics': false,
+};
+
+/** Writes the user settings of a profile made by {@link startCodeServer} (the workbench watches the file). */
+export function writeUserSettings(profileDir, settings) {
+  const dir = join(profileDir, 'user-data', 'User');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
+}
+
+/**
+ * Starts code-server on a free loopback port with a private profile under `profileDir` and
+ * resolves once it answers HTTP: `{ port, child, output }`. Retries on another port twice.
+ * `onChild` hears of each process as soon as it is spawned (so a timeout can still stop it).
+ */
+export async function startCodeServer({ binary, profileDir, settings, onChild, verbose = false }) {
+  const userDataDir = join(profileDir, 'user-data');
+  const extensionsDir = join(profileDir, 'extensions');
+  mkdirSync(extensionsDir, { recursive: true });
+  writeUserSettings(profileDir, settings);
+  const configPath = join(profileDir, 'config.yaml');
+  writeFileSync(configPath, 'auth: none\ncert: false\n');
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await freePort();
+    const output = lineTail(80);
+    const child = spawn(
+      binary,
+      [
+        '--bind-addr', `${HOST}:${port}`,
+        '--auth', 'none',
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        '--disable-getting-started-override',
+        '--ignore-last-opened',
+        '--user-data-dir', userDataDir,
+        '--extensions-dir', extensionsDir,
+        '--config', configPath,
+      ],
+      {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          EXTENSIONS_GALLERY: '{}',
+          XDG_DATA_HOME: join(profileDir, 'xdg-data'),
+          XDG_CONFIG_HOME: join(profileDir, 'xdg-config'),
+          XDG_CACHE_HOME: join(profileDir, 'xdg-cache'),
+        },
+      },
+    );
+    onChild?.(child);
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.on('data', (d) => {
+        output.push(d);
+        if (verbose) {
+          process.stderr.write(`[code-server] ${d}`);
+        }
+      });
+    }
+    const started = Date.now();
+    while (Date.now() - started < 90_000 && child.exitCode === null && child.signalCode === null) {
+      try {
+        const res = await fetch(`http://${HOST}:${port}/healthz`);
+        if (res.ok) {
+          return { port, child, output, startMs: Date.now() - started };
+        }
+      } catch {
+        // Not listening yet.
+      }
+      await sleep(250);
+    }
+    process.stdout.write(`[e2e] code-server did not start (attempt ${attempt}); its last output:\n${output.text()}\n`);
+    await stopGroup(child.pid, 1000);
+  }
+  throw new Error('code-server did not start');
+}
+
+/**
+ * Launches headless Chromium as a browser server (so its process, and its group, are known) and
+ * connects to it: `{ server, browser }`. Its caches and crash reports stay in `profileDir`.
+ */
+export async function launchBrowser({ executablePath, profileDir, onServer }) {
+  const { chromium } = require('playwright-core');
+  const server = await chromium.launchServer({
+    executablePath,
+    headless: true,
+    // The runner's own handlers stop everything in order; playwright's would exit first.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+    env: {
+      ...process.env,
+      XDG_CONFIG_HOME: join(profileDir, 'xdg-config'),
+      XDG_CACHE_HOME: join(profileDir, 'xdg-cache'),
+    },
+    args: CHROMIUM_ARGS,
+  });
+  onServer?.(server);
+  const browser = await chromium.connect(server.wsEndpoint());
+  return { server, browser };
+}

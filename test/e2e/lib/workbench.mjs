@@ -1,0 +1,194 @@
+// Helpers that drive the VS Code workbench in the page the way a user does (keyboard, command
+// palette, Quick Open) and read Refrain's webviews. Every wait polls a condition with a deadline
+// and reports the last thing it saw; nothing passes or fails on a fixed sleep.
+import { sleep } from './processes.mjs';
+
+/** Default deadline of a wait: generous, for a loaded two-core machine. */
+export const WAIT_MS = Number(process.env.REFRAIN_E2E_WAIT_MS ?? '60000');
+
+/**
+ * Polls `probe` until it returns something other than `undefined`/`false`/`null` and resolves
+ * with it. A probe that throws counts as "not yet" (frames come and go while views reload).
+ * Rejects after `timeoutMs` with `what` and the last value or error seen.
+ */
+export async function waitFor(what, probe, { timeoutMs = WAIT_MS, intervalMs = 150 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'nothing yet';
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false && value !== null) {
+        return value;
+      }
+      last = value;
+    } catch (e) {
+      last = `error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what} (last seen: ${typeof last === 'string' ? last : JSON.stringify(last)})`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** Fails with `message` unless `condition` holds. */
+export function check(condition, message) {
+  if (!condition) {
+    throw new Error(message);
+  }
+}
+
+/** Waits until the workbench has loaded and the editor area exists. */
+export async function waitForWorkbench(page) {
+  await waitFor('the workbench to load', () => page.evaluate(() => !!document.querySelector('.monaco-workbench .part.editor')));
+}
+
+/** The colour theme kind of the workbench: `'vs'` (light), `'vs-dark'`, `'hc-black'` or `'hc-light'`. */
+export function workbenchThemeKind(page) {
+  return page.evaluate(() => {
+    const cls = document.querySelector('.monaco-workbench')?.classList;
+    return cls ? ['hc-black', 'hc-light', 'vs-dark', 'vs'].find((k) => cls.contains(k)) : undefined;
+  });
+}
+
+async function quickInputVisible(page) {
+  return page.evaluate(() => {
+    const w = document.querySelector('.quick-input-widget');
+    return !!w && getComputedStyle(w).display !== 'none';
+  });
+}
+
+/** Labels of the rows the quick input lists now. */
+function quickInputRows(page) {
+  return page.evaluate(() => Array.from(document.querySelectorAll('.quick-input-widget .monaco-list-row')).map((r) => r.getAttribute('aria-label') ?? r.textContent ?? ''));
+}
+
+/**
+ * Opens the quick input with `key` (F1: commands, Control+P: files), types `text`, waits until
+ * the first row's label satisfies `accept`, and presses Enter. Retries the whole thing when the
+ * widget does not open or the row does not come (a keystroke lost while the workbench was busy).
+ */
+async function pickInQuickInput(page, key, text, accept, what) {
+  await waitFor(what, async () => {
+    if (await quickInputVisible(page)) {
+      await page.keyboard.press('Escape');
+      await waitFor('the quick input to close', async () => !(await quickInputVisible(page)), { timeoutMs: 5000 });
+    }
+    await page.keyboard.press(key);
+    await waitFor('the quick input to open', () => quickInputVisible(page), { timeoutMs: 10_000 });
+    await page.keyboard.type(text, { delay: 10 });
+    const rows = await waitFor(`a row for "${text}"`, async () => {
+      const r = await quickInputRows(page);
+      return r.length > 0 && accept(r[0]) ? r : undefined;
+    }, { timeoutMs: 15_000 });
+    await page.keyboard.press('Enter');
+    await waitFor('the quick input to close', async () => !(await quickInputVisible(page)), { timeoutMs: 10_000 });
+    return rows[0];
+  }, { timeoutMs: WAIT_MS, intervalMs: 500 });
+}
+
+/** Runs a command by its palette title, through F1 as a user would. */
+export async function runCommand(page, title) {
+  await pickInQuickInput(page, 'F1', title, (row) => row.includes(title), `the command palette to run "${title}"`);
+}
+
+/** Opens a workspace file by name through Quick Open (Ctrl+P) and waits for its tab to be active. */
+export async function quickOpen(page, fileName) {
+  await pickInQuickInput(page, 'Control+P', fileName, (row) => row.startsWith(fileName), `Quick Open to open ${fileName}`);
+  await waitFor(`the tab of ${fileName} to be active`, () => activeTabIs(page, fileName));
+}
+
+/** Whether the active tab of the active editor group shows `fileName`. */
+export function activeTabIs(page, fileName) {
+  return page.evaluate((name) => {
+    const tab = document.querySelector('.part.editor .editor-group-container.active .tab.active .label-name');
+    return tab?.textContent === name;
+  }, fileName);
+}
+
+/** The text of the status bar's language indicator ("ABC notation" once Refrain's language is known). */
+export function languageStatus(page) {
+  return page.evaluate(() => document.getElementById('status.editor.mode')?.textContent?.trim() ?? '');
+}
+
+/** Focuses the text editor of the active group by clicking into its text. */
+export async function focusActiveEditor(page) {
+  const lines = page.locator('.part.editor .editor-group-container.active .monaco-editor .view-lines').first();
+  await lines.click({ position: { x: 5, y: 5 } });
+  await waitFor('the editor to have focus', () =>
+    page.evaluate(() => !!document.activeElement?.closest('.editor-group-container.active .monaco-editor')),
+  );
+}
+
+/**
+ * The frame of a Refrain webview (`'panel'` or `'midi'`) once its page has built its UI.
+ * Webview content lives two iframes deep (`iframe.webview.ready` > `iframe#active-frame`); the
+ * page marks its kind on `<body data-view>`.
+ */
+export async function viewFrame(page, kind, timeoutMs = WAIT_MS) {
+  return waitFor(`the ${kind} webview to load`, async () => {
+    for (const frame of page.frames()) {
+      if (frame.isDetached() || frame.parentFrame() === null) {
+        continue;
+      }
+      const built = await frame
+        .evaluate((k) => document.body?.dataset.view === k && !!document.querySelector('#app .header') && document.visibilityState === 'visible', kind)
+        .catch(() => false);
+      if (built) {
+        return frame;
+      }
+    }
+    return undefined;
+  }, { timeoutMs });
+}
+
+/**
+ * What a canvas shows: its size, the share of pixels that differ from its top-left pixel (the
+ * background), and how many distinct colours a sample of its pixels holds.
+ */
+export function canvasInk(frame, selector) {
+  return frame.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    if (!(c instanceof HTMLCanvasElement) || c.width === 0 || c.height === 0) {
+      return { width: 0, height: 0, inked: 0, colours: 0 };
+    }
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const [r0, g0, b0, a0] = data;
+    let differ = 0;
+    const colours = new Set();
+    const pixels = data.length / 4;
+    for (let p = 0; p < pixels; p++) {
+      const k = p * 4;
+      if (data[k] !== r0 || data[k + 1] !== g0 || data[k + 2] !== b0 || data[k + 3] !== a0) {
+        differ++;
+      }
+      if (p % 7 === 0) {
+        colours.add((data[k] << 16) | (data[k + 1] << 8) | data[k + 2]);
+      }
+    }
+    return { width: c.width, height: c.height, inked: differ / pixels, colours: colours.size };
+  }, selector);
+}
+
+/** The RGBA of the centre of cell (row, col) of an n x n heatmap drawn over the whole canvas. */
+export function heatmapCell(frame, selector, n, row, col) {
+  return frame.evaluate(({ sel, n, row, col }) => {
+    const c = document.querySelector(sel);
+    const x = Math.floor(((col + 0.5) * c.width) / n);
+    const y = Math.floor(((row + 0.5) * c.height) / n);
+    return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data);
+  }, { sel: selector, n, row, col });
+}
+
+/** A short fingerprint of a canvas's pixels, to see whether a redraw changed it. */
+export function canvasHash(frame, selector) {
+  return frame.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261;
+    for (let k = 0; k < data.length; k++) {
+      h = Math.imul(h ^ data[k], 16777619);
+    }
+    return (h >>> 0).toString(16);
+  }, selector);
+}
