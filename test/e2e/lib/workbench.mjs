@@ -192,3 +192,8 @@ export function canvasHash(frame, selector) {
     return (h >>> 0).toString(16);
   }, selector);
 }
+
+/** The RGBA of canvas pixel (x, y), in canvas pixels. */
+export function canvasPixel(frame, selector, x, y) {
+  return frame.evaluate(({ sel, x, y }) => Array.from(document.querySelector(sel).getContext('2d').getImageData(x, y, 1, 1).data), { sel: selector, x, y });
+}

@@ -1,0 +1,321 @@
+// The browser checks of Refrain's webviews, in the order a user meets them: the structure panel on
+// an AABB reel (drawing, structure controls, Generate, Insert), the MIDI editor, the inline ghost
+// text, then the same views in a light and a high-contrast theme. Run by test/e2e/run.mjs, which
+// owns code-server, Chromium, the scratch workspace and the settings.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  canvasHash,
+  canvasInk,
+  canvasPixel,
+  check,
+  focusActiveEditor,
+  heatmapCell,
+  languageStatus,
+  quickOpen,
+  runCommand,
+  viewFrame,
+  waitFor,
+  workbenchThemeKind,
+} from './lib/workbench.mjs';
+
+/** The fixture tunes (test/e2e/fixtures), copied into the scratch workspace. */
+export const FIXTURES = {
+  reel: 'harbourWall.abc',
+  air: 'ghost.abc',
+};
+
+/** Generation settings the checks expect (run.mjs writes them into the user settings). */
+export const GENERATION = { candidates: 2, bars: 4, seed: 11 };
+
+/** The related-bar offsets the panel starts with (the extension's default setting). */
+const DEFAULT_OFFSETS = [1, 2, 4, 8, 12, 16, 24, 32];
+
+/** Layers of the tiny test model (test/fixtures/engine/models/tiny-folk/card.json). */
+const TINY_LAYERS = 2;
+
+function sameColour(a, b) {
+  return a.length === b.length && a.every((v, k) => Math.abs(v - b[k]) <= 2);
+}
+
+/** A canvas must be sized and show a drawing, not a blank fill. */
+async function expectDrawn(frame, selector, minColours = 3) {
+  const ink = await waitFor(`${selector} to be drawn`, async () => {
+    const s = await canvasInk(frame, selector);
+    return s.width > 0 && s.height > 0 && s.inked > 0.01 && s.colours >= minColours ? s : undefined;
+  });
+  return ink;
+}
+
+/** Written bars of the first tune of an ABC file on disk, read with Refrain's own CLI. */
+function writtenBars(ctx, file) {
+  const out = execFileSync(process.execPath, [join(ctx.repoRoot, 'bin', 'refrain.js'), 'analyze', file, '--json'], { encoding: 'utf8' });
+  const report = JSON.parse(out);
+  return { written: report.writtenBars, performed: report.bars };
+}
+
+/** The panel's header: title and subtitle text. */
+function panelHeader(frame) {
+  return frame.evaluate(() => ({
+    title: document.querySelector('h1.title')?.textContent ?? '',
+    subtitle: document.querySelector('.subtitle')?.textContent ?? '',
+  }));
+}
+
+/** Shows the structure panel for the reel: the reel's editor in front, then the command. */
+async function showPanelForReel(ctx) {
+  await runCommand(ctx.page, 'View: Focus First Editor Group');
+  await quickOpen(ctx.page, FIXTURES.reel);
+  await runCommand(ctx.page, 'Refrain: Show Structure Panel');
+  const frame = await viewFrame(ctx.page, 'panel');
+  await waitFor('the panel to show Harbour Wall', async () => (await panelHeader(frame)).title === 'Harbour Wall');
+  return frame;
+}
+
+/** Switches the colour theme through the user settings and waits for the workbench and the view to follow. */
+async function switchTheme(ctx, theme, kind, bodyClass, frame) {
+  ctx.setSettings({ 'workbench.colorTheme': theme });
+  await waitFor(`the workbench to turn ${kind}`, async () => (await workbenchThemeKind(ctx.page)) === kind);
+  if (frame) {
+    await waitFor(`the webview body to get ${bodyClass}`, () => frame.evaluate((c) => document.body.classList.contains(c), bodyClass));
+  }
+}
+
+/** @type {{ name: string, needs?: string[], run: (ctx: object) => Promise<void> }[]} */
+export const CHECKS = [
+  {
+    name: 'an ABC file opens as Refrain\'s "ABC notation" language',
+    async run(ctx) {
+      // More room for the panel: no side bar.
+      await runCommand(ctx.page, 'View: Close Primary Side Bar');
+      await quickOpen(ctx.page, FIXTURES.reel);
+      await waitFor('the language status to say ABC notation', async () => (await languageStatus(ctx.page)) === 'ABC notation');
+    },
+  },
+  {
+    name: 'Refrain: Show Structure Panel opens the panel, which draws the tune\'s roll and AABB heatmap',
+    needs: ['an ABC file opens as Refrain\'s "ABC notation" language'],
+    async run(ctx) {
+      await runCommand(ctx.page, 'Refrain: Show Structure Panel');
+      const frame = await viewFrame(ctx.page, 'panel');
+      ctx.panel = frame;
+      const header = await waitFor('the panel header to name the tune', async () => {
+        const h = await panelHeader(frame);
+        return h.title === 'Harbour Wall' ? h : undefined;
+      });
+      // 16 written bars, both parts repeated: 32 performed.
+      check(/\b32 bars\b/.test(header.subtitle), `the subtitle should count 32 bars: "${header.subtitle}"`);
+      check(header.subtitle.includes('4/4') && header.subtitle.includes('D major'), `meter and key missing: "${header.subtitle}"`);
+      await expectDrawn(frame, 'canvas.roll');
+      await expectDrawn(frame, 'canvas.ssm');
+      await expectDrawn(frame, 'canvas.chart');
+      // The heatmap shows the form: bar 1 against its repeat (bar 9) looks like the diagonal,
+      // bar 1 against the B part (bar 17) does not; likewise within B.
+      const diag = await heatmapCell(frame, 'canvas.ssm', 32, 0, 0);
+      const repeatA = await heatmapCell(frame, 'canvas.ssm', 32, 0, 8);
+      const aVsB = await heatmapCell(frame, 'canvas.ssm', 32, 0, 16);
+      const repeatB = await heatmapCell(frame, 'canvas.ssm', 32, 16, 24);
+      check(sameColour(diag, repeatA), `bar 1 x bar 9 (a repeat) should look like the diagonal: ${diag} vs ${repeatA}`);
+      check(sameColour(diag, repeatB), `bar 17 x bar 25 (a repeat) should look like the diagonal: ${diag} vs ${repeatB}`);
+      check(!sameColour(diag, aVsB), `bar 1 x bar 17 (A against B) should not look like the diagonal: ${aVsB}`);
+      await ctx.shot('panel-dark', frame);
+    },
+  },
+  {
+    name: 'the related-offset toggles and mask-scale controls are shown and respond',
+    needs: ['Refrain: Show Structure Panel opens the panel, which draws the tune\'s roll and AABB heatmap'],
+    async run(ctx) {
+      const frame = ctx.panel;
+      const offsets = await waitFor('the related-offset toggles', async () => {
+        const o = await frame.evaluate(() => Array.from(document.querySelectorAll('.offsets vscode-checkbox')).map((b) => ({ label: b.label, checked: b.checked })));
+        return o.length > 0 ? o : undefined;
+      });
+      check(JSON.stringify(offsets.map((o) => Number(o.label))) === JSON.stringify(DEFAULT_OFFSETS), `offsets shown: ${offsets.map((o) => o.label).join(',')}`);
+      check(offsets.every((o) => o.checked), 'every default offset should start switched on');
+      // Switch offset 2 off with a click: the box unchecks and the L_t chart redraws its offset marks.
+      const chartBefore = await canvasHash(frame, 'canvas.chart');
+      const box = frame.locator('.offsets vscode-checkbox').nth(DEFAULT_OFFSETS.indexOf(2));
+      await box.click();
+      await waitFor('offset 2 to be switched off', () => box.evaluate((b) => b.checked === false));
+      await waitFor('the L_t chart to redraw without offset 2', async () => (await canvasHash(frame, 'canvas.chart')) !== chartBefore);
+      // One window select per model layer; choose "last 256" for layer 2 through the dropdown.
+      const layers = frame.locator('.layers vscode-single-select');
+      await waitFor(`${TINY_LAYERS} layer window selects (the tiny model's layers)`, async () => (await layers.count()) === TINY_LAYERS);
+      const layer2 = layers.nth(1);
+      check((await layer2.evaluate((s) => s.value)) === '0', 'layer 2 should start at "all tokens"');
+      await layer2.click();
+      const option = layer2.locator('li[role="option"]', { hasText: 'last 256' });
+      await waitFor('the layer 2 dropdown to open', () => option.isVisible());
+      await option.click();
+      await waitFor('layer 2 to read "last 256"', () => layer2.evaluate((s) => s.value === '256'));
+    },
+  },
+  {
+    name: `Generate shows ${GENERATION.candidates} candidate cards (the candidates setting), each with metrics`,
+    needs: ['the related-offset toggles and mask-scale controls are shown and respond'],
+    async run(ctx) {
+      const frame = ctx.panel;
+      const fields = await frame.evaluate(() => ({
+        bars: document.getElementById('field-bars')?.value,
+        candidates: document.getElementById('field-candidates')?.value,
+      }));
+      check(fields.candidates === String(GENERATION.candidates), `the Candidates field should start from the setting (${GENERATION.candidates}): ${fields.candidates}`);
+      check(fields.bars === String(GENERATION.bars), `the Bars field should start from the setting (${GENERATION.bars}): ${fields.bars}`);
+      await frame.locator('.generate-row vscode-button').first().click();
+      const status = await waitFor('the candidates to be ready', async () => {
+        const s = await frame.evaluate(() => ({ text: document.querySelector('.status')?.textContent ?? '', error: document.querySelector('.status')?.classList.contains('error') }));
+        if (s.error) {
+          throw new Error(`the panel reports an error: ${s.text}`);
+        }
+        return /candidates? ready/.test(s.text) ? s.text : undefined;
+      }, { timeoutMs: 180_000 });
+      const cards = await frame.evaluate(() =>
+        Array.from(document.querySelectorAll('.candidates article.card')).map((card) => ({
+          label: card.querySelector('header strong')?.textContent ?? '',
+          newBars: card.querySelector('header .hint')?.textContent ?? '',
+          metrics: Array.from(card.querySelectorAll('.metrics dt')).map((dt) => [dt.textContent, dt.nextElementSibling?.textContent ?? '']),
+          insert: Array.from(card.querySelectorAll('.card-actions vscode-button')).some((b) => b.textContent === 'Insert'),
+        })),
+      );
+      check(cards.length === GENERATION.candidates, `expected ${GENERATION.candidates} cards, got ${cards.length} (status "${status}")`);
+      for (const [k, card] of cards.entries()) {
+        check(card.newBars.includes(`+${GENERATION.bars} bars`), `card ${k + 1} should add ${GENERATION.bars} bars: "${card.newBars}"`);
+        check(card.metrics.length >= 1, `card ${k + 1} has no metrics`);
+        for (const [name, value] of card.metrics) {
+          check(name.length > 0 && Number.isFinite(Number(value)), `card ${k + 1} metric "${name}" is not a number: "${value}"`);
+        }
+        check(card.metrics.some(([name]) => name === 'log-likelihood'), `card ${k + 1} lacks the log-likelihood`);
+        check(card.insert, `card ${k + 1} has no Insert button`);
+        await expectDrawn(frame, `.candidates article.card:nth-of-type(${k + 1}) canvas.mini-roll`);
+        await expectDrawn(frame, `.candidates article.card:nth-of-type(${k + 1}) canvas.mini-ssm`, 2);
+      }
+      ctx.log(`candidates: ${cards.map((c) => `${c.label} [${c.metrics.map(([n, v]) => `${n} ${v}`).join(', ')}]`).join('; ')}`);
+      await frame.locator('.candidates article.card').first().scrollIntoViewIfNeeded();
+      await ctx.shot('candidates-dark', frame);
+    },
+  },
+  {
+    name: 'Insert adds the candidate\'s bars to the tune in the editor',
+    needs: [`Generate shows ${GENERATION.candidates} candidate cards (the candidates setting), each with metrics`],
+    async run(ctx) {
+      const frame = ctx.panel;
+      const file = join(ctx.workspace, FIXTURES.reel);
+      const textBefore = readFileSync(file, 'utf8');
+      const before = writtenBars(ctx, file);
+      await frame.locator('.candidates article.card').first().locator('vscode-button', { hasText: 'Insert' }).click();
+      const status = await waitFor('the panel to confirm the insertion', () =>
+        frame.evaluate(() => {
+          const s = document.querySelector('.status');
+          if (s?.classList.contains('error')) {
+            throw new Error(`the panel reports an error: ${s.textContent}`);
+          }
+          return /^Inserted \d+ bars/.test(s?.textContent ?? '') ? s.textContent : undefined;
+        }),
+      );
+      check(status.startsWith(`Inserted ${GENERATION.bars} bars`), `status: "${status}"`);
+      // The editor's text reaches the disk through auto save; read it back with Refrain's own reader.
+      const after = await waitFor(`the saved tune to have ${before.written + GENERATION.bars} written bars`, () => {
+        const text = readFileSync(file, 'utf8');
+        if (text === textBefore) {
+          return undefined;
+        }
+        const bars = writtenBars(ctx, file);
+        return bars.written === before.written + GENERATION.bars ? { text, bars } : undefined;
+      });
+      const body = textBefore.trimEnd();
+      check(after.text.startsWith(body.slice(0, body.lastIndexOf('|'))), 'the text before the insertion point changed');
+      // The panel follows the edit: more bars in its header.
+      await waitFor('the panel to count the new bars', async () => {
+        const m = /\b(\d+) bars\b/.exec((await panelHeader(frame)).subtitle);
+        return m && Number(m[1]) === after.bars.performed;
+      });
+      ctx.log(`inserted: ${before.written} -> ${after.bars.written} written bars (${after.bars.performed} performed)`);
+    },
+  },
+  {
+    name: 'a .mid file opens in the Refrain MIDI editor, which draws its roll and heatmap',
+    async run(ctx) {
+      await runCommand(ctx.page, 'View: Focus First Editor Group');
+      await quickOpen(ctx.page, 'harbour-lights.mid');
+      const frame = await viewFrame(ctx.page, 'midi');
+      ctx.midi = frame;
+      const header = await waitFor('the MIDI editor header', async () => {
+        const h = await panelHeader(frame);
+        return /\b\d+ bars\b/.test(h.subtitle) ? h : undefined;
+      });
+      check(header.subtitle.includes('harbour-lights.mid'), `the subtitle should name the file: "${header.subtitle}"`);
+      await expectDrawn(frame, 'canvas.roll');
+      await expectDrawn(frame, 'canvas.ssm');
+      await ctx.shot('midi-editor-dark', frame);
+    },
+  },
+  {
+    name: 'typing a bar at the end of a tune shows the inline continuation as ghost text, and Tab accepts it',
+    async run(ctx) {
+      const { page } = ctx;
+      await runCommand(page, 'View: Focus First Editor Group');
+      await quickOpen(page, FIXTURES.air);
+      await waitFor('the language status to say ABC notation', async () => (await languageStatus(page)) === 'ABC notation');
+      const file = join(ctx.workspace, FIXTURES.air);
+      const before = writtenBars(ctx, file);
+      await focusActiveEditor(page);
+      await page.keyboard.press('Control+End');
+      await page.keyboard.type('d3|', { delay: 30 });
+      const ghost = await waitFor('ghost text in the editor', () =>
+        page.evaluate(() => {
+          const found = document.querySelectorAll('.editor-group-container.active .monaco-editor .ghost-text-decoration, .editor-group-container.active .monaco-editor .ghost-text');
+          const text = Array.from(found).map((e) => e.textContent ?? '').join(' ').trim();
+          return found.length > 0 && text.length > 0 ? text : undefined;
+        }),
+      { timeoutMs: 120_000 });
+      ctx.log(`ghost text: "${ghost}"`);
+      check(/[A-Ga-gz]/.test(ghost), `the ghost text should hold notes: "${ghost}"`);
+      await ctx.shot('inline-ghost-dark');
+      await page.keyboard.press('Tab');
+      const after = await waitFor('the accepted bar to be saved', () => {
+        const bars = writtenBars(ctx, file);
+        return bars.written >= before.written + 2 ? bars : undefined;
+      });
+      ctx.log(`inline: ${before.written} written bars, ${before.written + 1} after typing, ${after.written} after Tab`);
+    },
+  },
+  {
+    name: 'the panel and the MIDI editor redraw in the light theme',
+    needs: ['Refrain: Show Structure Panel opens the panel, which draws the tune\'s roll and AABB heatmap'],
+    async run(ctx) {
+      const panel = await showPanelForReel(ctx);
+      const darkCorner = await canvasPixel(panel, 'canvas.roll', 1, 1);
+      await switchTheme(ctx, 'Default Light Modern', 'vs', 'vscode-light', panel);
+      await waitFor('the piano roll to redraw in light colours', async () => !sameColour(await canvasPixel(panel, 'canvas.roll', 1, 1), darkCorner));
+      await expectDrawn(panel, 'canvas.roll');
+      await expectDrawn(panel, 'canvas.ssm');
+      await ctx.shot('panel-light', panel);
+      await runCommand(ctx.page, 'View: Focus First Editor Group');
+      await quickOpen(ctx.page, 'harbour-lights.mid');
+      const midi = await viewFrame(ctx.page, 'midi');
+      await waitFor('the MIDI editor body to be light', () => midi.evaluate(() => document.body.classList.contains('vscode-light')));
+      await expectDrawn(midi, 'canvas.roll');
+      await expectDrawn(midi, 'canvas.ssm');
+      await ctx.shot('midi-editor-light', midi);
+    },
+  },
+  {
+    name: 'the panel redraws in the high-contrast theme',
+    needs: ['Refrain: Show Structure Panel opens the panel, which draws the tune\'s roll and AABB heatmap'],
+    async run(ctx) {
+      const panel = await showPanelForReel(ctx);
+      await switchTheme(ctx, 'Default High Contrast', 'hc-black', 'vscode-high-contrast', panel);
+      await expectDrawn(panel, 'canvas.roll');
+      await expectDrawn(panel, 'canvas.ssm');
+      await ctx.shot('panel-high-contrast', panel);
+    },
+  },
+  {
+    name: 'the webviews logged no error and no Content-Security-Policy violation',
+    async run(ctx) {
+      const bad = ctx.webviewConsole.filter((m) => m.type === 'error' || /Content.Security.Policy|Refused to/i.test(m.text));
+      check(bad.length === 0, `webview console:\n  ${bad.map((m) => `[${m.type}] ${m.text}`).join('\n  ')}`);
+    },
+  },
+];
