@@ -1,0 +1,537 @@
+#!/usr/bin/env node
+// Packages Refrain as a platform-specific VSIX (one per OS/architecture: onnxruntime-node ships
+// native binaries, see FACTS.md / STYLE.md B2).
+//
+//   node scripts/package.mjs [--target linux-x64] [--out FILE.vsix] [--keep-stage]
+//   npm run package -- --target win32-x64
+//
+// Targets: the `<os>-<arch>` folders that node_modules/onnxruntime-node/bin/napi-v6 holds
+// (1.30.0: linux-x64, linux-arm64, darwin-arm64, win32-x64, win32-arm64). Default: linux-x64.
+//
+// Everything happens in a temporary folder; the source tree (dist/ included) is left untouched:
+//   1. the production bundles are built (`node esbuild.mjs --production`) in a copy of src/, webview/, media/;
+//   2. a staging folder gets the manifest, README, LICENSE (if any), dist bundles (not the CLI), media/,
+//      models/<id>/ (every folder but models/train), and node_modules/onnxruntime-node + onnxruntime-common
+//      pruned to the target's binaries (no other OS/arch, no CUDA/TensorRT providers, no sources or maps);
+//      the staged manifest lists onnxruntime-node as the only dependency, since esbuild bundles the rest;
+//   3. the bundles are checked to require nothing but Node built-ins, `vscode` and onnxruntime-node, and,
+//      when the target is this machine's, the staged worker bundle is loaded to prove onnxruntime resolves;
+//   4. `vsce package --target T` (from @vscode/vsce) writes the VSIX; its entries are checked and summarised.
+//
+// Exit code 0 when the VSIX was written and passed its checks.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Provider libraries that only a CUDA install (`ONNXRUNTIME_NODE_INSTALL=cuda12`) adds: never shipped. */
+const GPU_PROVIDER_LIB = /providers_(cuda|tensorrt)/i;
+/** Native files: each must sit in the target's onnxruntime-node binary folder. */
+const NATIVE_FILE = /\.(node|dll|dylib|so)(\.\d+)*$/i;
+/** The only packages the VSIX may carry in node_modules. */
+const SHIPPED_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'];
+/** Bare module names the bundles may still require at run time. */
+const ALLOWED_EXTERNALS = new Set(['vscode', 'onnxruntime-node']);
+
+function say(message) {
+  process.stdout.write(`[package] ${message}\n`);
+}
+
+function fail(message) {
+  const error = new Error(message);
+  error.name = 'PackageError';
+  throw error;
+}
+
+function readJson(file) {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function writeJson(file, value) {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Human-readable byte count (MiB above 1 MiB). */
+export function formatBytes(bytes) {
+  if (bytes >= 1024 * 1024) {
+    return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  }
+  if (bytes >= 1024) {
+    return `${(bytes / 1024).toFixed(1)} KiB`;
+  }
+  return `${bytes} B`;
+}
+
+/** Targets this checkout can package: the OS/arch folders of onnxruntime-node's prebuilt binaries. */
+export function supportedTargets(root = repoRoot) {
+  const binRoot = join(root, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
+  if (!existsSync(binRoot)) {
+    return [];
+  }
+  const targets = [];
+  for (const os of readdirSync(binRoot).sort()) {
+    for (const arch of readdirSync(join(binRoot, os)).sort()) {
+      if (existsSync(join(binRoot, os, arch, 'onnxruntime_binding.node'))) {
+        targets.push(`${os}-${arch}`);
+      }
+    }
+  }
+  return targets;
+}
+
+/** The target of this machine (`process.platform`-`process.arch`), the one a local test can run. */
+export function hostTarget() {
+  return `${process.platform}-${process.arch}`;
+}
+
+function parseArgs(argv) {
+  const options = { target: 'linux-x64', out: undefined, keepStage: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = () => {
+      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '') {
+        fail(`${name} needs a value`);
+      }
+      return v;
+    };
+    if (name === '--target') {
+      options.target = value();
+    } else if (name === '--out') {
+      options.out = resolve(value());
+    } else if (name === '--keep-stage') {
+      options.keepStage = true;
+    } else if (name === '--help' || name === '-h') {
+      options.help = true;
+    } else {
+      fail(`unknown argument ${arg} (usage: package.mjs [--target T] [--out FILE.vsix] [--keep-stage])`);
+    }
+  }
+  return options;
+}
+
+/** Files under `dir` (relative paths with `/`), depth first, sorted. */
+function listFiles(dir, base = dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) {
+      out.push(...listFiles(p, base));
+    } else {
+      out.push(relative(base, p).split(sep).join('/'));
+    }
+  }
+  return out;
+}
+
+function copyFile(from, to) {
+  mkdirSync(dirname(to), { recursive: true });
+  cpSync(from, to);
+}
+
+function timed(label, body) {
+  const started = Date.now();
+  const result = body();
+  say(`${label}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+/** Builds the production bundles in a copy of the sources; returns the folder holding dist/. */
+function buildProduction(stageRoot) {
+  const buildDir = join(stageRoot, 'build');
+  mkdirSync(buildDir, { recursive: true });
+  for (const entry of ['src', 'webview', 'media']) {
+    if (existsSync(join(repoRoot, entry))) {
+      cpSync(join(repoRoot, entry), join(buildDir, entry), { recursive: true });
+    }
+  }
+  for (const file of ['esbuild.mjs', 'tsconfig.json', 'package.json']) {
+    copyFile(join(repoRoot, file), join(buildDir, file));
+  }
+  // Packages resolve from the checkout's node_modules; nothing is written there.
+  symlinkSync(join(repoRoot, 'node_modules'), join(buildDir, 'node_modules'), 'dir');
+  const result = spawnSync(process.execPath, ['esbuild.mjs', '--production'], { cwd: buildDir, stdio: 'inherit' });
+  if (result.status !== 0) {
+    fail(`the production build failed (node esbuild.mjs --production exited ${result.status ?? result.signal})`);
+  }
+  return buildDir;
+}
+
+/** The model folders that ship: every folder of models/ but train/ (and hidden or cache folders). */
+export function modelIds(root = repoRoot) {
+  const dir = join(root, 'models');
+  if (!existsSync(dir)) {
+    return [];
+  }
+  return readdirSync(dir)
+    .filter((name) => name !== 'train' && !name.startsWith('.') && !name.startsWith('_'))
+    .filter((name) => statSync(join(dir, name)).isDirectory())
+    .sort();
+}
+
+function isJunk(rel) {
+  return rel.split('/').some((part) => part.startsWith('.') || part === '__pycache__') || rel.endsWith('.pyc');
+}
+
+/** Copies onnxruntime-node and onnxruntime-common, pruned to what runs on `os`/`arch`. */
+function stageOnnxRuntime(stageDir, os, arch) {
+  const srcModules = join(repoRoot, 'node_modules');
+  const dstModules = join(stageDir, 'node_modules');
+  const ortSrc = join(srcModules, 'onnxruntime-node');
+  const ortDst = join(dstModules, 'onnxruntime-node');
+  const ortManifest = readJson(join(ortSrc, 'package.json'));
+  const commonSpec = ortManifest.dependencies?.['onnxruntime-common'];
+  // Its other dependencies (adm-zip, global-agent) serve only the postinstall download, which is not shipped.
+  const shippedManifest = { ...ortManifest, dependencies: commonSpec ? { 'onnxruntime-common': commonSpec } : {} };
+  delete shippedManifest.scripts;
+  delete shippedManifest.devDependencies;
+  mkdirSync(ortDst, { recursive: true });
+  writeJson(join(ortDst, 'package.json'), shippedManifest);
+  for (const rel of listFiles(ortSrc)) {
+    const keepJs = rel.startsWith('dist/') && rel.endsWith('.js');
+    const keepDoc = /^(README|LICENSE|ThirdPartyNotices)[^/]*$/i.test(rel);
+    if (keepJs || keepDoc) {
+      copyFile(join(ortSrc, rel), join(ortDst, rel));
+    }
+  }
+  const binRel = `bin/napi-v6/${os}/${arch}`;
+  const binSrc = join(ortSrc, ...binRel.split('/'));
+  const dropped = [];
+  for (const name of readdirSync(binSrc).sort()) {
+    if (GPU_PROVIDER_LIB.test(name)) {
+      dropped.push(name);
+      continue;
+    }
+    // macOS: the binding links @rpath/libonnxruntime.1.dylib; the versioned name is a byte-identical
+    // copy (a symlink in the upstream archive), 44 MB that nothing loads.
+    const versioned = /^libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.exec(name);
+    const linked = join(binSrc, 'libonnxruntime.1.dylib');
+    if (versioned && existsSync(linked) && statSync(linked).size === statSync(join(binSrc, name)).size) {
+      dropped.push(name);
+      continue;
+    }
+    copyFile(join(binSrc, name), join(ortDst, ...binRel.split('/'), name));
+  }
+  if (dropped.length > 0) {
+    say(`onnxruntime-node ${binRel}: left out ${dropped.join(', ')}`);
+  }
+
+  const commonSrc = join(srcModules, 'onnxruntime-common');
+  const commonDst = join(dstModules, 'onnxruntime-common');
+  for (const rel of listFiles(commonSrc)) {
+    const keepDist = rel.startsWith('dist/') && (rel.endsWith('.js') || rel.endsWith('/package.json'));
+    const keepTop = rel === 'package.json' || /^(README|LICENSE|ThirdPartyNotices)[^/]*$/i.test(rel);
+    if (keepDist || keepTop) {
+      copyFile(join(commonSrc, rel), join(commonDst, rel));
+    }
+  }
+  const commonVersion = readJson(join(commonSrc, 'package.json')).version;
+  return { ortVersion: ortManifest.version, commonVersion };
+}
+
+/** Fills the staging folder vsce packages. Returns what it staged, for the checks. */
+function stage(stageRoot, buildDir, os, arch) {
+  const stageDir = join(stageRoot, 'extension');
+  mkdirSync(stageDir, { recursive: true });
+
+  const manifest = readJson(join(repoRoot, 'package.json'));
+  const ort = stageOnnxRuntime(stageDir, os, arch);
+  // esbuild bundles every other dependency; `vsce` collects node_modules from this list (npm list --production).
+  manifest.dependencies = { 'onnxruntime-node': ort.ortVersion };
+  writeJson(join(stageDir, 'package.json'), manifest);
+
+  if (!existsSync(join(repoRoot, 'README.md'))) {
+    fail('README.md is missing');
+  }
+  const docs = readdirSync(repoRoot).filter((name) => /^(README|CHANGELOG|LICENSE|LICENCE)(\.(md|txt))?$/i.test(name));
+  for (const name of docs) {
+    copyFile(join(repoRoot, name), join(stageDir, name));
+  }
+  const license = docs.find((name) => /^LICEN[CS]E/i.test(name));
+
+  const bundles = [];
+  for (const rel of listFiles(join(buildDir, 'dist'))) {
+    // The command-line bundle runs from a clone (bin/refrain.js), not from the extension.
+    if (rel.endsWith('.map') || rel === 'cli.js') {
+      continue;
+    }
+    copyFile(join(buildDir, 'dist', rel), join(stageDir, 'dist', rel));
+    bundles.push(`dist/${rel}`);
+  }
+  if (existsSync(join(repoRoot, 'media'))) {
+    cpSync(join(repoRoot, 'media'), join(stageDir, 'media'), { recursive: true });
+  }
+  const models = modelIds();
+  for (const id of models) {
+    const from = join(repoRoot, 'models', id);
+    const files = listFiles(from).filter((rel) => !isJunk(rel));
+    for (const rel of files) {
+      copyFile(join(from, rel), join(stageDir, 'models', id, rel));
+    }
+    for (const needed of ['model.onnx', 'card.json']) {
+      if (!files.includes(needed)) {
+        say(`warning: models/${id} has no ${needed}`);
+      }
+    }
+  }
+  copyFile(join(repoRoot, '.vscodeignore'), join(stageDir, '.vscodeignore'));
+  return { stageDir, manifest, bundles, models, license, ort };
+}
+
+/** Bare module names a bundle requires (`require("x")`), other than Node built-ins. */
+export function bareRequires(code) {
+  const builtins = new Set(builtinModules);
+  const found = new Set();
+  for (const m of code.matchAll(/\brequire\(\s*["'`]([^"'`]+)["'`]\s*\)/g)) {
+    const name = m[1];
+    if (name.startsWith('.') || name.startsWith('/') || name.startsWith('node:')) {
+      continue;
+    }
+    const pkg = name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0];
+    if (!builtins.has(pkg)) {
+      found.add(pkg);
+    }
+  }
+  return [...found].sort();
+}
+
+function checkBundles(stageDir, bundles) {
+  for (const needed of ['dist/extension.js', 'dist/engineWorker.js']) {
+    if (!bundles.includes(needed)) {
+      fail(`${needed} was not built`);
+    }
+  }
+  if (existsSync(join(repoRoot, 'webview', 'main.ts')) && !bundles.includes('dist/webview.js')) {
+    fail('dist/webview.js was not built');
+  }
+  for (const rel of bundles.filter((b) => b.endsWith('.js'))) {
+    const extra = bareRequires(readFileSync(join(stageDir, rel), 'utf8')).filter((name) => !ALLOWED_EXTERNALS.has(name));
+    if (extra.length > 0) {
+      fail(`${rel} requires ${extra.join(', ')} at run time: bundle it (esbuild.mjs) or ship it`);
+    }
+  }
+  say(`bundles (${bundles.join(', ')}) need only Node built-ins, vscode and onnxruntime-node`);
+}
+
+/** Loads the staged worker bundle (and so onnxruntime-node from the staged node_modules) in a clean Node. */
+function smokeLoad(stageDir) {
+  const script = [
+    `const ort = require(${JSON.stringify(join(stageDir, 'node_modules', 'onnxruntime-node'))});`,
+    `require(${JSON.stringify(join(stageDir, 'dist', 'engineWorker.js'))});`,
+    "if (typeof ort.InferenceSession?.create !== 'function') { throw new Error('no InferenceSession'); }",
+    "process.stdout.write(ort.env.versions?.node ?? 'loaded');",
+  ].join('\n');
+  const env = { ...process.env, ORT_DISABLE_TELEMETRY: '1' };
+  delete env.NODE_PATH;
+  const result = spawnSync(process.execPath, ['-e', script], { cwd: stageDir, env, encoding: 'utf8' });
+  if (result.status !== 0) {
+    fail(`the staged worker bundle does not load:\n${result.stderr}`);
+  }
+  say(`staged dist/engineWorker.js loads onnxruntime-node ${result.stdout.trim()} from the staged node_modules`);
+}
+
+/**
+ * The entries of a zip file (name, uncompressed and compressed size), read from its central
+ * directory. Enough for a VSIX (no zip64: fewer than 65,535 entries and under 4 GiB).
+ */
+export function readZipEntries(file) {
+  const buf = readFileSync(file);
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) {
+    throw new Error(`${file} is not a zip file (no end of central directory)`);
+  }
+  const count = buf.readUInt16LE(eocd + 10);
+  let p = buf.readUInt32LE(eocd + 16);
+  const entries = [];
+  for (let i = 0; i < count; i++) {
+    if (buf.readUInt32LE(p) !== 0x02014b50) {
+      throw new Error(`${file}: bad central directory entry ${i}`);
+    }
+    const compressedSize = buf.readUInt32LE(p + 20);
+    const size = buf.readUInt32LE(p + 24);
+    const nameLength = buf.readUInt16LE(p + 28);
+    const extraLength = buf.readUInt16LE(p + 30);
+    const commentLength = buf.readUInt16LE(p + 32);
+    const name = buf.toString('utf8', p + 46, p + 46 + nameLength);
+    entries.push({ name, size, compressedSize });
+    p += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+/** The group an entry is summarised under: `extension/<top>`, or `extension/<top>/<next>` for node_modules and models. */
+function groupOf(name) {
+  const parts = name.split('/');
+  if (parts[0] !== 'extension' || parts.length < 2) {
+    return name;
+  }
+  if ((parts[1] === 'node_modules' || parts[1] === 'models') && parts.length > 3) {
+    return parts.slice(0, 3).join('/');
+  }
+  return parts.length > 2 ? `${parts.slice(0, 2).join('/')}/` : name;
+}
+
+/** Rows of files, bytes and compressed bytes per top-level group of a VSIX. */
+export function summarizeEntries(entries) {
+  const groups = new Map();
+  for (const e of entries) {
+    const key = groupOf(e.name);
+    const g = groups.get(key) ?? { group: key, files: 0, size: 0, compressedSize: 0 };
+    g.files += 1;
+    g.size += e.size;
+    g.compressedSize += e.compressedSize;
+    groups.set(key, g);
+  }
+  return [...groups.values()].sort((a, b) => a.group.localeCompare(b.group));
+}
+
+/**
+ * What is wrong with a VSIX's entries for `target` (empty when nothing): required files, no sources,
+ * tests or training code, no node_modules but onnxruntime's, native files only for the target,
+ * no GPU provider libraries, every expected model present.
+ */
+export function checkVsixEntries(entries, target, expectedModels = []) {
+  const [os, arch] = target.split('-');
+  const names = new Set(entries.map((e) => e.name));
+  const problems = [];
+  const required = ['extension.vsixmanifest', '[Content_Types].xml', 'extension/package.json', 'extension/dist/extension.js', 'extension/dist/engineWorker.js'];
+  const binDir = `extension/node_modules/onnxruntime-node/bin/napi-v6/${os}/${arch}/`;
+  required.push(`${binDir}onnxruntime_binding.node`, 'extension/node_modules/onnxruntime-node/dist/index.js', 'extension/node_modules/onnxruntime-common/dist/cjs/index.js');
+  for (const id of expectedModels) {
+    required.push(`extension/models/${id}/model.onnx`, `extension/models/${id}/card.json`);
+  }
+  for (const r of required) {
+    if (!names.has(r)) {
+      problems.push(`missing ${r}`);
+    }
+  }
+  if (![...names].some((n) => /^extension\/readme\.md$/i.test(n))) {
+    problems.push('missing extension/readme.md');
+  }
+  const forbidden = ['extension/src/', 'extension/test/', 'extension/webview/', 'extension/out/', 'extension/scripts/', 'extension/models/train/', 'extension/.tools/', 'extension/.cache/', 'extension/bench/'];
+  for (const { name } of entries) {
+    const bad = forbidden.find((f) => name.startsWith(f));
+    if (bad) {
+      problems.push(`${name}: ${bad} must not ship`);
+    } else if (name.endsWith('.map') || (name.endsWith('.ts') && !name.endsWith('.d.ts'))) {
+      problems.push(`${name}: sources and source maps must not ship`);
+    }
+    const nm = /^extension\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(name);
+    if (nm && !SHIPPED_PACKAGES.includes(nm[1])) {
+      problems.push(`${name}: only ${SHIPPED_PACKAGES.join(' and ')} may ship in node_modules`);
+    }
+    if (NATIVE_FILE.test(name) && !name.startsWith(binDir)) {
+      problems.push(`${name}: a native file outside ${binDir}`);
+    }
+    if (GPU_PROVIDER_LIB.test(name)) {
+      problems.push(`${name}: CUDA/TensorRT provider libraries must not ship`);
+    }
+  }
+  return problems;
+}
+
+/** Prints the summary table of a VSIX. */
+export function printSummary(file, entries, log = say) {
+  const rows = summarizeEntries(entries);
+  const width = Math.max(...rows.map((r) => r.group.length), 5);
+  log(`${basename(file)}: ${formatBytes(statSync(file).size)} (${statSync(file).size} bytes), ${entries.length} files`);
+  log(`${'entry'.padEnd(width)}  ${'files'.padStart(5)}  ${'unpacked'.padStart(10)}  ${'packed'.padStart(10)}`);
+  for (const r of rows) {
+    log(`${r.group.padEnd(width)}  ${String(r.files).padStart(5)}  ${formatBytes(r.size).padStart(10)}  ${formatBytes(r.compressedSize).padStart(10)}`);
+  }
+}
+
+function runVsce(stageDir, target, out, hasLicense) {
+  const vsce = join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
+  if (!existsSync(vsce)) {
+    fail('@vscode/vsce is not installed: run `npm ci`');
+  }
+  const args = [vsce, 'package', '--target', target, '--out', out, '--allow-missing-repository'];
+  if (!hasLicense) {
+    // package.json says MIT; vsce would otherwise stop to ask about the missing LICENSE file.
+    args.push('--skip-license');
+  }
+  const version = execFileSync(process.execPath, [vsce, '--version'], { encoding: 'utf8' }).trim();
+  say(`vsce ${version}: ${['vsce', ...args.slice(1)].join(' ')}`);
+  const result = spawnSync(process.execPath, args, { cwd: stageDir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, npm_config_loglevel: 'error' } });
+  if (result.status !== 0) {
+    fail(`vsce package failed (exit ${result.status ?? result.signal})`);
+  }
+}
+
+/**
+ * Builds, stages and packages a VSIX for `target`; returns its path, entries and timings.
+ * Throws (a PackageError) when a step fails or the VSIX does not pass its checks.
+ */
+export function packageVsix({ target = 'linux-x64', out, keepStage = false } = {}) {
+  const started = Date.now();
+  const targets = supportedTargets();
+  if (!targets.includes(target)) {
+    fail(`target ${target} is not supported: onnxruntime-node ships binaries for ${targets.join(', ') || 'nothing (is node_modules installed?)'}`);
+  }
+  const [os, arch] = target.split('-');
+  const manifest = readJson(join(repoRoot, 'package.json'));
+  const vsix = out ?? join(repoRoot, `${manifest.name}-${target}-${manifest.version}.vsix`);
+  const stageRoot = mkdtempSync(join(tmpdir(), 'refrain-package-'));
+  try {
+    const buildDir = timed('production build', () => buildProduction(stageRoot));
+    const staged = timed('staging', () => stage(stageRoot, buildDir, os, arch));
+    say(`staged ${staged.bundles.length} bundles, media, ${staged.models.length} model(s)${staged.models.length ? ` (${staged.models.join(', ')})` : ''}, onnxruntime-node ${staged.ort.ortVersion} + onnxruntime-common ${staged.ort.commonVersion} for ${target}`);
+    if (!staged.license) {
+      say('note: no LICENSE file in the repository (package.json says MIT); packaged with --skip-license');
+    }
+    checkBundles(staged.stageDir, staged.bundles);
+    if (target === hostTarget()) {
+      smokeLoad(staged.stageDir);
+    }
+    mkdirSync(dirname(vsix), { recursive: true });
+    rmSync(vsix, { force: true });
+    timed('vsce package', () => runVsce(staged.stageDir, target, vsix, Boolean(staged.license)));
+    const entries = readZipEntries(vsix);
+    const problems = checkVsixEntries(entries, target, staged.models);
+    printSummary(vsix, entries);
+    if (problems.length > 0) {
+      fail(`the VSIX fails its checks:\n  ${problems.join('\n  ')}`);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    say(`wrote ${vsix} (${formatBytes(statSync(vsix).size)}) in ${seconds.toFixed(1)} s`);
+    return { vsix, entries, seconds, models: staged.models };
+  } finally {
+    if (keepStage) {
+      say(`staging kept in ${stageRoot}`);
+    } else {
+      rmSync(stageRoot, { recursive: true, force: true });
+    }
+  }
+}
+
+function main() {
+  try {
+    const options = parseArgs(process.argv.slice(2));
+    if (options.help) {
+      say(`usage: node scripts/package.mjs [--target T] [--out FILE.vsix] [--keep-stage]; targets: ${supportedTargets().join(', ')}`);
+      return 0;
+    }
+    packageVsix(options);
+    return 0;
+  } catch (e) {
+    say(e instanceof Error && e.name === 'PackageError' ? `error: ${e.message}` : `failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) {
+  process.exitCode = main();
+}
