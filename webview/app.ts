@@ -157,8 +157,19 @@ export class App {
       this._theme = readTheme();
       this._drawAll();
     }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
-    new ResizeObserver(() => this._drawAll()).observe(this._views);
-    window.addEventListener('error', (e) => this._rpc.command('log', { level: 'error', message: `${e.message} (${e.filename}:${e.lineno})` }));
+    // Redraw on the next frame, not inside the observer callback: drawing can resize, which would
+    // loop the observer (Chromium reports that as a benign "ResizeObserver loop" error).
+    let resizeFrame = 0;
+    new ResizeObserver(() => {
+      cancelAnimationFrame(resizeFrame);
+      resizeFrame = requestAnimationFrame(() => this._drawAll());
+    }).observe(this._views);
+    window.addEventListener('error', (e) => {
+      if (/ResizeObserver loop/.test(e.message)) {
+        return; // Benign: a resize notification was deferred to the next frame.
+      }
+      this._rpc.command('log', { level: 'error', message: `${e.message} (${e.filename}:${e.lineno})` });
+    });
     window.addEventListener('unhandledrejection', (e) => this._rpc.command('log', { level: 'error', message: `unhandled rejection: ${String(e.reason)}` }));
     this._rpc.command('ready', { protocol: PROTOCOL_VERSION, view: _kind });
     void this._loadModels();

@@ -140,23 +140,31 @@ export const QUIET_SETTINGS = {
   'typescript.tsserver.experimental.enableProjectDiagnostics': false,
 };
 
-/** Writes the user settings of a profile made by {@link startCodeServer} (the workbench watches the file). */
-export function writeUserSettings(profileDir, settings) {
-  const dir = join(profileDir, 'user-data', 'User');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
+/**
+ * Writes the settings of a profile made by {@link startCodeServer}: `user` into the user
+ * settings, `machine` into the remote machine's settings. The workbench is a remote window of
+ * code-server, so a setting of `"scope": "machine"` (like `refrain.modelPath`) counts only in the
+ * latter: VS Code drops machine settings from the user file once it knows the window is remote.
+ */
+export function writeSettings(profileDir, user, machine = {}) {
+  for (const [folder, values] of [['User', user], ['Machine', machine]]) {
+    const dir = join(profileDir, 'user-data', folder);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'settings.json'), `${JSON.stringify(values, null, 2)}\n`);
+  }
 }
 
 /**
- * Starts code-server on a free loopback port with a private profile under `profileDir` and
+ * Starts code-server on a free loopback port with a private profile under `profileDir` (and the
+ * settings of {@link writeSettings}) and
  * resolves once it answers HTTP: `{ port, child, output }`. Retries on another port twice.
  * `onChild` hears of each process as soon as it is spawned (so a timeout can still stop it).
  */
-export async function startCodeServer({ binary, profileDir, settings, onChild, verbose = false }) {
+export async function startCodeServer({ binary, profileDir, settings, machineSettings, onChild, verbose = false }) {
   const userDataDir = join(profileDir, 'user-data');
   const extensionsDir = join(profileDir, 'extensions');
   mkdirSync(extensionsDir, { recursive: true });
-  writeUserSettings(profileDir, settings);
+  writeSettings(profileDir, settings, machineSettings);
   const configPath = join(profileDir, 'config.yaml');
   writeFileSync(configPath, 'auth: none\ncert: false\n');
   for (let attempt = 1; attempt <= 3; attempt++) {

@@ -3,6 +3,8 @@
 // and reports the last thing it saw; nothing passes or fails on a fixed sleep.
 import { sleep } from './processes.mjs';
 
+const VERBOSE = process.env.REFRAIN_E2E_VERBOSE === '1';
+
 /** Default deadline of a wait: generous, for a loaded two-core machine. */
 export const WAIT_MS = Number(process.env.REFRAIN_E2E_WAIT_MS ?? '60000');
 
@@ -22,7 +24,11 @@ export async function waitFor(what, probe, { timeoutMs = WAIT_MS, intervalMs = 1
       }
       last = value;
     } catch (e) {
-      last = `error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+      const seen = `error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+      if (VERBOSE && seen !== last) {
+        process.stderr.write(`[e2e] (still waiting for ${what}: ${seen})\n`);
+      }
+      last = seen;
     }
     if (Date.now() > deadline) {
       throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what} (last seen: ${typeof last === 'string' ? last : JSON.stringify(last)})`);
@@ -64,32 +70,80 @@ function quickInputRows(page) {
 }
 
 /**
- * Opens the quick input with `key` (F1: commands, Control+P: files), types `text`, waits until
- * the first row's label satisfies `accept`, and presses Enter. Retries the whole thing when the
- * widget does not open or the row does not come (a keystroke lost while the workbench was busy).
+ * Opens the quick input with `key` (F1: commands, Control+P: files), types `text`, waits for a
+ * row whose label satisfies `accept`, and picks it. Unless `opensAnother`, waits for the quick
+ * input to close. Retries the whole thing when the widget does not open or the row does not come
+ * (a keystroke lost while the workbench was busy).
  */
-async function pickInQuickInput(page, key, text, accept, what) {
+async function pickInQuickInput(page, key, text, accept, what, opensAnother = false) {
   await waitFor(what, async () => {
-    if (await quickInputVisible(page)) {
-      await page.keyboard.press('Escape');
-      await waitFor('the quick input to close', async () => !(await quickInputVisible(page)), { timeoutMs: 5000 });
-    }
+    await closeQuickInput(page);
     await page.keyboard.press(key);
     await waitFor('the quick input to open', () => quickInputVisible(page), { timeoutMs: 10_000 });
-    await page.keyboard.type(text, { delay: 10 });
-    const rows = await waitFor(`a row for "${text}"`, async () => {
-      const r = await quickInputRows(page);
-      return r.length > 0 && accept(r[0]) ? r : undefined;
-    }, { timeoutMs: 15_000 });
-    await page.keyboard.press('Enter');
-    await waitFor('the quick input to close', async () => !(await quickInputVisible(page)), { timeoutMs: 10_000 });
-    return rows[0];
+    await pickRow(page, text, accept);
+    if (!opensAnother) {
+      await waitFor('the quick input to close', async () => !(await quickInputVisible(page)), { timeoutMs: 10_000 });
+    }
+    return true;
   }, { timeoutMs: WAIT_MS, intervalMs: 500 });
+}
+
+async function closeQuickInput(page) {
+  if (await quickInputVisible(page)) {
+    await page.keyboard.press('Escape');
+    await waitFor('the quick input to close', async () => !(await quickInputVisible(page)), { timeoutMs: 5000 });
+  }
+}
+
+/**
+ * In the open quick input: types `text`, waits for a row that `accept`s, moves the focus onto it
+ * with the arrow keys, checks that the focused row is the one, and presses Enter.
+ */
+async function pickRow(page, text, accept) {
+  await page.keyboard.type(text, { delay: 10 });
+  const index = await waitFor(`a row for "${text}"`, async () => {
+    const k = (await quickInputRows(page)).findIndex(accept);
+    return k >= 0 ? k : undefined;
+  }, { timeoutMs: 15_000 });
+  if (VERBOSE && index > 0) {
+    process.stderr.write(`[e2e] (row ${index} of ${JSON.stringify(await quickInputRows(page))})\n`);
+  }
+  for (let k = 0; k < index; k++) {
+    await page.keyboard.press('ArrowDown');
+  }
+  // The list may still change while results come in: Enter only on the right row.
+  await waitFor(`the row for "${text}" to be focused`, async () => accept((await focusedRow(page)) ?? ''), { timeoutMs: 3000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The label of the quick input's focused row. */
+function focusedRow(page) {
+  return page.evaluate(() => document.querySelector('.quick-input-widget .monaco-list-row.focused')?.getAttribute('aria-label'));
+}
+
+/** Whether a command palette row (aria-label "Title[, keybinding][, similar commands]") is the command `title`. */
+function commandRowIs(row, title) {
+  return row === title || row.startsWith(`${title},`);
 }
 
 /** Runs a command by its palette title, through F1 as a user would. */
 export async function runCommand(page, title) {
-  await pickInQuickInput(page, 'F1', title, (row) => row.includes(title), `the command palette to run "${title}"`);
+  await pickInQuickInput(page, 'F1', title, (row) => commandRowIs(row, title), `the command palette to run "${title}"`);
+}
+
+/**
+ * Picks a colour theme the way a user does (Preferences: Color Theme, then the theme by name)
+ * and waits until the workbench shows its kind (`'vs'`, `'vs-dark'`, `'hc-black'`, `'hc-light'`).
+ */
+export async function selectColorTheme(page, label, kind) {
+  await waitFor(`the workbench to switch to ${label}`, async () => {
+    await pickInQuickInput(page, 'F1', 'Preferences: Color Theme', (row) => commandRowIs(row, 'Preferences: Color Theme'), 'the theme picker to open', true);
+    await waitFor('the theme list', async () => (await quickInputRows(page)).some((r) => r.includes('Default')), { timeoutMs: 15_000 });
+    // A theme row reads "Light Modern, Default Light Modern[, light themes]": the theme id is one of its parts.
+    await pickRow(page, label, (row) => row.split(', ').includes(label));
+    await waitFor('the theme picker to close', async () => !(await quickInputVisible(page)), { timeoutMs: 10_000 });
+    return waitFor(`the workbench to turn ${kind}`, async () => (await workbenchThemeKind(page)) === kind, { timeoutMs: 15_000 });
+  }, { timeoutMs: WAIT_MS, intervalMs: 500 });
 }
 
 /** Opens a workspace file by name through Quick Open (Ctrl+P) and waits for its tab to be active. */
@@ -132,7 +186,7 @@ export async function viewFrame(page, kind, timeoutMs = WAIT_MS) {
         continue;
       }
       const built = await frame
-        .evaluate((k) => document.body?.dataset.view === k && !!document.querySelector('#app .header') && document.visibilityState === 'visible', kind)
+        .evaluate((k) => document.body?.dataset.view === k && !!document.querySelector('#app .header'), kind)
         .catch(() => false);
       if (built) {
         return frame;
@@ -196,4 +250,26 @@ export function canvasHash(frame, selector) {
 /** The RGBA of canvas pixel (x, y), in canvas pixels. */
 export function canvasPixel(frame, selector, x, y) {
   return frame.evaluate(({ sel, x, y }) => Array.from(document.querySelector(sel).getContext('2d').getImageData(x, y, 1, 1).data), { sel: selector, x, y });
+}
+
+/** The most frequent colour of a canvas (its background, for the views' drawings), as RGBA. */
+export function dominantColour(frame, selector) {
+  return frame.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const counts = new Map();
+    for (let k = 0; k < data.length; k += 4) {
+      const key = `${data[k]},${data[k + 1]},${data[k + 2]},${data[k + 3]}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    let best = '';
+    let most = -1;
+    for (const [key, n] of counts) {
+      if (n > most) {
+        best = key;
+        most = n;
+      }
+    }
+    return best.split(',').map(Number);
+  }, selector);
 }
