@@ -448,6 +448,12 @@ export class App {
     this._problem = undefined;
     if (changed) {
       this._update({ ...this._state, pieceKey: piece.key, selection: undefined, painted: [] });
+      // Candidates belong to the piece they continue: never offer another piece's for Insert.
+      if (this._candidates.length > 0) {
+        this._candidates = [];
+        this._renderCandidates();
+        this._setStatus('');
+      }
       if (this._playing && this._playing.overlay === this._rollOverlay) {
         this._stop();
       }
