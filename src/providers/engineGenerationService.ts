@@ -32,8 +32,13 @@ export class EngineGenerationService implements GenerationService {
     private readonly _log: Logger,
   ) {}
 
+  /** The installed models, the one the user chose (`refrain.model`, else the default) first: the panel starts with it. */
   async listModels(): Promise<readonly ModelInfo[]> {
-    const models = await this._engine.listModels();
+    const models = [...(await this._engine.listModels())];
+    const preferred = await this._engine.resolveModel().catch(() => undefined);
+    if (preferred) {
+      models.sort((a, b) => Number(b.id === preferred.id) - Number(a.id === preferred.id));
+    }
     return models.map((m) => ({
       id: m.id,
       label: m.title,
