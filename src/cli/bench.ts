@@ -186,9 +186,9 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
       barsNeeded = Math.ceil((barsNeeded * need * 1.05) / long.ids.length) + 1;
       long = encodeScore(repeated(base, barsNeeded));
     }
-    const plans: BenchPlan[] = ['structured', 'dense'];
+    const plans: BenchPlan[] = ['structured', 'structured-all-summaries', 'dense'];
     if (entry.card.plan.layers.some((l) => l.windows.some((w) => typeof w === 'number'))) {
-      plans.splice(1, 0, 'structured-windowed');
+      plans.splice(2, 0, 'structured-windowed');
     }
     ctx.err(`refrain bench: decode timings at contexts ${contexts.join(', ')} (${plans.join(', ')})...`);
     const decode: BenchDecodeResult = await client.benchDecode(

@@ -36,6 +36,7 @@ export const COMPOSE_HELP = `  refrain compose IN.abc|IN.mid -o OUT.abc|OUT.mid 
       --template FILE     another piece whose bar SSM is the template
       --related 1,2,4,8   related-bar offsets (default: the model's trained set)
       --related-from-template  related bars = the most similar earlier bars
+      --summary-horizon N      summaries of only the last N bars (default 64; 0 = all bars)
       --scales full,256   per-layer windows (default: each layer's first)
       --model ID          model id (default: the first in models/, folk-rope first)
       --models DIR        models folder (default: the one next to the CLI)
@@ -54,6 +55,7 @@ interface ComposeValues {
   template?: string;
   related?: string;
   'related-from-template'?: boolean;
+  'summary-horizon'?: string;
   scales?: string;
   model?: string;
   models?: string;
@@ -124,6 +126,7 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
       template: { type: 'string' },
       related: { type: 'string' },
       'related-from-template': { type: 'boolean', default: false },
+      'summary-horizon': { type: 'string' },
       scales: { type: 'string' },
       model: { type: 'string' },
       models: { type: 'string' },
@@ -226,7 +229,13 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
       model: entry.id,
       prompt,
       task,
-      controls: { relatedOffsets, relatedFromTemplate: values['related-from-template'] === true, scales, template },
+      controls: {
+        relatedOffsets,
+        relatedFromTemplate: values['related-from-template'] === true,
+        scales,
+        template,
+        summaryHorizon: num(values['summary-horizon'], '--summary-horizon', (n) => Number.isInteger(n) && n >= 0, 'a whole number of bars >= 0'),
+      },
       sampling: { temperature, topP, topK, seed },
       candidates,
       target,

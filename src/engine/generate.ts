@@ -98,6 +98,9 @@ export function validateRequest(req: GenerateRequest): void {
       badRequest(`A layer scale is 'full' or a whole number of tokens >= 1, got ${JSON.stringify(w)}.`);
     }
   }
+  if (c.summaryHorizon !== undefined && (!Number.isInteger(c.summaryHorizon) || c.summaryHorizon < 0)) {
+    badRequest(`summaryHorizon must be a whole number of bars >= 0 (0 = all), got ${c.summaryHorizon}.`);
+  }
   if (c.relatedCount !== undefined && (!Number.isInteger(c.relatedCount) || c.relatedCount < 1)) {
     badRequest(`relatedCount must be a whole number >= 1, got ${c.relatedCount}.`);
   }
@@ -129,13 +132,21 @@ export function validateRequest(req: GenerateRequest): void {
 }
 
 /** The per-layer plans for the requested scales over the model's trained layer plans. */
-export function layerPlansOf(card: ModelCard, scales: readonly LayerScale[]): LayerPlan[] {
+export function layerPlansOf(card: ModelCard, scales: readonly LayerScale[], summaryHorizon: number | null = DEFAULT_SUMMARY_HORIZON): LayerPlan[] {
   return card.plan.layers.map((l, k) => {
     const s: LayerScale | undefined = scales.length === 0 ? undefined : scales[Math.min(k, scales.length - 1)];
     const w = s === undefined ? l.windows[0] : s === 'full' ? null : s;
-    return { plan: l.plan, window: w ?? null };
+    return { plan: l.plan, window: w ?? null, summaryHorizon };
   });
 }
+
+/**
+ * Default coarse horizon in bars: the summaries of the last 64 bars. The models are trained on
+ * windows of 1,024 tokens (about 54 folk bars), so they never attend to more summaries than that;
+ * beyond it the step would only grow with the piece (O(k*m + b)) and leave the training
+ * distribution. With the horizon a decode step costs O(k*m + 64) at any length.
+ */
+export const DEFAULT_SUMMARY_HORIZON = 64;
 
 /** The track an 'abc-folk' request continues: the non-drum track with most notes (lowest index on ties). */
 export function melodyTrack(score: Score): number {
@@ -329,7 +340,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
   const related: RelatedBars = req.controls.relatedFromTemplate
     ? templateRelatedBars(template, req.controls.relatedCount ?? Math.max(1, req.controls.relatedOffsets.length), offsets)
     : offsets;
-  const layers = layerPlansOf(ctx.card, req.controls.scales);
+  const layers = layerPlansOf(ctx.card, req.controls.scales, req.controls.summaryHorizon === 0 ? null : (req.controls.summaryHorizon ?? DEFAULT_SUMMARY_HORIZON));
   const plan: StepPlanOptions = { layers, related, sing: shape.sing, template };
   ctx.log?.debug(
     `plan: layers ${layers.map((l) => `${l.plan}/${l.window ?? 'full'}`).join(', ')}; ` +

@@ -34,6 +34,37 @@ export interface LayerPlan {
   plan: 'fc' | 'dense';
   /** PerceiverS window in tokens, or null for the whole piece. */
   window: number | null;
+  /**
+   * Coarse horizon of a fine/coarse layer, in bars: only the summary tokens of the last
+   * `summaryHorizon` bars are keys (related bars are always seen in full, however far back).
+   * Undefined or null: every earlier bar's summary (Museformer as trained).
+   */
+  summaryHorizon?: number | null;
+}
+
+/**
+ * Pushes, in order, the keys a fine/coarse query of `bar` sees in the earlier bars: every token of
+ * its related bars, and the summary token of the other bars within the layer's coarse horizon.
+ */
+function pushEarlierBars(out: Ranges, layout: TokenLayout, bar: number, layer: LayerPlan, related: RelatedBars, push: (out: Ranges, a: number, b: number) => void): void {
+  const rel = [...new Set(related(bar))].filter((c) => c >= 0 && c < bar).sort((a, b) => a - b);
+  const first = layer.summaryHorizon ? Math.max(0, bar - layer.summaryHorizon) : 0;
+  let r = 0;
+  // Related bars before the horizon, in order, then every bar from the horizon on.
+  for (; r < rel.length && rel[r] < first; r++) {
+    push(out, layout.barFirst(rel[r]), layout.barEnd(rel[r]));
+  }
+  for (let c = first; c < bar; c++) {
+    if (r < rel.length && rel[r] === c) {
+      push(out, layout.barFirst(c), layout.barEnd(c));
+      r++;
+    } else {
+      const sIdx = layout.barSum(c);
+      if (sIdx >= 0) {
+        push(out, sIdx, sIdx + 1);
+      }
+    }
+  }
 }
 
 /** For bar b, the earlier bars (< b) whose tokens a fine/coarse query of bar b sees in full. */
@@ -258,17 +289,7 @@ export function queryRanges(layout: TokenLayout, i: number, layer: LayerPlan, re
     add(layout.barFirst(bar), i + 1);
     return out;
   }
-  const rel = new Set(related(bar));
-  for (let c = 0; c < bar; c++) {
-    if (rel.has(c)) {
-      add(layout.barFirst(c), layout.barEnd(c));
-    } else {
-      const s = layout.barSum(c);
-      if (s >= 0) {
-        add(s, s + 1);
-      }
-    }
-  }
+  pushEarlierBars(out, layout, bar, layer, related, (_o, a, b) => add(a, b));
   add(layout.barFirst(bar), i + 1);
   return out;
 }
@@ -360,17 +381,7 @@ function multiQueryPlan(layout: TokenLayout, past: number, count: number, layer:
       } else {
         rs = [];
         pushRange(rs, 0, h);
-        const rel = new Set(related(bar));
-        for (let c = 0; c < bar; c++) {
-          if (rel.has(c)) {
-            pushRange(rs, layout.barFirst(c), layout.barEnd(c));
-          } else {
-            const sIdx = layout.barSum(c);
-            if (sIdx >= 0) {
-              pushRange(rs, sIdx, sIdx + 1);
-            }
-          }
-        }
+        pushEarlierBars(rs, layout, bar, layer, related, pushRange);
         pushRange(rs, layout.barFirst(bar), end);
       }
       g = { ranges: rs, queries: [] };

@@ -32,7 +32,7 @@ export interface ModelRef {
 }
 
 /** Which attention plan a benchmark run uses. */
-export type BenchPlan = 'structured' | 'structured-windowed' | 'dense';
+export type BenchPlan = 'structured' | 'structured-all-summaries' | 'structured-windowed' | 'dense';
 
 /** A decode-speed measurement request. */
 export interface BenchDecodeSpec {

@@ -50,6 +50,11 @@ export interface StructureControls {
   scales: LayerScale[];
   /** Template SSM. Default: the form of a `fromForm` task, else `{ kind: 'piece' }`. */
   template?: TemplateSpec;
+  /**
+   * Coarse horizon in bars: summary tokens of only the last N bars are attended to (related bars
+   * are always seen in full). Default 64 (the models are trained on ~54-bar windows); 0 = all bars.
+   */
+  summaryHorizon?: number;
 }
 
 /** Sampling settings. Same seed, same request, same model: same music. */

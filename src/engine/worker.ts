@@ -29,7 +29,7 @@ import type { ModelCard } from './card';
 import { Decoder } from './decoder';
 import type { ModelShape, StepInputs, StepModel, StepOutputs } from './decoder';
 import { EngineError, toErrorPayload } from './errors';
-import { generate, layerPlansOf } from './generate';
+import { DEFAULT_SUMMARY_HORIZON, generate, layerPlansOf } from './generate';
 import { offsetRelatedBars } from './plan';
 import type { LayerPlan, StepPlanOptions } from './plan';
 import type { BenchDecodeResult, BenchDecodeRow, BenchDecodeSpec, EngineWorkerData, FromWorker, ModelRef, ToWorker } from './protocol';
@@ -404,9 +404,12 @@ class EngineWorker {
       if (kind === 'structured') {
         return layerPlansOf(card, []);
       }
+      if (kind === 'structured-all-summaries') {
+        return layerPlansOf(card, [], null);
+      }
       return card.plan.layers.map((l) => {
         const ws = l.windows.filter((w): w is number => typeof w === 'number');
-        return { plan: l.plan, window: ws.length > 0 ? Math.min(...ws) : null };
+        return { plan: l.plan, window: ws.length > 0 ? Math.min(...ws) : null, summaryHorizon: DEFAULT_SUMMARY_HORIZON };
       });
     };
     // Warm-up (first-run allocations and JIT), not measured.

@@ -183,3 +183,59 @@ describe('plan cost', () => {
     assert.equal(dense.kidx.length, 2 + 255);
   });
 });
+
+describe('coarse horizon (summary tokens of the last N bars only)', () => {
+  // Header (BOS + one more), then 101 bars of [BAR, note, SUM]; the query is bar 100's note.
+  const NOTE = 200;
+  const ids: number[] = [1, 5];
+  const bars: number[] = [HEADER_BAR, HEADER_BAR];
+  for (let b = 0; b <= 100; b++) {
+    ids.push(3, NOTE, 4);
+    bars.push(b, b, b);
+  }
+  const layout = layoutOf(ids, bars);
+  const query = 2 + 100 * 3 + 1;
+  const barOf = (k: number): number => bars[k];
+  const related = offsetRelatedBars([1, 2, 4, 80]);
+
+  function keysOf(horizon: number | null): { full: Set<number>; summaries: Set<number> } {
+    const plan = layerStepPlan(layout, query, 1, { plan: 'fc', window: null, summaryHorizon: horizon }, related);
+    const full = new Set<number>();
+    const summaries = new Set<number>();
+    for (const k of plan.kidx) {
+      if (bars[k] === HEADER_BAR) {
+        continue;
+      }
+      if (ids[k] === 4) {
+        summaries.add(barOf(k));
+      }
+      if (ids[k] === NOTE) {
+        full.add(barOf(k));
+      }
+    }
+    return { full, summaries };
+  }
+
+  test('without a horizon every earlier bar is seen, in full or through its summary (Museformer)', () => {
+    const { full, summaries } = keysOf(null);
+    assert.deepEqual([...full].sort((a, b) => a - b), [20, 96, 98, 99, 100].filter((b) => b < 100));
+    assert.equal(full.size + summaries.size - [...full].filter((b) => summaries.has(b)).length, 100);
+  });
+
+  test('with a 64-bar horizon only bars 36..99 give summaries, and related bars stay in full however far back', () => {
+    const { full, summaries } = keysOf(64);
+    assert.deepEqual([...full].sort((a, b) => a - b), [20, 96, 98, 99]);
+    // A related bar is seen in full, its summary token included: look at the other bars.
+    const sums = [...summaries].filter((b) => !full.has(b)).sort((a, b) => a - b);
+    const want: number[] = [];
+    for (let b = 36; b < 100; b++) {
+      if (![96, 98, 99].includes(b)) {
+        want.push(b);
+      }
+    }
+    assert.deepEqual(sums, want, 'summaries of exactly the bars 36..99 that are not related');
+    // The key count no longer depends on how long the piece is.
+    const longer = keysOf(64);
+    assert.equal(longer.summaries.size, summaries.size);
+  });
+});
