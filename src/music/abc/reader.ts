@@ -24,6 +24,7 @@ import { MusicInputError, TPQ, barTicks, sortNotes } from '../score';
 import { parseTuneHeader, splitTuneRanges, voiceDeclarations } from './header';
 import { keyFromParts, midiOfStep, modeFromAbc } from './keys';
 import { expandRepeats, parseEnding } from './repeats';
+import { guardForAbcjs } from './guard';
 
 /** One tune read from an ABC file. */
 export interface AbcTune {
@@ -277,26 +278,6 @@ function tempoOf(el: RawElement, unit: number): number | undefined {
   const beats = Array.isArray(el.duration) ? el.duration.reduce((s, d) => s + d, 0) : unit;
   const bpm = (el.bpm * (beats > 0 ? beats : unit)) / 0.25;
   return bpm > 0 && bpm < 2000 ? Math.round(bpm * 1000) / 1000 : undefined;
-}
-
-/** Field letters abcjs understands on a line of their own; it reads any other `Y:`-style line as notes. */
-const KNOWN_FIELD_LETTERS = new Set('ABCDEFGHIKLMNOPQRSTUVWXZmsw'.split(''));
-
-/**
- * Turns lines that start with an unknown field letter (`Y:AB`, `r:...`, `+:...`) into comments of the
- * same length, so abcjs does not read them as music and character offsets stay the same.
- */
-function hideUnknownFields(tuneText: string, warnings: string[]): string {
-  return tuneText.replace(/^([A-Za-z+]):/gm, (all: string, letter: string) => {
-    if (KNOWN_FIELD_LETTERS.has(letter)) {
-      return all;
-    }
-    const w = `Unknown field ${letter}: ignored.`;
-    if (warnings.length < MAX_WARNINGS && !warnings.includes(w)) {
-      warnings.push(w);
-    }
-    return '%:';
-  });
 }
 
 /** Removes abcjs's HTML markup from a warning. */
@@ -595,7 +576,11 @@ function readOneTune(tuneText: string, textOffset: number, warnings: string[]): 
   const unitMeta = header.meta.unitNoteLength ?? { num: 1, den: 8 };
   const unit = unitMeta.num / unitMeta.den;
   let parsed: RawTune[];
-  const abcText = hideUnknownFields(tuneText, warnings);
+  const abcText = guardForAbcjs(tuneText, (w) => {
+    if (warnings.length < MAX_WARNINGS && !warnings.includes(w)) {
+      warnings.push(w);
+    }
+  });
   try {
     parsed = parseOnly(abcText) as unknown as RawTune[];
   } catch (e) {

@@ -12,9 +12,12 @@ export interface RepeatBar {
   ending?: ReadonlySet<number>;
 }
 
+/** Highest pass number an ending label may name. */
+const MAX_PASS = 1000;
+
 /**
  * Parses an ending label such as `1`, `2`, `1,3` or `1-3` into pass numbers; an unreadable label
- * counts as ending 1.
+ * (or one past pass 1000) counts as ending 1.
  */
 export function parseEnding(label: string): Set<number> {
   const out = new Set<number>();
@@ -25,7 +28,12 @@ export function parseEnding(label: string): Set<number> {
     }
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
-    for (let n = a; n <= Math.min(b, a + 16); n++) {
+    if (a > MAX_PASS) {
+      // No tune is played this many times; a huge number (past 2^53 the loop below could not
+      // even step) is a typo, read like any other unreadable label.
+      continue;
+    }
+    for (let n = a; n <= Math.min(b, a + 16, MAX_PASS); n++) {
       out.add(n);
     }
   }
