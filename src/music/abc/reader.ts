@@ -25,6 +25,7 @@ import { parseTuneHeader, splitTuneRanges, voiceDeclarations } from './header';
 import { keyFromParts, midiOfStep, modeFromAbc } from './keys';
 import { expandRepeats, parseEnding } from './repeats';
 import { guardForAbcjs } from './guard';
+import { VoiceOwners, firstCharOf } from './voiceOwners';
 
 /** One tune read from an ABC file. */
 export interface AbcTune {
@@ -565,6 +566,91 @@ interface VoiceData {
   hasNotes: boolean;
 }
 
+/** A voice being read: where it sits (staff, voice in staff), the `V:` id that owns it, its builder. */
+interface VoiceEntry {
+  staff: number;
+  voice: number;
+  owner: string;
+  builder: VoiceBuilder;
+}
+
+/** Feeds one abcjs element stream to a voice builder. */
+function feedElements(b: VoiceBuilder, staff: RawStaff, elements: readonly RawElement[] | undefined): void {
+  b.lineStart(staff);
+  for (const el of elements ?? []) {
+    switch (el?.el_type) {
+      case 'note':
+        b.note(el);
+        break;
+      case 'bar':
+        b.barLine(el);
+        break;
+      case 'key':
+        b.key(el);
+        break;
+      case 'meter':
+        b.meter(el);
+        break;
+      case 'tempo':
+        b.tempo(el);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/**
+ * Gathers each voice's element streams across abcjs's printed lines. A stream belongs to the `V:`
+ * voice that owns its first character in the text (see {@link VoiceOwners}); a second stream of the
+ * same voice on one staff is an `&` overlay, read as a voice of its own. A voice keeps the staff
+ * position of its first appearance.
+ */
+function collectVoices(
+  tune: RawTune,
+  abcText: string,
+  newBuilder: () => VoiceBuilder,
+): { builders: Map<string, VoiceEntry>; titles: Map<number, string> } {
+  const owners = new VoiceOwners(abcText);
+  const builders = new Map<string, VoiceEntry>();
+  const titles = new Map<number, string>();
+  const taken = new Set<string>();
+  const lastKeyAt = new Map<string, string>();
+  let extraStaff = 1000;
+  for (const line of tune.lines ?? []) {
+    (Array.isArray(line.staff) ? line.staff : []).forEach((staff, s) => {
+      if (!staff || !Array.isArray(staff.voices)) {
+        return;
+      }
+      const seen = new Map<string, number>();
+      staff.voices.forEach((elements, v) => {
+        const first = firstCharOf(elements);
+        const owner = first === undefined ? undefined : owners.ownerAt(first);
+        let key = lastKeyAt.get(`${s}:${v}`) ?? `${owners.defaultId}@${s}:${v}`;
+        if (owner !== undefined) {
+          const n = seen.get(owner) ?? 0;
+          seen.set(owner, n + 1);
+          key = n === 0 ? owner : `${owner}&${n}`;
+        }
+        lastKeyAt.set(`${s}:${v}`, key);
+        let entry = builders.get(key);
+        if (!entry) {
+          const free = !taken.has(`${s}:${v}`);
+          entry = { staff: free ? s : extraStaff++, voice: free ? v : 0, owner: owner ?? owners.defaultId, builder: newBuilder() };
+          taken.add(`${entry.staff}:${entry.voice}`);
+          builders.set(key, entry);
+        }
+        const title = staff.title?.[0];
+        if (v === 0 && !titles.has(entry.staff) && typeof title === 'string' && title.trim() !== '') {
+          titles.set(entry.staff, title.trim());
+        }
+        feedElements(entry.builder, staff, elements);
+      });
+    });
+  }
+  return { builders, titles };
+}
+
 function readOneTune(tuneText: string, textOffset: number, warnings: string[]): Score {
   if (tuneText.length > MAX_TUNE_CHARS) {
     throw new SkipTune('abc-too-long', `The tune is longer than ${MAX_TUNE_CHARS / 1_000_000} million characters.`);
@@ -597,58 +683,11 @@ function readOneTune(tuneText: string, textOffset: number, warnings: string[]): 
   }
 
   // Collect each voice's elements across lines.
-  const builders = new Map<string, { staff: number; voice: number; builder: VoiceBuilder }>();
-  const titles = new Map<number, string>();
   const defaultMeter: Meter = { num: 4, den: 4 };
   const defaultKey: Key = { tonic: 'C', mode: 'major', fifths: 0 };
-  for (const line of tune.lines) {
-    if (!Array.isArray(line.staff)) {
-      continue;
-    }
-    line.staff.forEach((staff, s) => {
-      if (!staff || !Array.isArray(staff.voices)) {
-        return;
-      }
-      if (!titles.has(s) && Array.isArray(staff.title) && typeof staff.title[0] === 'string' && staff.title[0].trim() !== '') {
-        titles.set(s, staff.title[0].trim());
-      }
-      staff.voices.forEach((elements, v) => {
-        const id = `${s}:${v}`;
-        let entry = builders.get(id);
-        if (!entry) {
-          entry = {
-            staff: s,
-            voice: v,
-            builder: new VoiceBuilder(defaultMeter, defaultKey, [0, 0, 0, 0, 0, 0, 0], textOffset, unit, warnings, abcText),
-          };
-          builders.set(id, entry);
-        }
-        const b = entry.builder;
-        b.lineStart(staff);
-        for (const el of elements ?? []) {
-          switch (el?.el_type) {
-            case 'note':
-              b.note(el);
-              break;
-            case 'bar':
-              b.barLine(el);
-              break;
-            case 'key':
-              b.key(el);
-              break;
-            case 'meter':
-              b.meter(el);
-              break;
-            case 'tempo':
-              b.tempo(el);
-              break;
-            default:
-              break;
-          }
-        }
-      });
-    });
-  }
+  const { builders, titles } = collectVoices(tune, abcText, () =>
+    new VoiceBuilder(defaultMeter, defaultKey, [0, 0, 0, 0, 0, 0, 0], textOffset, unit, warnings, abcText),
+  );
 
   const voices: VoiceData[] = [];
   for (const { staff, voice, builder } of builders.values()) {
@@ -691,7 +730,8 @@ function readOneTune(tuneText: string, textOffset: number, warnings: string[]): 
   const declared = voiceDeclarations(tuneText);
   const allVoiceKeys = [...builders.values()].sort((a, b) => a.staff - b.staff || a.voice - b.voice);
   const tracks: Track[] = staffs.map((s, i) => {
-    const decl = declared[allVoiceKeys.findIndex((k) => k.staff === s)];
+    const owner = allVoiceKeys.find((k) => k.staff === s)?.owner;
+    const decl = declared.find((d) => d.id === owner);
     const name = titles.get(s) ?? decl?.name ?? decl?.id ?? 'Melody';
     const channel = i < 9 ? i : Math.min(15, i + 1);
     return { name: staffs.length === 1 && !titles.has(s) && decl?.name === undefined ? 'Melody' : name, channel, program: 0, isDrum: false };

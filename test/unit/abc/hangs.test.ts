@@ -51,3 +51,23 @@ describe('inputs that hung the reader', () => {
     assert.ok(out.split('\n')[6].startsWith('%'));
   });
 });
+
+describe('voices that run over more lines than the voice before them', () => {
+  test('each voice keeps its own lines', () => {
+    const r = readQuickly('X:1\nL:1/4\nK:C\nV:1\nCDEF|GABc|\nV:2\nC,D,E,F,|\nG,A,B,C|\n');
+    const s = r.tunes[0].score;
+    assert.equal(s.bars.length, 2);
+    assert.equal(s.tracks.length, 2);
+    const perTrack = [0, 1].map((t) => s.notes.filter((n) => n.track === t).map((n) => n.pitch));
+    assert.deepEqual(perTrack[0], [60, 62, 64, 65, 67, 69, 71, 72]);
+    assert.deepEqual(perTrack[1], [48, 50, 52, 53, 55, 57, 59, 60]);
+  });
+
+  test('a voice that ends early does not take the other voice\'s later lines', () => {
+    const text = 'X:1\nL:1/4\nK:C\nV:1\nCDEF|GABc|\nV:2\nC,D,E,F,|\nG,A,B,C|\nV:1\nCDEF|\nV:2\nCDEF|\nV:2\nc4|\n';
+    const s = readQuickly(text).tunes[0].score;
+    const track = (t: number): number[] => s.notes.filter((n) => n.track === t).map((n) => n.onset / 480);
+    assert.deepEqual(track(0), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual(track(1), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+});
