@@ -6,7 +6,7 @@
  * candidate is ready, so Ctrl-C (or any failure) leaves no output file behind.
  */
 
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EngineClient } from '../engine/client';
@@ -31,6 +31,9 @@ export const COMPOSE_HELP = `  refrain compose IN.abc|IN.mid -o OUT.abc|OUT.mid 
       piece after a form (--form "A8 A8 B8 A8" without --bars). Candidate 1 goes to
       OUT, others to OUT-2, OUT-3... Prints per candidate the bars written, SE
       against the model's corpus curve and the SSM distance to the template.
+      OUT may be the input ABC file: the new bars are spliced into that tune and
+      every other tune is kept byte for byte (or nothing is written).
+      A MIDI input is never overwritten.
       --tune N            ABC tune by X: number (or position)
       --form F            form string: the template (and the length with no --bars)
       --template FILE     another piece whose bar SSM is the template
@@ -181,6 +184,10 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
           return t === 'full' ? 'full' : (num(t, '--scales', (n) => Number.isInteger(n) && n >= 1, "'full' or whole numbers of tokens, comma-separated") as number);
         });
 
+  const inPlace = sameFile(input, out);
+  if (inPlace) {
+    refuseUnsafeInPlace(input, values.form !== undefined && values.bars === undefined && values.infill === undefined);
+  }
   const inputBytes = readFileSync(input);
   const piece = selectPiece(loadPieces(input, inputBytes), num(values.tune, '--tune', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1'));
   const prompt = piece.score;
@@ -252,7 +259,8 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
     result.forEach((cand, i) => {
       const tmp = join(dirname(finals[i]), `.${basename(finals[i])}.${process.pid}.tmp`);
       temps.push(tmp);
-      writeFileSync(tmp, outFormat === 'abc' ? abcOutput(ctx, input, inputBytes, piece, cand, task) : writeMidi(cand.score));
+      const inPlaceHere = inPlace && i === 0;
+      writeFileSync(tmp, outFormat === 'abc' ? abcOutput(ctx, input, inputBytes, piece, cand, task, inPlaceHere) : writeMidi(cand.score));
     });
     throwIfAborted(ctx.signal);
     result.forEach((_, i) => renameSync(temps[i], finals[i]));
@@ -312,7 +320,15 @@ function report(ctx: CliContext, json: boolean, model: string, result: Candidate
  * same edit the extension applies. A new piece (a form), a MIDI input, or an edit the text cannot
  * take (bars inside a repeat) is written whole, in performed order.
  */
-function abcOutput(ctx: CliContext, input: string, inputBytes: Uint8Array, piece: LoadedPiece, cand: Candidate, task: GenerateRequest['task']): string {
+function abcOutput(
+  ctx: CliContext,
+  input: string,
+  inputBytes: Uint8Array,
+  piece: LoadedPiece,
+  cand: Candidate,
+  task: GenerateRequest['task'],
+  inPlace: boolean,
+): string {
   const src = piece.score.source;
   if (formatOfPath(input) === 'abc' && src && task.kind !== 'fromForm') {
     const text = new TextDecoder().decode(inputBytes);
@@ -321,14 +337,52 @@ function abcOutput(ctx: CliContext, input: string, inputBytes: Uint8Array, piece
         task.kind === 'continue'
           ? planAbcContinuation(text, src, piece.score, cand.score, cand.newBars)
           : planAbcInfill(text, piece.score, cand.score, task.fromBar, task.toBar);
+      if (inPlace) {
+        // The whole book, with only this tune's text changed.
+        return applyTextEdit(text, edit);
+      }
       const delta = edit.newText.length - (edit.end - edit.start);
       return `${applyTextEdit(text, edit).slice(src.start, src.end + delta).trimEnd()}\n`;
     } catch (e) {
       if (!(e instanceof MusicInputError)) {
         throw e;
       }
+      if (inPlace) {
+        throw new MusicInputError(
+          'compose-in-place-refused',
+          `${e.message} Refrain did not change ${input}: write the result to another file with -o, where the tune is written whole.`,
+        );
+      }
       ctx.err(`refrain: ${e.message} Writing the whole tune in performed order instead.`);
     }
   }
+  if (inPlace) {
+    throw new MusicInputError('compose-in-place-refused', `Refrain did not change ${input}: this result cannot be spliced into it. Write it to another file with -o.`);
+  }
   return writeAbc(cand.score, { reference: piece.reference });
+}
+
+/** True when `a` and `b` name the same existing file (through links and relative paths too). */
+function sameFile(a: string, b: string): boolean {
+  if (!existsSync(a) || !existsSync(b)) {
+    return false;
+  }
+  return realpathSync(a) === realpathSync(b);
+}
+
+/**
+ * `-o` names the input file. ABC continuation and infill splice into the file in place (every other
+ * tune kept byte for byte); anything that would replace the file with a rewrite is refused.
+ */
+function refuseUnsafeInPlace(input: string, fromForm: boolean): void {
+  if (formatOfPath(input) !== 'abc') {
+    throw new UsageError(
+      `-o ${input} is the input file: Refrain does not overwrite a MIDI file it reads. Write to a new file, e.g. -o ${candidatePath(input, 1)}.`,
+    );
+  }
+  if (fromForm) {
+    throw new UsageError(
+      `-o ${input} is the input file, and --form writes a new piece, not an edit of a tune in it. Write to a new file, e.g. -o ${candidatePath(input, 1)}.`,
+    );
+  }
 }
