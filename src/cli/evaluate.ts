@@ -11,6 +11,7 @@ import { createLineLogger } from '../platform/logger';
 import { IntervalSimilarityAccumulator, barSsm, similarityError } from '../structure/ssm';
 import { defaultCorpusRoot } from './corpusBuild';
 import { cliWorkerPath, defaultModelsDir } from './compose';
+import { guardTestSplit } from './evalSplit';
 import type { CliContext } from './usage';
 import { UsageError } from './usage';
 
@@ -74,6 +75,7 @@ export async function runEval(
       throw new UsageError(`No model "${options.model}". Installed: ${models.map((m) => m.id).join(', ') || 'none'}.`);
     }
     const card = JSON.parse(readFileSync(join(model.path, '..', 'card.json'), 'utf8')) as { corpusLt?: { values: (number | null)[] } };
+    const split = guardTestSplit(ctx, model.id, card, options.shards);
     const reference = card.corpusLt ? Float64Array.from(card.corpusLt.values, (v) => (v === null ? Number.NaN : v)) : undefined;
     const generatedLt = new IntervalSimilarityAccumulator(40, { skipEmpty: true });
     const heldOutLt = new IntervalSimilarityAccumulator(40, { skipEmpty: true });
@@ -141,6 +143,7 @@ export async function runEval(
     const result = {
       model: model.id,
       split: options.split,
+      splitHash: split.shardsHash,
       samples,
       promptBars: options.promptBars,
       bars: options.bars,

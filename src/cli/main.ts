@@ -6,6 +6,7 @@
  *   refrain roundtrip DIR [--json]
  *   refrain compose IN -o OUT [--bars N | --infill A-B] [--form F] [options]   (src/cli/compose.ts)
  *   refrain bench [--model ID] [options]                                      (src/cli/bench.ts)
+ *   refrain eval --forms [LIST] [options]                                     (src/cli/evalForms.ts)
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,7 @@ import { runCorpusBuild } from './corpusBuild';
 import { runCorpusStats } from './corpusStats';
 import { runModelCard } from './modelCard';
 import { runEval } from './evaluate';
+import { EVAL_FORMS_HELP, runFormsEvalCli } from './evalForms';
 import { runRoundTrip } from './roundtrip';
 import { UsageError } from './usage';
 import type { CliContext } from './usage';
@@ -42,7 +44,7 @@ Usage:
   refrain eval --model ID [--shards DIR] [--split test] [--pieces 20] [--prompt-bars 4] [--bars 32] [-o FILE]
       Continues held-out tunes and reports metrically complete bars, ABC
       validity and the similarity error SE against the training corpus.
-  refrain model-card DIR [--corpus-dir DIR] [--eval FILE] [--about TEXT]
+${EVAL_FORMS_HELP}  refrain model-card DIR [--corpus-dir DIR] [--eval FILE] [--about TEXT]
       Completes models/<id>/card.json (training-corpus L_t for the SE metric,
       data and licences, evaluation results) and writes MODEL_CARD.md.
   refrain roundtrip DIR [--json]
@@ -68,6 +70,13 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   if (command === '-v' || command === '--version') {
     ctx.out(readVersion());
     return 0;
+  }
+  if (command === 'eval' && rest.some((a) => a === '--forms' || a.startsWith('--forms='))) {
+    try {
+      return await runFormsEvalCli(rest, ctx);
+    } catch (e) {
+      return reportError(ctx, e);
+    }
   }
   if (command === 'compose' || command === 'bench') {
     try {
