@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from plan import HEADER_BAR, sing_weights_piece
+from structure import END_UNKNOWN, NO_SOURCE, source_bars, to_end, transpose_tables
 
 IGNORE = -100
 
@@ -53,6 +54,20 @@ class ShardSplit:
             raise ValueError(f'{shard_dir}/{split}: ids, bar and pos lengths differ')
         self.specials: Dict[str, int] = self.meta['specials']
         self.vocab_size = len(self.meta['vocab'])
+        self._sources: Dict[int, np.ndarray] = {}
+
+    def transpose_tables(self, shifts: List[int]) -> Dict[int, np.ndarray]:
+        key = tuple(shifts)
+        if getattr(self, '_tt_key', None) != key:
+            self._tt = transpose_tables(self.meta['vocab'], list(shifts))
+            self._tt_key = key
+        return self._tt
+
+    def sources(self, i: int) -> np.ndarray:
+        """Structural source bar of every bar of piece i, from its own SSM (structure.source_bars)."""
+        if i not in self._sources:
+            self._sources[i] = source_bars(self.piece(i)[3])
+        return self._sources[i]
 
     def __len__(self) -> int:
         return len(self.pieces)
@@ -173,11 +188,28 @@ def pack(items: List[Item], max_len: int, rng: Optional[np.random.Generator], bu
     return rows
 
 
+@dataclass
+class Conditioning:
+    """What the model is told about each window's structure (see structure.py).
+
+    template: 'own' gives the piece's own structural source bars, 'none' gives none;
+    a training stream draws 'none' with probability template_drop (and, independently, an
+    unknown length with probability end_drop), so generation with and without a template
+    both stay in distribution. shifts: transposition augmentation (semitones drawn uniformly;
+    [] = off)."""
+    template: str = 'own'
+    template_drop: float = 0.0
+    end_drop: float = 0.0
+    shifts: List[int] = None  # type: ignore[assignment]
+
+
 def collate(split: ShardSplit, rows: List[List[Item]], max_len: int,
-            sing_scale: Optional[float]) -> Dict[str, torch.Tensor]:
-    """Tensors of one batch: ids, bar, pos, tpos, seg, labels [B, N] int64; is_sum [B, N]
-    bool; n_scored; and, when sing_scale is given, sing_w [B, N, N] float32 (the template
-    head's weights from each piece's own SSM: teacher forcing)."""
+            sing_scale: Optional[float], cond: Optional[Conditioning] = None,
+            rng: Optional[np.random.Generator] = None) -> Dict[str, torch.Tensor]:
+    """Tensors of one batch: ids, bar, pos, tpos, seg, labels, sbar (structural source bar,
+    65535 = none), toend (bars to the piece's end, 4 = unknown) [B, N] int64; is_sum [B, N]
+    bool; and, when sing_scale is given, sing_w [B, N, N] float32 (the template head's weights
+    from each piece's own SSM: teacher forcing)."""
     b = len(rows)
     summary = split.specials['summary']
     ids = np.zeros((b, max_len), np.int64)
@@ -186,6 +218,10 @@ def collate(split: ShardSplit, rows: List[List[Item]], max_len: int,
     tpos = np.zeros((b, max_len), np.int64)
     seg = np.zeros((b, max_len), np.int64)
     labels = np.full((b, max_len), IGNORE, np.int64)
+    sbar = np.full((b, max_len), NO_SOURCE, np.int64)
+    toend = np.full((b, max_len), END_UNKNOWN, np.int64)
+    cond = cond or Conditioning()
+    tables = split.transpose_tables(cond.shifts) if cond.shifts else None
     sing = np.zeros((b, max_len, max_len), np.float32) if sing_scale is not None else None
     for r, row in enumerate(rows):
         k = 0
@@ -193,6 +229,19 @@ def collate(split: ShardSplit, rows: List[List[Item]], max_len: int,
             pid, pbar, ppos, ssm = split.piece(it.piece)
             sel = np.concatenate([np.arange(it.head), np.arange(it.start, it.end)]).astype(np.int64)
             m = len(sel)
+            if tables is not None and rng is not None:
+                t = tables[int(rng.choice(cond.shifts))]
+                moved = t[pid]
+                if (moved >= 0).all():
+                    pid = moved
+            own = cond.template == 'own' and not (rng is not None and rng.random() < cond.template_drop)
+            known_end = not (rng is not None and rng.random() < cond.end_drop)
+            hdr = pbar[sel] == HEADER_BAR
+            if own:
+                src = split.sources(it.piece)
+                sbar[r, k: k + m] = np.where(hdr, NO_SOURCE, src[np.minimum(pbar[sel], len(src) - 1)] if len(src) else NO_SOURCE)
+            if known_end:
+                toend[r, k: k + m] = to_end(pbar[sel], split.pieces[it.piece]['bars'])
             ids[r, k: k + m] = pid[sel]
             bar[r, k: k + m] = pbar[sel]
             pos[r, k: k + m] = ppos[sel]
@@ -207,6 +256,7 @@ def collate(split: ShardSplit, rows: List[List[Item]], max_len: int,
     out = {
         'ids': torch.from_numpy(ids), 'bar': torch.from_numpy(bar), 'pos': torch.from_numpy(pos),
         'tpos': torch.from_numpy(tpos), 'seg': torch.from_numpy(seg), 'labels': torch.from_numpy(labels),
+        'sbar': torch.from_numpy(sbar), 'toend': torch.from_numpy(toend),
         'is_sum': torch.from_numpy(ids == summary) & torch.from_numpy(seg > 0),
     }
     if sing is not None:
@@ -218,9 +268,10 @@ class TrainStream:
     """Endless, resumable stream of training batches: epoch e uses rng(seed + e)."""
 
     def __init__(self, split: ShardSplit, max_len: int, batch_rows: int, seed: int,
-                 sing_scale: Optional[float]) -> None:
+                 sing_scale: Optional[float], cond: Optional[Conditioning] = None) -> None:
         self.split, self.max_len, self.batch_rows, self.seed = split, max_len, batch_rows, seed
         self.sing_scale = sing_scale
+        self.cond = cond
         self.epoch = 0
         self.index = 0  # next batch within the epoch
         self._rows: Optional[List[List[Item]]] = None
@@ -251,15 +302,16 @@ class TrainStream:
                 continue
             rows = self._rows[start: start + self.batch_rows]
             self.index += 1
-            yield collate(self.split, rows, self.max_len, self.sing_scale)
+            rng = np.random.default_rng([self.seed, self.epoch, self.index])
+            yield collate(self.split, rows, self.max_len, self.sing_scale, self.cond, rng)
 
 
 def eval_batches(split: ShardSplit, max_len: int, batch_rows: int, sing_scale: Optional[float],
-                 max_pieces: Optional[int] = None) -> Iterator[Dict[str, torch.Tensor]]:
+                 max_pieces: Optional[int] = None, cond: Optional[Conditioning] = None) -> Iterator[Dict[str, torch.Tensor]]:
     """Deterministic evaluation batches over the split (optionally its first max_pieces)."""
     items = eval_items(split, max_len)
     if max_pieces is not None:
         items = [it for it in items if it.piece < max_pieces]
     rows = pack(items, max_len, None)
     for k in range(0, len(rows), batch_rows):
-        yield collate(split, rows[k: k + batch_rows], max_len, sing_scale)
+        yield collate(split, rows[k: k + batch_rows], max_len, sing_scale, cond)

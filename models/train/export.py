@@ -37,6 +37,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 import attnlib
 from model import LayerSpec, ModelConfig, RefrainLM
+from structure import TEMPLATE_SAME
 from plan import HEADER_BAR, NO_POS
 
 FORMAT = 'refrain-decode-1'
@@ -85,6 +86,12 @@ def io_spec(cfg: ModelConfig) -> Dict[str, List[Dict]]:
         {'name': 'pos', 'dtype': 'int32', 'shape': ['S'], 'doc': 'onset in the bar in grid steps; 255 for none'},
         {'name': 'tpos', 'dtype': 'int32', 'shape': ['S'], 'doc': 'token index in the piece (= cache row)'},
     ]
+    if cfg.pe == 'tsrope':
+        ins.append({'name': 'sbar', 'dtype': 'int32', 'shape': ['S'],
+                    'doc': 'structural source bar of the token\'s bar (models/train/structure.py); 65535 for none'})
+    if cfg.end_embed:
+        ins.append({'name': 'toend', 'dtype': 'int32', 'shape': ['S'],
+                    'doc': 'bars left to the piece\'s end: 0, 1, 2, 3 (three or more), 4 unknown'})
     for l in range(len(cfg.layers)):
         ins += [
             {'name': f'past_k_{l}', 'dtype': 'float32', 'shape': ['T', h, dh], 'doc': f'layer {l} key cache buffer'},
@@ -134,7 +141,12 @@ def build_decode_model(model: RefrainLM) -> onnx.ModelProto:
     bar_c = coord('bar', HEADER_BAR)
     pos_c = coord('pos', NO_POS)
     tok_c = g.op('Unsqueeze', [g.op('Cast', ['tpos'], to=TensorProto.FLOAT), g.init('ax1', np.array([1], np.int64))])
-    coords3 = g.op('Concat', [bar_c, pos_c, tok_c], axis=1)
+    if cfg.pe == 'tsrope':
+        coords3 = g.op('Concat', [bar_c, pos_c, tok_c, coord('sbar', HEADER_BAR)], axis=1)
+    else:
+        coords3 = g.op('Concat', [bar_c, pos_c, tok_c], axis=1)
+    if cfg.end_embed:
+        x = g.op('Add', [x, g.op('Gather', [g.init('end_emb', _np(model.end_emb.weight)), 'toend'], axis=0)])
     freq = g.init('rot_freq', _np(model.rot_freq)) if model.rot_freq is not None else None
     if cfg.pe == 'fstripe':
         coords2 = g.op('Concat', [bar_c, pos_c], axis=1)
@@ -220,7 +232,8 @@ def make_card(model: RefrainLM, model_id: str, onnx_path: str, meta: Optional[Di
         },
         'model': {'d': cfg.d, 'heads': cfg.n_heads, 'headDim': cfg.head_dim, 'ffn': cfg.ffn, 'layers': len(cfg.layers),
                   'parameters': model.n_params(), 'pe': cfg.pe, 'singScale': cfg.sing_scale,
-                  'tiedEmbedding': True},
+                  'tiedEmbedding': True, 'structRelated': cfg.struct_related, 'endEmbed': cfg.end_embed,
+                  'templateSame': TEMPLATE_SAME},
         'plan': {
             'headerBar': HEADER_BAR, 'noPos': NO_POS, 'blockedBias': -1.0e9,
             'relatedOffsets': list(cfg.offsets), 'offsetKeepProbability': cfg.offset_keep,
@@ -306,6 +319,16 @@ def decode_fixture(model: RefrainLM, tune: Dict, windows: List[Optional[int]], c
     tpos = torch.arange(n)[None]
     is_sum = ids == cfg.summary_id
     batch = {'ids': ids, 'bar': bar, 'pos': pos, 'tpos': tpos, 'seg': torch.ones_like(ids), 'is_sum': is_sum}
+    structural = cfg.pe == 'tsrope' or cfg.struct_related or cfg.end_embed
+    sbar_np = toend_np = None
+    if structural:
+        from structure import NO_SOURCE, source_bars, to_end
+        src = source_bars(tune['ssm'])
+        hdr = tune['bar'] == HEADER_BAR
+        sbar_np = np.where(hdr, NO_SOURCE, src[np.minimum(np.where(hdr, 0, tune['bar']), len(src) - 1)]).astype(np.int64)
+        toend_np = to_end(tune['bar'], int(tune['ssm'].shape[0])).astype(np.int64)
+        batch['sbar'] = torch.from_numpy(sbar_np)[None]
+        batch['toend'] = torch.from_numpy(toend_np)[None]
     sing = any(s.sing for s in cfg.layers)
     if sing:
         from plan import sing_weights_piece
@@ -320,7 +343,11 @@ def decode_fixture(model: RefrainLM, tune: Dict, windows: List[Optional[int]], c
     t = 0
     for s in chunks:
         feeds = decode_inputs(tune['bar'], np.arange(n), tune['ids'] == cfg.summary_id, t, s, layers, cfg.offsets,
-                              tune['ssm'] if sing else None)
+                              tune['ssm'] if sing else None, sbar_np if cfg.struct_related else None)
+        if cfg.pe == 'tsrope':
+            feeds['sbar'] = sbar_np[t: t + s].astype(np.int32)
+        if cfg.end_embed:
+            feeds['toend'] = toend_np[t: t + s].astype(np.int32)
         feeds.update({'tokens': tune['ids'][t: t + s].astype(np.int32), 'bar': tune['bar'][t: t + s].astype(np.int32),
                       'pos': tune['pos'][t: t + s].astype(np.int32), 'tpos': np.arange(t, t + s, dtype=np.int32)})
         steps.append({'feeds': feeds, 'expected_logits': logits[t: t + s]})

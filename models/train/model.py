@@ -24,6 +24,13 @@ bar in grid steps; -1 for tokens without one) and tok (token index in the piece)
             embedding: phi = [cos(c @ W), sin(c @ W)], c = (bar, pos), W a fixed [2, R]
             Gaussian matrix (std 1/2 for bar, 1/2 for pos), then a learned R*2 -> d projection.
   none      no positional encoding (order comes from the causal plan only).
+  tsrope    template-structured rotary: as srope, with a fourth coordinate, the structural
+            source bar of the token's bar (structure.py: the earliest earlier bar the template
+            marks as the same), so bar 9 of `A8 A8` sits where bar 1 sat. Slices of P/4 pairs
+            each: bar, pos, source bar (256^(-j/(P/4))), tok (10000^(-j/(P/4))). Without a
+            template every token gets the same source coordinate (the slice carries nothing).
+With `end_embed`, a learned embedding of the bars left to the piece's end (0, 1, 2, 3+,
+unknown) is added to every token, so the model knows where the piece and its cadence are.
 All rotary variants use the rotate-half pair layout: pair j = (x[j], x[j + P]).
 """
 
@@ -38,8 +45,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from plan import DEFAULT_OFFSETS, HEADER_BAR, NO_POS, NEG, allowed_mask
+from structure import END_VALUES
 
-PE_KINDS = ('rope', 'srope', 'ropepool', 'fstripe', 'none')
+PE_KINDS = ('rope', 'srope', 'ropepool', 'fstripe', 'none', 'tsrope')
 
 
 @dataclass
@@ -64,6 +72,8 @@ class ModelConfig:
     fstripe_features: int = 64
     pe_seed: int = 1234
     summary_id: int = 4
+    struct_related: bool = False  # 'fc' layers see in full the earlier bars with the same structural source
+    end_embed: bool = False  # add an embedding of the bars left to the piece's end
 
     @staticmethod
     def from_dict(d: Dict) -> 'ModelConfig':
@@ -79,15 +89,20 @@ class ModelConfig:
         return self.d // self.n_heads
 
 
-def pe_coords(bar: torch.Tensor, pos: torch.Tensor, tpos: torch.Tensor) -> torch.Tensor:
-    """[..., 3] float coordinates (bar, pos, tok) from raw shard values."""
+def pe_coords(bar: torch.Tensor, pos: torch.Tensor, tpos: torch.Tensor,
+              sbar: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """[..., 3] float coordinates (bar, pos, tok) from raw shard values; [..., 4] with the
+    structural source bar (65535 = none -> -1) when sbar is given."""
     b = torch.where(bar == HEADER_BAR, torch.full_like(bar, -1), bar).float()
     p = torch.where(pos == NO_POS, torch.full_like(pos, -1), pos).float()
-    return torch.stack([b, p, tpos.float()], dim=-1)
+    cols = [b, p, tpos.float()]
+    if sbar is not None:
+        cols.append(torch.where(sbar == HEADER_BAR, torch.full_like(sbar, -1), sbar).float())
+    return torch.stack(cols, dim=-1)
 
 
 def rotary_freqs(pe: str, head_dim: int, seed: int) -> torch.Tensor:
-    """The [3, P] frequency matrix F of the rotary variants (angle = coords @ F)."""
+    """The [3, P] ([4, P] for tsrope) frequency matrix F of the rotary variants (angle = coords @ F)."""
     p = head_dim // 2
     f = torch.zeros(3, p)
     if pe == 'rope':
@@ -99,6 +114,15 @@ def rotary_freqs(pe: str, head_dim: int, seed: int) -> torch.Tensor:
         f[0, :nb] = 256.0 ** (-torch.arange(nb, dtype=torch.float64) / nb)
         f[1, nb: nb + npos] = 256.0 ** (-torch.arange(npos, dtype=torch.float64) / npos)
         f[2, nb + npos:] = 10000.0 ** (-torch.arange(nt, dtype=torch.float64) / nt)
+    elif pe == 'tsrope':
+        f = torch.zeros(4, p)
+        n = max(1, p // 4)
+        base = 256.0 ** (-torch.arange(n, dtype=torch.float64) / n)
+        f[0, :n] = base
+        f[1, n: 2 * n] = base
+        f[3, 2 * n: 3 * n] = base
+        nt = p - 3 * n
+        f[2, 3 * n:] = 10000.0 ** (-torch.arange(nt, dtype=torch.float64) / nt)
     elif pe == 'ropepool':
         g = torch.Generator().manual_seed(seed)
         std = torch.tensor([0.5, 0.25, 1.0 / 32.0])[:, None]
@@ -171,7 +195,10 @@ class RefrainLM(nn.Module):
         nn.init.normal_(self.emb.weight, std=0.02)
         self.blocks = nn.ModuleList([Block(cfg, s) for s in cfg.layers])
         self.ln_f = nn.LayerNorm(cfg.d)
-        if cfg.pe in ('rope', 'srope', 'ropepool'):
+        if cfg.end_embed:
+            self.end_emb = nn.Embedding(END_VALUES, cfg.d)
+            nn.init.normal_(self.end_emb.weight, std=0.02)
+        if cfg.pe in ('rope', 'srope', 'ropepool', 'tsrope'):
             f = rotary_freqs(cfg.pe, cfg.head_dim, cfg.pe_seed)
             if cfg.pe == 'ropepool':
                 self.rot_freq = nn.Parameter(f)
@@ -194,10 +221,12 @@ class RefrainLM(nn.Module):
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def embed(self, ids, bar, pos, tpos):
-        """Token embedding (plus F-StrIPE features) and the rotary angles (or None)."""
+    def embed(self, ids, bar, pos, tpos, sbar=None, toend=None):
+        """Token embedding (plus F-StrIPE features, end embedding) and the rotary angles (or None)."""
         x = self.emb(ids)
-        coords = pe_coords(bar, pos, tpos)
+        if self.cfg.end_embed:
+            x = x + self.end_emb(toend)
+        coords = pe_coords(bar, pos, tpos, sbar if self.cfg.pe == 'tsrope' else None)
         angles = None
         if self.rot_freq is not None:
             angles = coords @ self.rot_freq
@@ -232,13 +261,14 @@ class RefrainLM(nn.Module):
 
     def forward(self, batch: Dict[str, torch.Tensor], plan: Dict) -> torch.Tensor:
         """Logits [B, N, V] of a collated batch under a plan from `sample_plan`."""
-        x, angles = self.embed(batch['ids'], batch['bar'], batch['pos'], batch['tpos'])
+        x, angles = self.embed(batch['ids'], batch['bar'], batch['pos'], batch['tpos'], batch.get('sbar'), batch.get('toend'))
+        sbar = batch.get('sbar') if self.cfg.struct_related else None
         cache: Dict = {}
         for blk, spec, win in zip(self.blocks, self.cfg.layers, plan['windows']):
             key = (spec.plan, win)
             if key not in cache:
                 ok = allowed_mask(batch['bar'], batch['tpos'], batch['seg'], batch['is_sum'], spec.plan,
-                                  plan['rel_table'], win)
+                                  plan['rel_table'], win, sbar)
                 cache[key] = (~ok)[:, None]
             x = blk(x, angles, cache[key], batch.get('sing_w'))
         return self.ln_f(x) @ self.emb.weight.t()

@@ -44,11 +44,14 @@ def offsets_table(offsets: Sequence[int], max_offset: int) -> np.ndarray:
 
 
 def allowed_mask(bar: torch.Tensor, tpos: torch.Tensor, seg: torch.Tensor, is_sum: torch.Tensor,
-                 plan: str, rel_table: Optional[torch.Tensor], window: Optional[int]) -> torch.Tensor:
+                 plan: str, rel_table: Optional[torch.Tensor], window: Optional[int],
+                 sbar: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Training masks: [B, N, N] bool, True where query i may attend key j.
 
     bar, tpos, seg: [B, N] int64 (seg 0 = padding, else piece number within the row);
-    is_sum: [B, N] bool; rel_table: [B, max_offset+2] bool (per-row related offsets) for 'fc'.
+    is_sum: [B, N] bool; rel_table: [B, max_offset+2] bool (per-row related offsets) for 'fc';
+    sbar: [B, N] structural source bars (65535 none): with it, 'fc' also shows in full every
+    earlier bar with the query bar's source (the bars the template marks as the same).
     """
     n = bar.shape[1]
     dev = bar.device
@@ -65,6 +68,8 @@ def allowed_mask(bar: torch.Tensor, tpos: torch.Tensor, seg: torch.Tensor, is_su
         max_idx = rel_table.shape[1] - 1
         didx = d.clamp(0, max_idx)
         rel = torch.gather(rel_table[:, None, :].expand(-1, n, -1), 2, didx) & (d > 0)
+        if sbar is not None:
+            rel = rel | ((sbar[:, :, None] == sbar[:, None, :]) & (sbar[:, :, None] != HEADER_BAR) & (d > 0))
         coarse = is_sum[:, None, :] & (d > 0)
         plan_ok = hdr[:, None, :] | hdr[:, :, None] | same_bar | (~is_sum[:, :, None] & (rel | coarse))
     elif plan == 'dense':
@@ -80,7 +85,8 @@ def allowed_mask(bar: torch.Tensor, tpos: torch.Tensor, seg: torch.Tensor, is_su
 
 
 def allowed_rows_np(bar: np.ndarray, tpos: np.ndarray, is_sum: np.ndarray, queries: Sequence[int],
-                    plan: str, offsets: Sequence[int], window: Optional[int]) -> np.ndarray:
+                    plan: str, offsets: Sequence[int], window: Optional[int],
+                    sbar: Optional[np.ndarray] = None) -> np.ndarray:
     """Numpy version of `allowed_mask` for one piece: rows for the given query indices,
     [len(queries), n] bool over all n tokens (keys after the query are False)."""
     n = len(bar)
@@ -99,6 +105,8 @@ def allowed_rows_np(bar: np.ndarray, tpos: np.ndarray, is_sum: np.ndarray, queri
                 ok = hdr[: i + 1] | (d == 0)
             else:
                 rel = np.isin(d, list(offs)) & (d > 0)
+                if sbar is not None and sbar[i] != HEADER_BAR:
+                    rel = rel | ((sbar[: i + 1] == sbar[i]) & (d > 0))
                 ok = hdr[: i + 1] | (d == 0) | rel | (is_sum[: i + 1] & (d > 0))
         if window is not None:
             ok = ok & (((tpos[i] - tpos[: i + 1]) < window) | hdr[: i + 1])
@@ -175,7 +183,7 @@ def sing_weights_piece(bar: np.ndarray, is_sum: np.ndarray, ssm: np.ndarray, sca
 
 def decode_inputs(bar: np.ndarray, tpos: np.ndarray, is_sum: np.ndarray, past: int, new: int,
                   layers: List[Dict], offsets: Sequence[int],
-                  ssm: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
+                  ssm: Optional[np.ndarray] = None, sbar: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
     """Reference plan builder for one ONNX decode step.
 
     The piece's tokens 0..past-1 are in the KV cache (row t of the cache = token t), tokens
@@ -190,7 +198,7 @@ def decode_inputs(bar: np.ndarray, tpos: np.ndarray, is_sum: np.ndarray, past: i
     q = list(range(past, past + new))
     out: Dict[str, np.ndarray] = {}
     for l, spec in enumerate(layers):
-        rows = allowed_rows_np(bar, tpos, is_sum, q, spec['plan'], offsets, spec.get('window'))
+        rows = allowed_rows_np(bar, tpos, is_sum, q, spec['plan'], offsets, spec.get('window'), sbar)
         past_ok = rows[:, :past]
         kidx = np.nonzero(past_ok.any(axis=0))[0]
         bias = np.full((new, len(kidx) + new), NEG, dtype=np.float32)

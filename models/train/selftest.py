@@ -27,6 +27,7 @@ import torch
 from export import _check_decode, decode_fixture, export_model, load_checkpoint
 from model import LayerSpec, ModelConfig, RefrainLM
 from plan import allowed_mask, allowed_rows_np, sparsemax_np
+from structure import source_bars
 from synth import bar_ssm, build_vocab, encode, make_tune
 
 
@@ -57,6 +58,14 @@ def check_masks(seed: int) -> None:
         m = allowed_mask(bar, tpos, torch.ones_like(bar), is_sum, plan, table, win)[0].numpy()
         rows = allowed_rows_np(tune['bar'], np.arange(n), tune['ids'] == tune['summary'], list(range(n)), plan, offs, win)
         assert (m == rows).all(), f'mask mismatch for plan {plan} offsets {offs} window {win}'
+        # with structure-related bars (the template's same-source bars seen in full)
+        src = source_bars(tune['ssm'])
+        hdr = tune['bar'] == 65535
+        sb = np.where(hdr, 65535, src[np.minimum(np.where(hdr, 0, tune['bar']), len(src) - 1)])
+        m2 = allowed_mask(bar, tpos, torch.ones_like(bar), is_sum, plan, table, win, torch.tensor(sb)[None])[0].numpy()
+        rows2 = allowed_rows_np(tune['bar'], np.arange(n), tune['ids'] == tune['summary'], list(range(n)), plan, offs, win, sb)
+        assert (m2 == rows2).all(), f'structure mask mismatch for plan {plan} offsets {offs} window {win}'
+        assert (m2 >= m).all(), 'same-source bars removed keys'
 
 
 def check_sparsemax() -> None:
@@ -147,11 +156,12 @@ def main() -> None:
         model = RefrainLM(ModelConfig.from_dict(mc)).eval()
         worst = check_model(model, os.path.basename(args.config), args.seed, args.tokens)
     else:
-        for i, pe in enumerate(('rope', 'srope', 'ropepool', 'fstripe', 'none')):
+        for i, pe in enumerate(('rope', 'srope', 'ropepool', 'fstripe', 'none', 'tsrope')):
             torch.manual_seed(i)
             layers = [LayerSpec('fc', [None, 16]), LayerSpec('dense', [None, 24]), LayerSpec('fc', [None], sing=(i % 2 == 0))]
             cfg = ModelConfig(vocab_size=len(vocab), d=48, n_heads=3, ffn=96, layers=layers, pe=pe,
-                              offsets=[1, 2, 4, 8], summary_id=specials['summary'])
+                              offsets=[1, 2, 4, 8], summary_id=specials['summary'],
+                              struct_related=pe == 'tsrope', end_embed=pe in ('tsrope', 'srope'))
             model = RefrainLM(cfg).eval()
             with torch.no_grad():
                 for p in model.parameters():

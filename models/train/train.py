@@ -13,6 +13,7 @@ Relative paths in configs and options are resolved against the repository root.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -23,7 +24,7 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
-from data import ShardSplit, TrainStream, eval_batches
+from data import Conditioning, ShardSplit, TrainStream, eval_batches
 from model import ModelConfig, RefrainLM
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
@@ -75,20 +76,33 @@ def plan_to(plan: Dict, dev: torch.device) -> Dict:
     return plan if dev.type == 'cpu' else dict(plan, rel_table=plan['rel_table'].to(dev))
 
 
+def split_record(shard_dir: str) -> Dict:
+    """Which pieces each split holds: counts, and the test split's hash (sha256 of its `source`
+    strings in test.pieces.json order joined by newlines; `refrain eval` checks the same hash)."""
+    out: Dict = {}
+    for name in ('train', 'valid', 'test'):
+        with open(os.path.join(shard_dir, f'{name}.pieces.json')) as f:
+            srcs = [p['source'] for p in json.load(f)]
+        out[name] = len(srcs)
+        out[f'{name}Hash'] = hashlib.sha256('\n'.join(srcs).encode('utf-8')).hexdigest()
+    return out
+
+
 def evaluate(model: RefrainLM, split: ShardSplit, max_len: int, batch_rows: int, max_pieces: Optional[int],
-             dev: torch.device = torch.device('cpu')) -> Dict:
-    """Held-out perplexity (every target token of the split scored once, default plan)."""
+             dev: torch.device = torch.device('cpu'), template: str = 'own') -> Dict:
+    """Held-out perplexity (every target token of the split scored once, default plan), with the
+    piece's own template (template='own') or none ('none'); the piece's length is known."""
     model.eval()
     nll, n = 0.0, 0
     sing = model.cfg.sing_scale if any(s.sing for s in model.cfg.layers) else None
     t0 = time.time()
-    for batch in eval_batches(split, max_len, batch_rows, sing, max_pieces):
+    for batch in eval_batches(split, max_len, batch_rows, sing, max_pieces, Conditioning(template=template)):
         batch = to_device(batch, dev)
         plan = plan_to(model.sample_plan(batch['ids'].shape[0], None, False), dev)
         nll += float(model.loss(batch, plan))
         n += int((batch['labels'] != -100).sum())
     model.train()
-    return {'split': split.split, 'tokens': n, 'nll': nll / max(1, n), 'ppl': math.exp(nll / max(1, n)),
+    return {'split': split.split, 'template': template, 'tokens': n, 'nll': nll / max(1, n), 'ppl': math.exp(nll / max(1, n)),
             'seconds': round(time.time() - t0, 1)}
 
 
@@ -136,7 +150,10 @@ def main() -> None:
     model = RefrainLM(ModelConfig.from_dict(mcfg)).to(dev)
     sing = model.cfg.sing_scale if any(s.sing for s in model.cfg.layers) else None
     max_len, rows = int(dc['max_len']), int(dc['batch_rows'])
-    stream = TrainStream(train_split, max_len, rows, seed, sing)
+    cc = dc.get('condition', {})
+    cond = Conditioning(template='own', template_drop=float(cc.get('template_drop', 0.0)),
+                        end_drop=float(cc.get('end_drop', 0.0)), shifts=list(cc.get('shifts', [])))
+    stream = TrainStream(train_split, max_len, rows, seed, sing, cond)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         (decay if p.dim() >= 2 and 'emb' not in name else no_decay).append(p)
@@ -150,6 +167,8 @@ def main() -> None:
     step = 0
     summary = {'config': cfg['name'], 'shardDir': shard_dir, 'shardSources': meta.get('sources'),
                'shardSplits': meta.get('splits'), 'seed': seed, 'tokensSeen': 0, 'evals': [], 'bestValid': None}
+    summary['split'] = split_record(shard_dir)
+    summary['condition'] = {'templateDrop': cond.template_drop, 'endDrop': cond.end_drop, 'transposeShifts': cond.shifts}
     if os.path.exists(last) and not args.fresh:
         ck = torch.load(last, map_location=dev)
         if ck['model_config'] != model.cfg.to_dict():
@@ -241,9 +260,14 @@ def main() -> None:
             save_ckpt(last, model, opt, step, stream, cfg, meta, summary)
             t_last = time.time()  # don't count checkpoint time as training time
     if args.eval_test:
-        r = evaluate(model, ShardSplit(shard_dir, 'test'), max_len, eval_rows, None, dev)
+        test_split = ShardSplit(shard_dir, 'test')
+        r = evaluate(model, test_split, max_len, eval_rows, None, dev, 'own')
         r['step'] = step
         summary['test'] = r
+        print(json.dumps(r), flush=True)
+        r = evaluate(model, test_split, max_len, eval_rows, None, dev, 'none')
+        r['step'] = step
+        summary['testNoTemplate'] = r
         print(json.dumps(r), flush=True)
     if args.export is not None:
         from export import export_model
