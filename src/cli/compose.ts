@@ -16,6 +16,7 @@ import type { Candidate, ExecutionProviderChoice, GenerateRequest, GenerationTar
 import { writeAbc } from '../music/abc/writer';
 import { formatOfPath, loadPieces, selectPiece } from '../music/load';
 import { writeMidi } from '../music/midi/writer';
+import { rewriteSmf } from '../music/midi/preserve';
 import { MusicInputError } from '../music/score';
 import { applyTextEdit, planAbcContinuation, planAbcInfill } from '../music/splice';
 import type { LoadedPiece } from '../music/load';
@@ -32,8 +33,8 @@ export const COMPOSE_HELP = `  refrain compose IN.abc|IN.mid -o OUT.abc|OUT.mid 
       OUT, others to OUT-2, OUT-3... Prints per candidate the bars written, SE
       against the model's corpus curve and the SSM distance to the template.
       OUT may be the input ABC file: the new bars are spliced into that tune and
-      every other tune is kept byte for byte (or nothing is written).
-      A MIDI input is never overwritten.
+      every other tune is kept byte for byte (or nothing is written). MIDI
+      output from a MIDI input keeps every event of the input exactly.
       --tune N            ABC tune by X: number (or position)
       --form F            form string: the template (and the length with no --bars)
       --template FILE     another piece whose bar SSM is the template
@@ -260,7 +261,7 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
       const tmp = join(dirname(finals[i]), `.${basename(finals[i])}.${process.pid}.tmp`);
       temps.push(tmp);
       const inPlaceHere = inPlace && i === 0;
-      writeFileSync(tmp, outFormat === 'abc' ? abcOutput(ctx, input, inputBytes, piece, cand, task, inPlaceHere) : writeMidi(cand.score));
+      writeFileSync(tmp, outFormat === 'abc' ? abcOutput(ctx, input, inputBytes, piece, cand, task, inPlaceHere) : midiOutput(input, inputBytes, piece, cand));
     });
     throwIfAborted(ctx.signal);
     result.forEach((_, i) => renameSync(temps[i], finals[i]));
@@ -362,6 +363,17 @@ function abcOutput(
   return writeAbc(cand.score, { reference: piece.reference });
 }
 
+/**
+ * The MIDI bytes of a candidate. From a MIDI input, the input file itself with only the new bars'
+ * events added (or the regenerated bars' notes swapped): every other event is kept exactly.
+ */
+function midiOutput(input: string, inputBytes: Uint8Array, piece: LoadedPiece, cand: Candidate): Uint8Array {
+  if (formatOfPath(input) === 'midi') {
+    return rewriteSmf(inputBytes, piece.score, cand.score);
+  }
+  return writeMidi(cand.score);
+}
+
 /** True when `a` and `b` name the same existing file (through links and relative paths too). */
 function sameFile(a: string, b: string): boolean {
   if (!existsSync(a) || !existsSync(b)) {
@@ -372,14 +384,10 @@ function sameFile(a: string, b: string): boolean {
 
 /**
  * `-o` names the input file. ABC continuation and infill splice into the file in place (every other
- * tune kept byte for byte); anything that would replace the file with a rewrite is refused.
+ * tune kept byte for byte), MIDI keeps every event of the file; a form, which would replace the
+ * file with a new piece, is refused.
  */
 function refuseUnsafeInPlace(input: string, fromForm: boolean): void {
-  if (formatOfPath(input) !== 'abc') {
-    throw new UsageError(
-      `-o ${input} is the input file: Refrain does not overwrite a MIDI file it reads. Write to a new file, e.g. -o ${candidatePath(input, 1)}.`,
-    );
-  }
   if (fromForm) {
     throw new UsageError(
       `-o ${input} is the input file, and --form writes a new piece, not an edit of a tune in it. Write to a new file, e.g. -o ${candidatePath(input, 1)}.`,

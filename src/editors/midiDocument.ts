@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { readMidi } from '../music/midi/reader';
 import { writeMidi } from '../music/midi/writer';
+import { rewriteSmf } from '../music/midi/preserve';
 import type { Score } from '../music/score';
 import { MusicInputError } from '../music/score';
 import type { Logger } from '../platform/logger';
@@ -23,11 +24,14 @@ function describeReadError(error: unknown): string {
 
 /**
  * A MIDI file opened in Refrain's custom editor: its bytes, the Score read from them (or why
- * they could not be read), and the edits made since (each one undo step). Saving writes the
- * current Score with `writeMidi`; a document that could not be read saves its bytes unchanged.
+ * they could not be read), and the edits made since (each one undo step). Saving writes the file's
+ * own events with the edits applied (see `rewriteSmf`); a document that could not be read saves its
+ * bytes unchanged.
  */
 export class MidiDocument extends Disposable implements vscode.CustomDocument {
   private _bytes: Uint8Array;
+  /** The score as read from `_bytes`; edits are written back as their difference from it. */
+  private _loaded: Score | undefined;
   private _score: Score | undefined;
   private _error: string | undefined;
   private _version = 0;
@@ -70,9 +74,11 @@ export class MidiDocument extends Disposable implements vscode.CustomDocument {
     this._bytes = bytes;
     try {
       this._score = readMidi(bytes);
+      this._loaded = this._score;
       this._error = undefined;
     } catch (e) {
       this._score = undefined;
+      this._loaded = undefined;
       this._error = describeReadError(e);
     }
   }
@@ -117,9 +123,19 @@ export class MidiDocument extends Disposable implements vscode.CustomDocument {
     this._onDidChangeContent.fire();
   }
 
-  /** The bytes a save writes: the current score as MIDI, or the original bytes if unreadable. */
+  /**
+   * The bytes a save writes: the file as read, with only the edits made since (inserted bars)
+   * added, so every other event (controllers, pitch bends, exact timings...) stays as it was.
+   * Unchanged or unreadable: the original bytes.
+   */
   contentBytes(): Uint8Array {
-    return this._score ? writeMidi(this._score) : this._bytes;
+    if (!this._score || this._score === this._loaded) {
+      return this._bytes;
+    }
+    if (!this._loaded) {
+      return writeMidi(this._score);
+    }
+    return rewriteSmf(this._bytes, this._loaded, this._score);
   }
 
   /** Saves to the document's own file. */

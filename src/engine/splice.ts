@@ -6,7 +6,7 @@
  * Pure TypeScript: no vscode, no Node-only APIs.
  */
 
-import { sortNotes } from '../music/score';
+import { barTicks, sortNotes } from '../music/score';
 import type { Bar, ChordSymbol, Note, Score } from '../music/score';
 
 /** How decoded tracks map to the prompt's tracks, and which prompt tracks the new bars replace. */
@@ -59,26 +59,31 @@ function movedChords(decoded: Score, db: Bar, start: number): ChordSymbol[] {
 
 /**
  * The prompt with `count` decoded bars (from `decodedFrom` on in `decoded`) appended after
- * its last bar. New bars take the decoded bars' lengths and meters.
+ * its last bar. New bars are full bars of the prompt's last meter (the decoded bars' own length
+ * and meter only when the prompt has no meter); notes past a bar's end are dropped.
  */
 export function appendBars(prompt: Score, decoded: Score, decodedFrom: number, count: number, m: TrackMapping): Score {
   const out = cloneScore(prompt);
   let start = prompt.length;
-  let meter = out.meters.length > 0 ? out.meters[out.meters.length - 1].meter : undefined;
+  const promptMeter = out.meters.length > 0 ? out.meters[out.meters.length - 1].meter : undefined;
+  let meter = promptMeter;
   for (let k = 0; k < count; k++) {
     const db = decoded.bars[decodedFrom + k];
     if (db === undefined) {
       break;
     }
+    // New bars keep the piece's own meter: a full bar of it each.
+    const barMeter = promptMeter ?? db.meter;
+    const duration = promptMeter ? barTicks(promptMeter) : db.duration;
     out.writtenBars.push({});
-    out.bars.push({ start, duration: db.duration, meter: db.meter, written: out.writtenBars.length - 1 });
-    if (meter === undefined || meter.num !== db.meter.num || meter.den !== db.meter.den) {
-      out.meters.push({ tick: start, meter: db.meter });
-      meter = db.meter;
+    out.bars.push({ start, duration, meter: barMeter, written: out.writtenBars.length - 1 });
+    if (meter === undefined || meter.num !== barMeter.num || meter.den !== barMeter.den) {
+      out.meters.push({ tick: start, meter: barMeter });
+      meter = barMeter;
     }
-    out.notes.push(...movedNotes(decoded, db, start, m));
+    out.notes.push(...movedNotes(decoded, db, start, m).filter((n) => n.onset < start + duration));
     out.chords.push(...movedChords(decoded, db, start));
-    start += db.duration;
+    start += duration;
   }
   out.length = start;
   sortNotes(out.notes);

@@ -1,5 +1,5 @@
 // `refrain compose BOOK.abc -o BOOK.abc` splices into the book in place, keeping every other tune
-// byte for byte, or refuses and leaves the file as it was (issue 10).
+// byte for byte, or refuses and leaves the file as it was; a MIDI file keeps every event (issue 10).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { main } from '../../../src/cli/main';
 import type { CliContext } from '../../../src/cli/usage';
 import { readAbc, splitTunes } from '../../../src/music/abc/reader';
-import { JIG_ABC, REEL_ABC, fixtureModelsDir, workerPath } from './helpers';
+import { readMidi } from '../../../src/music/midi/reader';
+import { parseRawSmf } from '../../../src/music/midi/rawSmf';
+import type { RawSmf } from '../../../src/music/midi/rawSmf';
+import { JIG_ABC, REEL_ABC, fixtureModelsDir, repoRoot, workerPath } from './helpers';
 
 function capture(): CliContext & { stderr: string[] } {
   const stderr: string[] = [];
@@ -49,7 +52,7 @@ describe('refrain compose in place', () => {
     }
   });
 
-  test('a form or a MIDI input written over itself is refused, the file unchanged', async () => {
+  test('a form written over its input is refused, the file unchanged', async () => {
     const d = mkdtempSync(join(tmpdir(), 'refrain-inplace-'));
     try {
       const book = join(d, 'book.abc');
@@ -59,12 +62,34 @@ describe('refrain compose in place', () => {
       assert.equal(code, 2);
       assert.match(ctx.stderr.join('\n'), /is the input file.*--form writes a new piece.*-o .*book-2\.abc/);
       assert.equal(readFileSync(book, 'utf8'), BOOK);
-      const mid = join(d, 'song.mid');
-      writeFileSync(mid, Buffer.from('MThd'));
-      const ctx2 = capture();
-      assert.equal(await main(['compose', mid, '--models', fixtureModelsDir(), '-o', mid], ctx2), 2);
-      assert.match(ctx2.stderr.join('\n'), /does not overwrite a MIDI file/);
-      assert.equal(readFileSync(mid, 'latin1'), 'MThd');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  test('a MIDI continuation written over its input keeps every original event, event by event', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'refrain-inplace-'));
+    try {
+      const song = join(d, 'song.mid');
+      const original = readFileSync(join(repoRoot(), 'test/fixtures/midi/harbour-lights.mid'));
+      writeFileSync(song, original);
+      const ctx = capture();
+      const code = await main(['compose', song, '--models', fixtureModelsDir(), '--bars', '3', '--seed', '5', '-o', song], ctx);
+      assert.equal(code, 0, ctx.stderr.join('\n'));
+      const before = parseRawSmf(new Uint8Array(original));
+      const after = parseRawSmf(new Uint8Array(readFileSync(song)));
+      const base = readMidi(new Uint8Array(original));
+      const newStart = Math.round((base.length * before.ppq) / 480);
+      const rows = (f: RawSmf, c: number): string[] => (f.chunks[c].events ?? []).map((e) => `${e.tick}:${Buffer.from(e.bytes).toString('hex')}`);
+      for (let c = 0; c < before.chunks.length; c++) {
+        const b = rows(before, c);
+        const a = rows(after, c);
+        assert.deepEqual(a.slice(0, b.length), b, `track ${c}: original events changed`);
+        assert.ok(a.slice(b.length).every((r) => Number(r.split(':')[0]) >= newStart), `track ${c}: a new event before the new bars`);
+      }
+      const reread = readMidi(new Uint8Array(readFileSync(song)));
+      assert.equal(reread.bars.length, base.bars.length + 3);
+      assert.deepEqual(reread.meters, base.meters);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
