@@ -33,7 +33,7 @@ export interface ModelCard {
     version?: number;
     options?: { includeVelocity?: boolean; includeChords?: boolean };
   } | null;
-  model: { d: number; heads: number; headDim: number; ffn?: number; layers: number; parameters?: number; pe: string; singScale?: number };
+  model: { d: number; heads: number; headDim: number; ffn?: number; layers: number; parameters?: number; pe: string; singScale?: number; structRelated?: boolean; endEmbed?: boolean; templateSame?: number };
   plan: {
     headerBar: number;
     noPos: number;
@@ -222,6 +222,10 @@ export async function scanModels(dirs: readonly string[]): Promise<CatalogScan> 
       try {
         await stat(join(dir, 'card.json'));
       } catch {
+        if (await hasFile(join(dir, 'model.onnx'))) {
+          // A model folder that lost its card: say so when this model is asked for.
+          broken.push({ dir, error: missingCard(dir) });
+        }
         continue;
       }
       try {
@@ -241,6 +245,22 @@ export async function scanModels(dirs: readonly string[]): Promise<CatalogScan> 
   }
   models.sort((a, b) => Number(b.id === PREFERRED_DEFAULT_MODEL) - Number(a.id === PREFERRED_DEFAULT_MODEL) || a.id.localeCompare(b.id));
   return { models, broken };
+}
+
+async function hasFile(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function missingCard(dir: string): EngineError {
+  return new EngineError(
+    'model-card',
+    `The model folder ${dir} has model.onnx but no card.json, which describes the model (inputs, vocabulary, settings). Restore card.json from the model's release, or reinstall the extension.`,
+  );
 }
 
 /**

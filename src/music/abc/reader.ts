@@ -73,6 +73,13 @@ const VELOCITY = 80;
 const MAX_PERFORMED_BARS = 20000;
 const MAX_NOTES = 200000;
 const MAX_WARNINGS = 20;
+/** Longest multi-bar rest (`Z1000`), in bars. */
+const MAX_MULTI_REST = 1000;
+
+/** A count for a message: grouped digits, at most three decimals. */
+function formatCount(n: number): string {
+  return Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: 3 }) : 'an unreadable number of';
+}
 /** Longest tune text handed to abcjs (about 200,000 notes); longer tunes are skipped unparsed. */
 const MAX_TUNE_CHARS = 1_000_000;
 
@@ -207,6 +214,13 @@ function meterOf(el: RawElement, offset: number): Meter | undefined {
       const v = el.value?.[0];
       if (!v) {
         return undefined;
+      }
+      if (v.den === undefined || String(v.den).trim() === '') {
+        const where = el.startChar === undefined ? '' : ` at character ${el.startChar + offset}`;
+        throw new SkipTune(
+          'abc-bad-meter',
+          `The meter M:${v.num ?? ''}${where} has no denominator: write it as a fraction, such as M:${v.num ?? 4}/4.`,
+        );
       }
       const num = String(v.num ?? '')
         .split(/[+.]/)
@@ -423,6 +437,15 @@ class VoiceBuilder {
     return { step, midi };
   }
 
+  /** `The note "C9" at character 12`: what an element is, as written, and where. */
+  private _describe(el: RawElement, what: string): string {
+    if (el.startChar === undefined || el.endChar === undefined) {
+      return `A ${what}`;
+    }
+    const written = this._text.slice(el.startChar, el.endChar).trim().slice(0, 40);
+    return `The ${what} "${written}" at character ${el.startChar + this._textOffset}`;
+  }
+
   private _warn(w: string): void {
     if (this.warnings.length < MAX_WARNINGS && !this.warnings.includes(w)) {
       this.warnings.push(w);
@@ -439,8 +462,8 @@ class VoiceBuilder {
       this._inTriplet = false;
     }
     const raw = typeof el.duration === 'number' ? el.duration : 0;
-    if (!Number.isFinite(raw) || raw < 0 || raw > 64) {
-      throw new SkipTune('abc-bad-length', 'A note length could not be read (check the L: field).');
+    if (el.rest?.type !== 'multimeasure' && (!Number.isFinite(raw) || raw < 0 || raw > 64)) {
+      throw new SkipTune('abc-bad-length', `${this._describe(el, 'note')} lasts ${formatCount(raw)} whole notes; a note or rest may last at most 64. Check its length number and the L: field.`);
     }
     const source = { start: (el.startChar ?? 0) + this._textOffset, end: (el.endChar ?? el.startChar ?? 0) + this._textOffset };
     const chords: string[] = [];
@@ -456,7 +479,14 @@ class VoiceBuilder {
       }
     }
     if (el.rest?.type === 'multimeasure') {
-      const n = Math.max(1, Math.min(1000, Math.round(Number(el.rest.text) || 1)));
+      const asked = Math.round(Number(el.rest.text) || 1);
+      if (asked > MAX_MULTI_REST) {
+        throw new SkipTune(
+          'abc-bad-length',
+          `${this._describe(el, 'multi-bar rest')} asks for ${formatCount(asked)} bars of rest; Refrain reads up to ${MAX_MULTI_REST}. Check the number after Z.`,
+        );
+      }
+      const n = Math.max(1, asked);
       if (this._bar.events.length === 0) {
         this._bar.multiRest = n;
       }
@@ -670,7 +700,11 @@ function readOneTune(tuneText: string, textOffset: number, warnings: string[]): 
   try {
     parsed = parseOnly(abcText) as unknown as RawTune[];
   } catch (e) {
-    throw new SkipTune('abc-parse-error', `abcjs could not parse the tune: ${e instanceof Error ? e.message : String(e)}`);
+    throw new SkipTune(
+      'abc-parse-error',
+      `The ABC parser (abcjs) failed on this tune (${e instanceof Error ? e.message : String(e)}). ` +
+        'The tune is probably incomplete: check that its header ends with a K: line and that each V: line is followed by music.',
+    );
   }
   const tune = parsed[0];
   if (!tune || !Array.isArray(tune.lines)) {

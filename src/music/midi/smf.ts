@@ -185,10 +185,14 @@ export function scanSmf(input: Uint8Array, maxBytes: number): SmfFile {
     throw new MusicInputError('midi-empty', 'The MIDI file is empty (0 bytes).');
   }
   if (input.length > maxBytes) {
-    throw new MusicInputError(
-      'midi-too-large',
-      `The MIDI file is ${sizeText(input.length)}; Refrain reads MIDI files up to ${sizeText(maxBytes)}.`,
-    );
+    let size = sizeText(input.length);
+    let limit = sizeText(maxBytes);
+    if (size === limit) {
+      // Just over the limit: megabytes to one decimal would read the same; give bytes.
+      size = `${input.length.toLocaleString('en-US')} bytes`;
+      limit = `${maxBytes.toLocaleString('en-US')} bytes (${limit})`;
+    }
+    throw new MusicInputError('midi-too-large', `The MIDI file is ${size}; Refrain reads MIDI files up to ${limit}.`);
   }
   const bytes = unwrapRmid(input);
   if (ascii4(bytes, 0) !== 'MThd') {
