@@ -29,6 +29,7 @@ import type { ModelCard } from './card';
 import { Decoder } from './decoder';
 import type { ModelShape, StepInputs, StepModel, StepOutputs } from './decoder';
 import { EngineError, toErrorPayload } from './errors';
+import { assertFiniteLogits } from './finite';
 import { DEFAULT_SUMMARY_HORIZON, generate, layerPlansOf } from './generate';
 import { offsetRelatedBars } from './plan';
 import type { LayerPlan, StepPlanOptions } from './plan';
@@ -254,7 +255,9 @@ export class OrtStepModel implements StepModel {
       newK.push(f(`new_k_${l}`));
       newV.push(f(`new_v_${l}`));
     }
-    return { logits: f('logits'), newK, newV };
+    const logits = f('logits');
+    assertFiniteLogits(logits, this._path);
+    return { logits, newK, newV };
   }
 
   /** Releases the session. */
