@@ -34,6 +34,13 @@ export interface ConstraintOptions {
   barHeaders?: readonly (readonly number[])[];
   /** Most notes at one position of one track (midi target). Default 6. */
   maxNotesPerPosition?: number;
+  /** Mode lock: the pitch classes new notes may use (12 entries); default all. */
+  pitchClasses?: readonly boolean[];
+  /**
+   * Cadence: in the last new bar, the last note has this pitch class (the key's final). A note of
+   * another pitch class there must leave room for a later note; default no cadence rule.
+   */
+  finalPitchClass?: number;
 }
 
 /** Whether a duration in grid steps (12 per quarter) is one a folk tune writes. */
@@ -59,6 +66,8 @@ export class GenerationConstraints {
   private _noteEnd = 0;
   private _lastKind: TokenKind | undefined;
   private _lastPitch = -1;
+  /** Pitch of the last note written in the current bar (-1 none), for the cadence rule. */
+  private _lastNotePitch = -1;
   private _notesHere = 0;
   private readonly _mask = new Uint8Array(VOCAB_SIZE);
   private readonly _minFolkDur: number;
@@ -143,8 +152,23 @@ export class GenerationConstraints {
         m[pr.start + i] = 0;
       }
     }
-    // Durations end inside the bar.
-    const left = g.stepsLeft();
+    const pcs = this._o.pitchClasses;
+    const fin = this._o.finalPitchClass;
+    const lastBar = fin !== undefined && this._barsBegun === this._o.bars;
+    const barLen = g.barLength;
+    const minDur = this._folk ? this._minFolkDur : 1;
+    if (pcs || lastBar) {
+      // Mode lock; and in the last bar a non-final pitch only where another note still fits after it.
+      const roomForAnother = g.position + 2 * minDur <= barLen;
+      for (let i = 0; i < pr.count; i++) {
+        const pc = (PITCH_MIN + i) % 12;
+        if ((pcs && !pcs[pc] && pc !== fin) || (lastBar && pc !== fin && !roomForAnother)) {
+          m[pr.start + i] = 0;
+        }
+      }
+    }
+    // Durations end inside the bar (and, after a non-final pitch in the last bar, before its end).
+    const left = g.stepsLeft() - (lastBar && this._lastKind === 'pitch' && this._lastPitch % 12 !== fin ? minDur : 0);
     const dr = TOKEN_RANGES.dur;
     for (let i = 0; i < dr.count; i++) {
       const d = DURATION_STEPS[i];
@@ -153,13 +177,14 @@ export class GenerationConstraints {
       }
     }
     // Positions: monophonic (folk) onsets wait for the previous note; a note must still fit.
-    const barLen = g.barLength;
-    const minDur = this._folk ? this._minFolkDur : 1;
     const ps = TOKEN_RANGES.pos;
     for (let i = 0; i < ps.count; i++) {
       if ((this._folk && i < this._noteEnd) || !(i + minDur <= barLen)) {
         m[ps.start + i] = 0;
       }
+    }
+    if (lastBar && this._lastNotePitch >= 0 && this._lastNotePitch % 12 !== fin && this._lastKind !== 'pitch') {
+      m[TOKEN_RANGES.sum.start] = 0; // the piece may not end on a note other than its final
     }
     let any = false;
     for (let i = 0; i < m.length && !any; i++) {
@@ -193,6 +218,7 @@ export class GenerationConstraints {
         const header = this._o.barHeaders?.[this._barsBegun];
         this._forced = header ? [...header] : [];
         this._barsBegun++;
+        this._lastNotePitch = -1;
         this._noteEnd = 0;
         this._notesHere = 0;
         this._lastPitch = -1;
@@ -205,6 +231,7 @@ export class GenerationConstraints {
         break;
       case 'pitch':
         this._lastPitch = PITCH_MIN + v;
+        this._lastNotePitch = PITCH_MIN + v;
         this._notesHere++;
         break;
       case 'dur':

@@ -8,6 +8,8 @@
  */
 
 import { KvCache } from './kvCache';
+import { barStructure } from './structure';
+import type { BarStructure } from './structure';
 import { TokenLayout, buildStepPlan } from './plan';
 import type { StepPlan, StepPlanOptions } from './plan';
 
@@ -19,6 +21,10 @@ export interface ModelShape {
   vocabSize: number;
   /** Whether the model takes the SING inputs (`ssm_idx`, `ssm_row`, `ssm_mask`). */
   sing: boolean;
+  /** Whether the model takes `sbar` (structural source bar per token; see `./structure`). */
+  sourceBars?: boolean;
+  /** Whether the model takes `toend` (bars left to the piece's end per token). */
+  endEmbed?: boolean;
 }
 
 /** Inputs of one step, by meaning (the worker names them `tokens`, `past_k_0`, ...). */
@@ -27,6 +33,10 @@ export interface StepInputs {
   bar: Int32Array;
   pos: Int32Array;
   tpos: Int32Array;
+  /** Structural source bar per token (models with {@link ModelShape.sourceBars}). */
+  sbar?: Int32Array;
+  /** Bars left to the end per token (models with {@link ModelShape.endEmbed}). */
+  toend?: Int32Array;
   cache: KvCache;
   plan: StepPlan;
 }
@@ -55,6 +65,8 @@ export interface DecoderOptions {
   chunk?: number;
   /** Called before each model step; throw to stop (cancellation). */
   beforeStep?: () => void;
+  /** The piece's bar structure (source bars, bars to the end); default: none known. */
+  structure?: BarStructure;
 }
 
 /** Running totals, for the benchmark. */
@@ -74,12 +86,14 @@ export class Decoder {
   private _plan: StepPlanOptions;
   private readonly _chunk: number;
   private readonly _beforeStep?: () => void;
+  private readonly _structure: BarStructure;
 
   constructor(model: StepModel, options: DecoderOptions) {
     this._model = model;
     this._plan = options.plan;
     this._chunk = Math.max(1, Math.floor(options.chunk ?? 256));
     this._beforeStep = options.beforeStep;
+    this._structure = options.structure ?? barStructure(undefined, 0, false);
     this.layout = new TokenLayout();
     const s = model.shape;
     this.cache = new KvCache(s.layers, s.heads, s.headDim, options.capacity ?? 256);
@@ -141,7 +155,10 @@ export class Decoder {
     for (let r = 0; r < count; r++) {
       tpos[r] = past + r;
     }
-    const out = await this._model.run({ tokens, bar, pos, tpos, cache: this.cache, plan });
+    const shape = this._model.shape;
+    const sbar = shape.sourceBars ? bar.map((b) => this._structure.source(b)) : undefined;
+    const toend = shape.endEmbed ? bar.map((b) => this._structure.toEnd(b)) : undefined;
+    const out = await this._model.run({ tokens, bar, pos, tpos, sbar, toend, cache: this.cache, plan });
     const v = this._model.shape.vocabSize;
     if (out.logits.length !== count * v) {
       throw new Error(`The model returned ${out.logits.length} logits for ${count} token(s) of a ${v}-token vocabulary.`);

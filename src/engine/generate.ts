@@ -31,6 +31,11 @@ import { Prng, createSampler, generationConfigOf, logProbAt } from './sampler';
 import { appendBars, replaceBars } from './splice';
 import type { TrackMapping } from './splice';
 import { templateRelatedBars, templateSsm } from './template';
+import { CopyPrior } from './copyPrior';
+import { DEFAULT_VARIATION } from './limits';
+import { barStructure } from './structure';
+import type { BarStructure } from './structure';
+import { scalePitchClasses, tonicPitchClass } from '../structure/keyScale';
 import type { Candidate, GenerateProgress, GenerateRequest, LayerScale, TemplateSpec } from './types';
 
 /** Most candidates per request. */
@@ -100,6 +105,9 @@ export function validateRequest(req: GenerateRequest): void {
   }
   if (c.summaryHorizon !== undefined && (!Number.isInteger(c.summaryHorizon) || c.summaryHorizon < 0)) {
     badRequest(`summaryHorizon must be a whole number of bars >= 0 (0 = all), got ${c.summaryHorizon}.`);
+  }
+  if (c.variation !== undefined && !(typeof c.variation === 'number' && c.variation >= 0 && c.variation <= 1)) {
+    badRequest(`variation must be a number from 0 (repeat as written) to 1 (free), got ${JSON.stringify(c.variation)}.`);
   }
   if (c.relatedCount !== undefined && (!Number.isInteger(c.relatedCount) || c.relatedCount < 1)) {
     badRequest(`relatedCount must be a whole number >= 1, got ${c.relatedCount}.`);
@@ -201,6 +209,16 @@ interface Prepared {
   pitchLow: number;
   pitchHigh: number;
   allowChords: boolean;
+  /** Whether the template was asked for (a template spec, or a fromForm task): only then does it steer structure. */
+  explicitTemplate: boolean;
+  /** Whether the model is told where the piece ends. */
+  knownEnd: boolean;
+  /** Whether the last note must land on the key's final. */
+  cadence: boolean;
+  /** Mode lock: pitch classes new notes may use, or undefined. */
+  pitchClasses: boolean[] | undefined;
+  /** The key's final pitch class. */
+  finalPc: number;
 }
 
 function slice(seq: TokenSequence, a: number, b: number): TokenSequence {
@@ -223,13 +241,31 @@ function prepare(req: GenerateRequest): Prepared {
   const pitchHigh = folk ? Math.min(PITCH_MAX, hi + 12) : PITCH_MAX;
   const allowChords = prompt.chords.length > 0;
   const p = prompt.bars.length;
+  const task0 = req.task;
+  const openEnded = task0.kind === 'continue' && task0.openEnded === true;
+  const key = prompt.keys[prompt.keys.length - 1]?.key ?? { tonic: 'C', mode: 'major' as const, fifths: 0 };
+  const modeLock = folk && (req.controls.modeLock ?? true);
+  let pitchClasses: boolean[] | undefined;
+  if (modeLock) {
+    pitchClasses = scalePitchClasses(key);
+    for (const pitch of pitches) {
+      pitchClasses[pitch % 12] = true; // the prompt's own accidentals stay allowed
+    }
+  }
+  const structureOpts = {
+    explicitTemplate: req.controls.template !== undefined || task0.kind === 'fromForm',
+    knownEnd: !openEnded,
+    cadence: folk && task0.kind !== 'infill' && !openEnded && (req.controls.cadence ?? true),
+    pitchClasses,
+    finalPc: tonicPitchClass(key),
+  };
   let full: TokenSequence | undefined;
   if (p > 0) {
     full = encodeScoreDetailed(encScore).sequence;
   }
   const withoutEos = (s: TokenSequence): TokenSequence => (s.ids.length > 0 && s.ids[s.ids.length - 1] === EOS_ID ? slice(s, 0, s.ids.length - 1) : s);
   const task = req.task;
-  const base = { encScore, mapping, pitchLow, pitchHigh, allowChords };
+  const base = { encScore, mapping, pitchLow, pitchHigh, allowChords, ...structureOpts };
   if (task.kind === 'continue') {
     return {
       ...base,
@@ -337,9 +373,13 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
   const prep = prepare(req);
   const template = templateSsm(prep.templateSpec, prep.encScore, prep.totalBars);
   const offsets = offsetRelatedBars(req.controls.relatedOffsets);
-  const related: RelatedBars = req.controls.relatedFromTemplate
+  const structure: BarStructure = barStructure(prep.explicitTemplate ? template : undefined, prep.totalBars, prep.knownEnd);
+  const chosenRelated: RelatedBars = req.controls.relatedFromTemplate
     ? templateRelatedBars(template, req.controls.relatedCount ?? Math.max(1, req.controls.relatedOffsets.length), offsets)
     : offsets;
+  // Models trained with structure-related bars also see in full the bars the template marks the same.
+  const related: RelatedBars = ctx.card.model.structRelated ? (bar) => [...chosenRelated(bar), ...structure.sameAs(bar)] : chosenRelated;
+  const variation = prep.explicitTemplate ? (req.controls.variation ?? DEFAULT_VARIATION) : 1;
   const layers = layerPlansOf(ctx.card, req.controls.scales, req.controls.summaryHorizon === 0 ? null : (req.controls.summaryHorizon ?? DEFAULT_SUMMARY_HORIZON));
   const plan: StepPlanOptions = { layers, related, sing: shape.sing, template };
   ctx.log?.debug(
@@ -355,6 +395,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     capacity: nextPow2(prep.prefix.ids.length + prep.bars * 64 + suffixLen),
     chunk: ctx.chunk,
     beforeStep: check,
+    structure,
   });
   const progress = (p: GenerateProgress): void => ctx.onProgress?.(p);
   progress({ candidate: 0, bars: 0, tokens: 0, phase: 'prefill' });
@@ -379,7 +420,11 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
       pitchHigh: prep.pitchHigh,
       allowChords: prep.allowChords,
       barHeaders: prep.barHeaders,
+      pitchClasses: prep.pitchClasses,
+      finalPitchClass: prep.cadence ? prep.finalPc : undefined,
     });
+    const prior = new CopyPrior(decoder.layout, structure, template, variation);
+    const biased = new Float32Array(v);
     const coords = coords0.clone();
     let logits: Float32Array = prefixLogits;
     let ll = 0;
@@ -387,13 +432,13 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     const limit = prep.bars * MAX_TOKENS_PER_BAR;
     while (!cons.done) {
       check();
-      const forced = cons.forced();
-      const id = forced !== undefined ? forced : sampler.sample(logits, cons.mask(), rng);
+      const id = pick(cons, prior, logits, biased, sampler, rng);
       ll += logProbAt(logits, 0, v, id);
       const before = cons.barsDone;
       cons.push(id);
       const at = coords.next(id);
       logits = await decoder.appendOne(id, at.bar, at.pos);
+      prior.push(id, at.bar);
       tokens++;
       if (cons.barsDone !== before || tokens % 32 === 0) {
         progress({ candidate: c, bars: cons.barsDone, tokens, phase: 'decode' });
@@ -427,6 +472,32 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     chosen = [...raws].sort((a, b) => key(b) - key(a) || a.seed - b.seed).slice(0, req.candidates);
   }
   return chosen.map((r) => finish(ctx, req, prep, template, r));
+}
+
+/** The next token: forced by the grammar, else sampled from the logits raised by the copy prior. */
+function pick(
+  cons: GenerationConstraints,
+  prior: CopyPrior,
+  logits: Float32Array,
+  biased: Float32Array,
+  sampler: ReturnType<typeof createSampler>,
+  rng: Prng,
+): number {
+  const forced = cons.forced();
+  if (forced !== undefined) {
+    return forced;
+  }
+  const mask = cons.mask();
+  const t = prior.target();
+  if (t === undefined || mask[t.id] !== 1) {
+    return sampler.sample(logits, mask, rng);
+  }
+  if (t.force) {
+    return t.id;
+  }
+  biased.set(logits.subarray(0, biased.length));
+  biased[t.id] += t.bias;
+  return sampler.sample(biased, mask, rng);
 }
 
 function lastRow(logits: Float32Array, v: number): Float32Array {

@@ -55,6 +55,23 @@ export interface StructureControls {
    * are always seen in full). Default 64 (the models are trained on ~54-bar windows); 0 = all bars.
    */
   summaryHorizon?: number;
+  /**
+   * Variation (0..1): how freely a bar that the template marks as the same as an earlier bar
+   * may differ from it. 0 = it comes back as written; 1 = no copy prior (the learned model alone).
+   * Default `DEFAULT_VARIATION` in `engine/limits.ts`. Applies only with an explicit template
+   * (or a `fromForm` task): without one there is nothing to copy from.
+   */
+  variation?: number;
+  /**
+   * Cadence: the last note of the piece lands on the key's final (tonic ending), for `abc-folk`.
+   * Default true for `fromForm` and `continue` that is not open-ended; false leaves the ending to the model.
+   */
+  cadence?: boolean;
+  /**
+   * Mode lock: new notes stay in the key's mode, except pitch classes the prompt itself uses.
+   * Default true for `abc-folk`.
+   */
+  modeLock?: boolean;
 }
 
 /** Sampling settings. Same seed, same request, same model: same music. */
@@ -71,8 +88,11 @@ export interface SamplingOptions {
 
 /** What to generate. */
 export type GenerationTask =
-  /** Append `bars` new bars after the prompt's last bar. */
-  | { kind: 'continue'; bars: number }
+  /**
+   * Append `bars` new bars after the prompt's last bar. `openEnded`: the piece goes on after
+   * them (inline ghost text), so the model is not told where it ends and no cadence is forced.
+   */
+  | { kind: 'continue'; bars: number; openEnded?: boolean }
   /** Regenerate bars [fromBar, toBar) of the prompt, keeping the bars before and after. */
   | { kind: 'infill'; fromBar: number; toBar: number }
   /**
@@ -114,6 +134,11 @@ export interface CandidateMetrics {
   templateDistance?: number;
   /** Infill only: log-likelihood of the kept bars after the span, given the candidate. */
   suffixLogLikelihood?: number;
+  /**
+   * Form compliance (0..1) of the new bars against the template: see `structure/compliance.ts`
+   * (`followsForm`). Shown to writers as "follows the form: N%".
+   */
+  followsForm?: number;
 }
 
 /** One generated alternative. */

@@ -32,6 +32,7 @@ import { EngineError, toErrorPayload } from './errors';
 import { assertFiniteLogits } from './finite';
 import { DEFAULT_SUMMARY_HORIZON, generate, layerPlansOf } from './generate';
 import { offsetRelatedBars } from './plan';
+import { END_UNKNOWN, NO_SOURCE } from './structure';
 import type { LayerPlan, StepPlanOptions } from './plan';
 import type { BenchDecodeResult, BenchDecodeRow, BenchDecodeSpec, EngineWorkerData, FromWorker, ModelRef, ToWorker } from './protocol';
 import type { ExecutionProviderChoice, GenerateProgress } from './types';
@@ -166,6 +167,8 @@ export function shapeOf(card: ModelCard, inputNames: readonly string[]): ModelSh
     headDim: card.model.headDim,
     vocabSize: v,
     sing: inputNames.includes('ssm_idx'),
+    sourceBars: inputNames.includes('sbar'),
+    endEmbed: inputNames.includes('toend'),
   };
 }
 
@@ -213,6 +216,12 @@ export class OrtStepModel implements StepModel {
       pos: new ort.Tensor('int32', inputs.pos, [s]),
       tpos: new ort.Tensor('int32', inputs.tpos, [s]),
     };
+    if (this.shape.sourceBars) {
+      feeds.sbar = new ort.Tensor('int32', inputs.sbar ?? new Int32Array(s).fill(NO_SOURCE), [s]);
+    }
+    if (this.shape.endEmbed) {
+      feeds.toend = new ort.Tensor('int32', inputs.toend ?? new Int32Array(s).fill(END_UNKNOWN), [s]);
+    }
     for (let l = 0; l < layers; l++) {
       const lp = inputs.plan.layers[l];
       feeds[`past_k_${l}`] = new ort.Tensor('float32', inputs.cache.keys(l), [cap, heads, headDim]);

@@ -1,0 +1,156 @@
+// The template steers: structural source bars (shared with models/train/structure.py), the
+// structure fed to the model, the variation control (copy prior), cadence and mode lock.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readModelEntry } from '../../../src/engine/card';
+import type { ModelEntry } from '../../../src/engine/card';
+import type { StepInputs, StepModel, StepOutputs } from '../../../src/engine/decoder';
+import { generate } from '../../../src/engine/generate';
+import type { GenerateContext } from '../../../src/engine/generate';
+import { Prng } from '../../../src/engine/sampler';
+import { END_UNKNOWN, NO_SOURCE, barStructure, sourceBars } from '../../../src/engine/structure';
+import type { GenerateRequest } from '../../../src/engine/types';
+import { readAbc } from '../../../src/music/abc/reader';
+import { barIndexAt, scoreHead } from '../../../src/music/score';
+import type { Score } from '../../../src/music/score';
+import { formToTemplate, parseForm } from '../../../src/structure/form';
+import { scalePitchClasses, tonicPitchClass } from '../../../src/structure/keyScale';
+import { HEADER_BAR, VOCAB_SIZE } from '../../../src/tokens/vocab';
+import { REEL_ABC, fixtureModelsDir } from './helpers';
+
+/** Seeded random logits; records the structure inputs it was fed. */
+class RecordingModel implements StepModel {
+  readonly shape = { layers: 2, heads: 2, headDim: 16, vocabSize: VOCAB_SIZE, sing: true, sourceBars: true, endEmbed: true };
+  readonly fed: { bar: number; sbar: number; toend: number }[] = [];
+  run(inputs: StepInputs): Promise<StepOutputs> {
+    const s = inputs.tokens.length;
+    const logits = new Float32Array(s * VOCAB_SIZE);
+    for (let r = 0; r < s; r++) {
+      this.fed.push({ bar: inputs.bar[r], sbar: inputs.sbar?.[r] ?? -1, toend: inputs.toend?.[r] ?? -1 });
+      const rng = new Prng(inputs.tpos[r] * 7919 + inputs.tokens[r]);
+      for (let v = 0; v < VOCAB_SIZE; v++) {
+        logits[r * VOCAB_SIZE + v] = rng.next() * 6;
+      }
+    }
+    const kv = (): Float32Array[] => [new Float32Array(s * 32), new Float32Array(s * 32)];
+    return Promise.resolve({ logits, newK: kv(), newV: kv() });
+  }
+}
+
+let entry: ModelEntry | undefined;
+async function context(model: StepModel): Promise<GenerateContext> {
+  entry ??= await readModelEntry(join(fixtureModelsDir(), 'tiny-folk'));
+  return { model, card: entry.card, cardPath: 'card.json', refrainVocab: true };
+}
+
+function prompt(bars = 2): Score {
+  return scoreHead(readAbc(REEL_ABC).tunes[0].score, bars);
+}
+
+function fromForm(over: Partial<GenerateRequest['controls']> = {}, seed = 3): GenerateRequest {
+  return {
+    model: 'x',
+    prompt: prompt(),
+    task: { kind: 'fromForm', form: 'A4 A4 B4 B4' },
+    controls: { relatedOffsets: [1, 2, 4], scales: [], ...over },
+    sampling: { temperature: 1, seed },
+    candidates: 1,
+    target: 'abc-folk',
+  };
+}
+
+/** Notes of bar b as (onset in bar, pitch, duration) strings. */
+function barNotes(score: Score, b: number): string[] {
+  const bar = score.bars[b];
+  return score.notes
+    .filter((n) => barIndexAt(score.bars, n.onset) === b)
+    .map((n) => `${n.onset - bar.start}:${n.pitch}:${n.duration}`)
+    .sort();
+}
+
+describe('structural source bars', () => {
+  test('A8 A8 B8 B8: the second A sits where the first sat, and so does the second B', () => {
+    const src = sourceBars(formToTemplate(parseForm('A8 A8 B8 B8')));
+    const want = [...Array(32).keys()].map((b) => (b >= 8 && b < 16 ? b - 8 : b >= 24 ? b - 8 : b));
+    assert.deepEqual([...src], want);
+  });
+
+  test('A8 B8 C8 D8: every bar is its own source', () => {
+    assert.deepEqual([...sourceBars(formToTemplate(parseForm('A8 B8 C8 D8')))], [...Array(32).keys()]);
+  });
+
+  test('a chain follows to the first occurrence (A A A)', () => {
+    const src = sourceBars(formToTemplate(parseForm('A2 A2 A2')));
+    assert.deepEqual([...src], [0, 1, 0, 1, 0, 1]);
+  });
+
+  test('barStructure: header and bars past the template have no source; bars to the end', () => {
+    const st = barStructure(formToTemplate(parseForm('A2 A2')), 4, true);
+    assert.equal(st.source(HEADER_BAR), NO_SOURCE);
+    assert.equal(st.source(7), NO_SOURCE);
+    assert.deepEqual([0, 1, 2, 3].map((b) => st.toEnd(b)), [3, 2, 1, 0]);
+    assert.deepEqual(st.sameAs(2), [0]);
+    assert.deepEqual(st.sameAs(1), []);
+    const open = barStructure(undefined, 4, false);
+    assert.equal(open.source(2), NO_SOURCE);
+    assert.equal(open.toEnd(3), END_UNKNOWN);
+  });
+});
+
+describe('the template steers generation', () => {
+  test('the model is fed each token\'s source bar and bars to the end', async () => {
+    const m = new RecordingModel();
+    await generate(await context(m), fromForm({ variation: 1 }));
+    const bar5 = m.fed.filter((f) => f.bar === 5);
+    assert.ok(bar5.length > 0);
+    assert.ok(bar5.every((f) => f.sbar === 1 && f.toend === 3), JSON.stringify(bar5[0]));
+    const last = m.fed.filter((f) => f.bar === 15);
+    assert.ok(last.every((f) => f.sbar === 11 && f.toend === 0));
+    assert.ok(m.fed.filter((f) => f.bar === HEADER_BAR).every((f) => f.sbar === NO_SOURCE && f.toend === END_UNKNOWN));
+  });
+
+  test('variation 0: a section marked the same comes back as written; variation 1: it does not', async () => {
+    const [copy] = await generate(await context(new RecordingModel()), fromForm({ variation: 0 }));
+    for (let b = 4; b < 8; b++) {
+      assert.deepEqual(barNotes(copy.score, b), barNotes(copy.score, b - 4), `bar ${b + 1} repeats bar ${b - 3}`);
+    }
+    for (let b = 12; b < 15; b++) {
+      assert.deepEqual(barNotes(copy.score, b), barNotes(copy.score, b - 4), `bar ${b + 1} repeats bar ${b - 3}`);
+    }
+    const [free] = await generate(await context(new RecordingModel()), fromForm({ variation: 1 }));
+    let same = 0;
+    for (let b = 4; b < 8; b++) {
+      same += JSON.stringify(barNotes(free.score, b)) === JSON.stringify(barNotes(free.score, b - 4)) ? 1 : 0;
+    }
+    assert.ok(same < 4, 'random logits with no copy prior should not repeat the whole section');
+  });
+
+  test('cadence: the piece ends on the key\'s final; mode lock keeps new notes in the key', async () => {
+    const key = prompt().keys[0].key;
+    const scale = scalePitchClasses(key);
+    const used = new Set(prompt().notes.map((n) => n.pitch % 12));
+    let offTonicWithout = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const [c] = await generate(await context(new RecordingModel()), fromForm({ variation: 1 }, seed));
+      const notes = [...c.score.notes].sort((a, b) => a.onset - b.onset);
+      assert.equal(notes[notes.length - 1].pitch % 12, tonicPitchClass(key), `seed ${seed}`);
+      const fresh = notes.filter((n) => n.onset >= c.score.bars[c.newBars.from].start);
+      assert.ok(fresh.every((n) => scale[n.pitch % 12] || used.has(n.pitch % 12)), `seed ${seed}: a note outside the mode`);
+      const [free] = await generate(await context(new RecordingModel()), fromForm({ variation: 1, cadence: false, modeLock: false }, seed));
+      const fn = [...free.score.notes].sort((a, b) => a.onset - b.onset);
+      offTonicWithout += fn[fn.length - 1].pitch % 12 === tonicPitchClass(key) ? 0 : 1;
+    }
+    assert.ok(offTonicWithout > 0, 'without the cadence rule random logits should end off the final at least once');
+  });
+
+  test('an open-ended continuation is not told where the piece ends and gets no cadence', async () => {
+    const m = new RecordingModel();
+    await generate(await context(m), { ...fromForm(), task: { kind: 'continue', bars: 3, openEnded: true } });
+    assert.ok(m.fed.every((f) => f.toend === END_UNKNOWN));
+  });
+
+  test('variation out of range is refused', async () => {
+    await assert.rejects(generate(await context(new RecordingModel()), fromForm({ variation: 1.5 })), /variation must be a number from 0/);
+  });
+});
