@@ -14,6 +14,7 @@ import { Disposable, MutableDisposable, toDisposable } from '../platform/disposa
 import { PROGRESS_HZ } from '../protocol/messages';
 import type { CandidateView, GenerateParams, ModelChoice, NotificationMap, NotificationMethod, RequestResult, TemplateChoice } from '../protocol/messages';
 import { ssmPayload } from '../protocol/ssmPayload';
+import { MusicInputError } from '../music/score';
 import { Throttle } from '../protocol/throttle';
 import type { BarFeature } from '../structure/ssm';
 import type { GeneratedCandidate, GenerationRequest, GenerationService, GenerationSource, InsertTarget } from './generationService';
@@ -48,6 +49,8 @@ interface StoredCandidate {
 export class GenerationSession extends Disposable {
   private readonly _run = this._register(new MutableDisposable());
   private _candidates = new Map<string, StoredCandidate>();
+  /** Files the user chose in the file picker: the only files a `'file'` template may read. */
+  private readonly _pickedFiles = new Set<string>();
   private _runs = 0;
 
   constructor(
@@ -65,7 +68,13 @@ export class GenerationSession extends Disposable {
       insert: (params) => this._insert(params.candidateId),
       listModels: () => this._listModels(),
       previewTemplate: (params) => this._preview(params.template),
-      pickTemplateFile: async () => (await this._host.pickFile()) ?? {},
+      pickTemplateFile: async () => {
+        const picked = await this._host.pickFile();
+        if (picked) {
+          this._pickedFiles.add(picked.uri);
+        }
+        return picked ?? {};
+      },
     };
   }
 
@@ -81,7 +90,15 @@ export class GenerationSession extends Disposable {
 
   private _templateContext(): TemplateContext {
     const current = this._host.current();
-    return { score: current?.source.score, feature: current?.feature ?? 'jaccard', readFile: (uri) => this._host.readFile(uri) };
+    return { score: current?.source.score, feature: current?.feature ?? 'jaccard', readFile: (uri) => this._readPicked(uri) };
+  }
+
+  /** Reads a template file, but only one the user picked in this view (the webview names it by URI). */
+  private async _readPicked(uri: string): ReturnType<TemplateContext['readFile']> {
+    if (!this._pickedFiles.has(uri)) {
+      throw new MusicInputError('template-file', 'This template file was not chosen in this view: pick it again with "Choose file…".');
+    }
+    return this._host.readFile(uri);
   }
 
   private async _generate(params: GenerateParams, context: RequestContext): Promise<RequestResult<'generate'>> {

@@ -174,11 +174,18 @@ describe('GenerationSession', () => {
     session.dispose();
   });
 
-  test('previews form and file templates, and explains a bad form', async () => {
-    const session = new GenerationSession(new EchoService(), host(eightBars()), silentLogger());
+  test('previews form and file templates (only a file picked in the view), and explains a bad form', async () => {
+    const h = host(eightBars());
+    h.pickFile = async () => ({ uri: '/other.abc', name: 'other.abc' });
+    const session = new GenerationSession(new EchoService(), h, silentLogger());
     const form = await session.handlers().previewTemplate({ template: { kind: 'form', form: 'A4 A4 B4 A4' }, bars: 4 }, context(1));
     assert.equal(form.ssm.size, 16);
     assert.match(form.label, /A4 A4 B4 A4/);
+    await assert.rejects(
+      session.handlers().previewTemplate({ template: { kind: 'file', uri: '/other.abc' }, bars: 4 }, context(2)),
+      /not chosen in this view: pick it again/,
+    );
+    await session.handlers().pickTemplateFile({}, context(2));
     const file = await session.handlers().previewTemplate({ template: { kind: 'file', uri: '/other.abc' }, bars: 4 }, context(2));
     assert.equal(file.ssm.size, 4);
     assert.match(file.label, /other\.abc/);
