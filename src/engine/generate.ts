@@ -30,12 +30,13 @@ import type { LayerPlan, RelatedBars, StepPlanOptions } from './plan';
 import { Prng, createSampler, generationConfigOf, logProbAt } from './sampler';
 import { appendBars, replaceBars } from './splice';
 import type { TrackMapping } from './splice';
-import { templateRelatedBars, templateSsm } from './template';
+import { hasPickup, templateRelatedBars, templateSsm } from './template';
 import { CopyPrior } from './copyPrior';
 import { DEFAULT_VARIATION } from './limits';
 import { barStructure } from './structure';
 import type { BarStructure } from './structure';
 import { scalePitchClasses, tonicPitchClass } from '../structure/keyScale';
+import { followsForm } from '../structure/compliance';
 import type { Candidate, GenerateProgress, GenerateRequest, LayerScale, TemplateSpec } from './types';
 
 /** Most candidates per request. */
@@ -278,7 +279,7 @@ function prepare(req: GenerateRequest): Prepared {
     };
   }
   if (task.kind === 'fromForm') {
-    const total = formBarCount(parseForm(task.form));
+    const total = formBarCount(parseForm(task.form)) + (hasPickup(prompt) ? 1 : 0);
     if (p >= total) {
       badRequest(`The form '${task.form}' has ${total} bars and the prompt already has ${p}: nothing to generate.`);
     }
@@ -519,12 +520,14 @@ function finish(ctx: GenerateContext, req: GenerateRequest, prep: Prepared, temp
   const ssm = barSsm(score);
   const se = seAgainstCard(ssm, ctx.card);
   const templateDistance = template.size > 0 ? ssmDistance(ssm, template, { sizeMismatch: 'leading-block' }) : undefined;
+  const newBars = { from, to: from + prep.bars };
+  const compliance = prep.explicitTemplate && template.size > 0 ? followsForm(score, template, newBars, ssm) : undefined;
   return {
     score,
-    newBars: { from, to: from + prep.bars },
+    newBars,
     tokens: raw.tokens,
     logLikelihood: raw.logLikelihood,
-    metrics: { se, templateDistance, suffixLogLikelihood: raw.suffixLogLikelihood },
+    metrics: { se, templateDistance, suffixLogLikelihood: raw.suffixLogLikelihood, followsForm: compliance },
     seed: raw.seed,
   };
 }

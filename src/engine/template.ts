@@ -6,6 +6,7 @@
  */
 
 import { MusicInputError } from '../music/score';
+import { barTicks } from '../music/score';
 import type { Score } from '../music/score';
 import { formToTemplate, parseForm } from '../structure/form';
 import { barSsm, validateSsm } from '../structure/ssm';
@@ -35,6 +36,28 @@ export function tileSsm(ssm: Ssm, size: number): Ssm {
 }
 
 /**
+ * Whether the piece opens with a pickup (an anacrusis: a first bar shorter than its meter's).
+ * A form string then describes the bars after it: its bar 1 is the piece's bar 2.
+ */
+export function hasPickup(piece: Score): boolean {
+  const b = piece.bars[0];
+  return b !== undefined && piece.bars.length > 1 && b.duration < barTicks(b.meter);
+}
+
+/** The template with a leading pickup bar that is like no other bar (form strings count full bars). */
+export function withPickup(t: Ssm): Ssm {
+  const n = t.size + 1;
+  const data = new Float32Array(n * n);
+  data[0] = 1;
+  for (let b = 1; b < n; b++) {
+    for (let c = 1; c < n; c++) {
+      data[b * n + c] = t.data[(b - 1) * t.size + (c - 1)];
+    }
+  }
+  return { size: n, data };
+}
+
+/**
  * The template SSM of a spec, `bars` bars square (tiled or cut to size). `piece` is the
  * prompt (for `{ kind: 'piece' }`).
  */
@@ -42,8 +65,10 @@ export function templateSsm(spec: TemplateSpec, piece: Score, bars: number): Ssm
   switch (spec.kind) {
     case 'piece':
       return tileSsm(barSsm(piece), bars);
-    case 'form':
-      return formToTemplate(parseForm(spec.form));
+    case 'form': {
+      const t = formToTemplate(parseForm(spec.form));
+      return hasPickup(piece) ? withPickup(t) : t;
+    }
     case 'score':
       return barSsm(spec.score);
     case 'matrix': {
