@@ -14,7 +14,8 @@ import { EngineError } from '../engine/errors';
 import { modelInfoOf } from '../engine/card';
 import type { Candidate, ExecutionProviderChoice, GenerateRequest, GenerationTarget, LayerScale, TemplateSpec } from '../engine/types';
 import { writeAbc } from '../music/abc/writer';
-import { formatOfPath, loadPieces, selectPiece } from '../music/load';
+import { formatOfPath } from '../music/load';
+import { loadPiece } from '../music/select';
 import { writeMidi } from '../music/midi/writer';
 import { rewriteSmf } from '../music/midi/preserve';
 import { MusicInputError } from '../music/score';
@@ -41,6 +42,10 @@ export const COMPOSE_HELP = `  refrain compose IN.abc|IN.mid -o OUT.abc|OUT.mid 
       --related 1,2,4,8   related-bar offsets (default: the model's trained set)
       --related-from-template  related bars = the most similar earlier bars
       --summary-horizon N      summaries of only the last N bars (default 64; 0 = all bars)
+      --variation V       0 = sections the form marks the same come back as written,
+                          1 = free (default 0.25; applies with --form or --template)
+      --no-cadence        leave the ending to the model (default: end on the key's final)
+      --no-mode-lock      allow notes outside the key's mode (ABC output)
       --scales full,256   per-layer windows (default: each layer's first)
       --model ID          model id (default: the first in models/, folk-rope first)
       --models DIR        models folder (default: the one next to the CLI)
@@ -60,6 +65,9 @@ interface ComposeValues {
   related?: string;
   'related-from-template'?: boolean;
   'summary-horizon'?: string;
+  variation?: string;
+  'no-cadence'?: boolean;
+  'no-mode-lock'?: boolean;
   scales?: string;
   model?: string;
   models?: string;
@@ -131,6 +139,9 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
       related: { type: 'string' },
       'related-from-template': { type: 'boolean', default: false },
       'summary-horizon': { type: 'string' },
+      variation: { type: 'string' },
+      'no-cadence': { type: 'boolean', default: false },
+      'no-mode-lock': { type: 'boolean', default: false },
       scales: { type: 'string' },
       model: { type: 'string' },
       models: { type: 'string' },
@@ -190,7 +201,7 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
     refuseUnsafeInPlace(input, values.form !== undefined && values.bars === undefined && values.infill === undefined);
   }
   const inputBytes = readFileSync(input);
-  const piece = selectPiece(loadPieces(input, inputBytes), num(values.tune, '--tune', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1'));
+  const piece = loadPiece(input, inputBytes, num(values.tune, '--tune', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1'));
   const prompt = piece.score;
 
   let task: GenerateRequest['task'];
@@ -215,7 +226,7 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
     if (values.form !== undefined) {
       throw new UsageError('Give --form or --template, not both.');
     }
-    template = { kind: 'score', score: selectPiece(loadPieces(values.template, readFileSync(values.template))).score };
+    template = { kind: 'score', score: loadPiece(values.template, readFileSync(values.template)).score };
   } else if (values.form !== undefined) {
     template = { kind: 'form', form: values.form };
   }
@@ -243,6 +254,9 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
         scales,
         template,
         summaryHorizon: num(values['summary-horizon'], '--summary-horizon', (n) => Number.isInteger(n) && n >= 0, 'a whole number of bars >= 0'),
+        variation: num(values.variation, '--variation', (n) => n >= 0 && n <= 1, 'a number from 0 (repeat as written) to 1 (free)'),
+        cadence: values['no-cadence'] === true ? false : undefined,
+        modeLock: values['no-mode-lock'] === true ? false : undefined,
       },
       sampling: { temperature, topP, topK, seed },
       candidates,

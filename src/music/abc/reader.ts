@@ -54,12 +54,22 @@ export interface SkippedTune {
 export interface AbcReadResult {
   tunes: AbcTune[];
   skipped: SkippedTune[];
+  /** How many tunes the file holds (read, skipped, or not selected). */
+  count: number;
 }
 
 /** Options of {@link readAbc}. */
 export interface AbcReadOptions {
   /** Largest accepted text, in UTF-8 bytes (default 10 MB). */
   maxBytes?: number;
+  /**
+   * Picks the tunes to read (indices into the file's tunes, whose ranges are offsets of `text`);
+   * the others are neither read nor listed. Default: every tune. Reading one tune of a large book
+   * costs that tune, not the book.
+   */
+  select?: (ranges: readonly { start: number; end: number; reference?: number }[]) => readonly number[];
+  /** Stops once this many tunes were read (skipped tunes do not count). Default: no limit. */
+  stopAfter?: number;
 }
 
 /** Default size limit of {@link readAbc}: 10 MB. */
@@ -1031,12 +1041,16 @@ export function readAbc(text: string, options: AbcReadOptions = {}): AbcReadResu
     throw new MusicInputError('abc-binary', 'The file holds binary data, not ABC text.');
   }
   if (!text.includes('\r')) {
-    return readTunes(text);
+    return readTunes(text, options);
   }
   // abcjs turns CRLF into LF before it counts characters, so its offsets would drift by one per
   // line in a Windows file. Read an LF copy and map every source range back to the real text.
   const { normalized, toOriginal } = normalizeNewlines(text);
-  const result = readTunes(normalized);
+  const select = options.select;
+  const result = readTunes(normalized, {
+    ...options,
+    select: select && ((ranges) => select(ranges.map((r) => ({ ...r, start: toOriginal[r.start], end: toOriginal[r.end] })))),
+  });
   const map = (r: SourceRange | undefined): SourceRange | undefined => (r ? { start: toOriginal[r.start], end: toOriginal[r.end] } : r);
   for (const t of result.tunes) {
     const sc = t.score;
@@ -1067,14 +1081,20 @@ function normalizeNewlines(text: string): { normalized: string; toOriginal: Int3
   return { normalized, toOriginal };
 }
 
-function readTunes(text: string): AbcReadResult {
+function readTunes(text: string, options: AbcReadOptions): AbcReadResult {
   const ranges = splitTuneRanges(text);
   if (ranges.length === 0) {
     throw new MusicInputError('abc-no-tunes', 'No ABC tune found: a tune starts with an X: line and needs a K: line.');
   }
   const tunes: AbcTune[] = [];
   const skipped: SkippedTune[] = [];
-  ranges.forEach((r, index) => {
+  const chosen = options.select ? options.select(ranges) : ranges.map((_, i) => i);
+  const stopAfter = options.stopAfter ?? Infinity;
+  for (const index of chosen) {
+    const r = ranges[index];
+    if (r === undefined || tunes.length >= stopAfter) {
+      continue;
+    }
     const tuneText = text.slice(r.start, r.end);
     const title = /^T:(.*)$/m.exec(tuneText)?.[1]?.trim();
     const warnings: string[] = [];
@@ -1101,8 +1121,8 @@ function readTunes(text: string): AbcReadResult {
       }
       skipped.push(skip);
     }
-  });
-  return { tunes, skipped };
+  }
+  return { tunes, skipped, count: ranges.length };
 }
 
 /**
