@@ -23,7 +23,7 @@ import type {
 import { MusicInputError, TPQ, barTicks, sortNotes } from '../score';
 import { parseTuneHeader, splitTuneRanges, voiceDeclarations } from './header';
 import { keyFromParts, midiOfStep, modeFromAbc } from './keys';
-import { expandRepeats, parseEnding } from './repeats';
+import { expandParts, parseEnding, parsePartOrder } from './repeats';
 import { guardForAbcjs } from './guard';
 import { VoiceOwners, firstCharOf } from './voiceOwners';
 
@@ -127,6 +127,7 @@ interface RawElement {
   mode?: string;
   value?: { num?: string; den?: string }[];
   bpm?: number;
+  title?: string;
 }
 
 interface RawStaff {
@@ -138,7 +139,7 @@ interface RawStaff {
 
 interface RawTune {
   lines?: { staff?: RawStaff[] }[];
-  metaText?: { title?: string; tempo?: RawElement };
+  metaText?: { title?: string; tempo?: RawElement; partOrder?: string };
   warnings?: string[];
 }
 
@@ -167,8 +168,6 @@ interface VoiceBar {
   events: Event[];
   /** End of the last event (whole notes). */
   len: number;
-  /** End of the last event that is not an invisible rest. */
-  visibleLen: number;
   startRepeat: boolean;
   endRepeat: boolean;
   ending?: Set<number>;
@@ -178,6 +177,8 @@ interface VoiceBar {
   tempos: { offset: number; bpm: number }[];
   /** `Zn` multi-bar rest: the bar stands for `n` bars of rest. */
   multiRest?: number;
+  /** The part (`P:A` in the body) the bar belongs to. */
+  part?: string;
   contentStart?: number;
   contentEnd?: number;
 }
@@ -331,6 +332,7 @@ class VoiceBuilder {
   private _inTriplet = false;
   private _pendingStartRepeat = false;
   private _ending: Set<number> | undefined;
+  private _part: string | undefined;
   private readonly _textOffset: number;
   private readonly _unit: number;
   readonly warnings: string[];
@@ -357,7 +359,6 @@ class VoiceBuilder {
     const bar: VoiceBar = {
       events: [],
       len: 0,
-      visibleLen: 0,
       startRepeat: this._pendingStartRepeat,
       endRepeat: false,
       meter: this._meter,
@@ -368,7 +369,22 @@ class VoiceBuilder {
     if (this._ending) {
       bar.ending = this._ending;
     }
+    if (this._part !== undefined) {
+      bar.part = this._part;
+    }
     return bar;
+  }
+
+  /** A part mark (`P:B`): the bars from here on belong to part B. */
+  part(el: RawElement): void {
+    const title = typeof el.title === 'string' ? el.title.trim().charAt(0) : '';
+    if (title === '') {
+      return;
+    }
+    this._part = title;
+    if (this._bar.events.length === 0) {
+      this._bar.part = title;
+    }
   }
 
   /** Line-start key and meter from the staff header. */
@@ -543,9 +559,6 @@ class VoiceBuilder {
     bar.events.push(e);
     this._offset += e.dur;
     bar.len = this._offset;
-    if (!e.invisible) {
-      bar.visibleLen = this._offset;
-    }
   }
 
   barLine(el: RawElement): void {
@@ -633,6 +646,9 @@ function feedElements(b: VoiceBuilder, staff: RawStaff, elements: readonly RawEl
         break;
       case 'tempo':
         b.tempo(el);
+        break;
+      case 'part':
+        b.part(el);
         break;
       default:
         break;
@@ -733,6 +749,7 @@ function readOneTune(tuneText: string, textOffset: number, warnings: string[]): 
     new VoiceBuilder(defaultMeter, defaultKey, [0, 0, 0, 0, 0, 0, 0], textOffset, unit, warnings, abcText),
   );
 
+  const partOrder = parsePartOrder(tune.metaText?.partOrder);
   const voices: VoiceData[] = [];
   for (const { staff, voice, builder } of builders.values()) {
     builder.finish();
@@ -740,7 +757,7 @@ function readOneTune(tuneText: string, textOffset: number, warnings: string[]): 
     if (!hasNotes) {
       continue;
     }
-    const { order, capped } = expandRepeats(builder.bars, MAX_PERFORMED_BARS);
+    const { order, capped } = expandParts(builder.bars, partOrder, MAX_PERFORMED_BARS);
     if (capped) {
       throw new SkipTune('abc-too-long', `The tune expands to more than ${MAX_PERFORMED_BARS} bars when its repeats are played.`);
     }
@@ -794,24 +811,20 @@ function readOneTune(tuneText: string, textOffset: number, warnings: string[]): 
     return wb;
   });
 
-  // Performed bar lengths: the longest visible content of any voice in that slot.
+  // Performed bar lengths: the longest content of any voice in that slot.
   const slotCount = master.slots.length;
+  // Invisible rests (`x`) take time like any rest: `G6 Hx` fills a 4/4 bar.
   const lens: number[] = [];
   for (let k = 0; k < slotCount; k++) {
-    let visible = 0;
-    let any = 0;
+    let len = 0;
     for (const v of voices) {
       const idx = v.slots[k];
-      if (idx === undefined) {
-        continue;
+      if (idx !== undefined) {
+        const wb = v.bars[idx];
+        len = Math.max(len, wb.multiRest !== undefined ? barLength(wb.meter) : wb.len);
       }
-      const wb = v.bars[idx];
-      const len = wb.multiRest !== undefined ? barLength(wb.meter) : wb.len;
-      const vis = wb.multiRest !== undefined ? len : wb.visibleLen;
-      visible = Math.max(visible, vis);
-      any = Math.max(any, len);
     }
-    lens.push(visible > 0 ? visible : any);
+    lens.push(len);
   }
   const starts: number[] = [];
   let acc = 0;

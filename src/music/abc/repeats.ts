@@ -120,3 +120,73 @@ export function expandRepeats(
   }
   return { order, capped: false };
 }
+
+/** Longest part-order string expanded (`P:` in the header), in parts. */
+const MAX_PARTS = 200;
+
+/**
+ * The parts of a header `P:` field in playing order: `ABA` -> A B A; `A2B` -> A A B;
+ * `(AB)2C` -> A B A B C; dots and spaces separate. Undefined when it names fewer than two parts.
+ */
+export function parsePartOrder(text: string | undefined): string[] | undefined {
+  if (text === undefined) {
+    return undefined;
+  }
+  let pos = 0;
+  const group = (): string[] => {
+    const out: string[] = [];
+    while (pos < text.length && text[pos] !== ')' && out.length <= MAX_PARTS) {
+      const c = text[pos++];
+      let item: string[];
+      if (c === '(') {
+        item = group();
+        pos++;
+      } else if (/[A-Za-z]/.test(c)) {
+        item = [c];
+      } else {
+        continue;
+      }
+      const m = /^\d+/.exec(text.slice(pos));
+      const times = m ? Math.min(Number(m[0]), MAX_PARTS) : 1;
+      pos += m ? m[0].length : 0;
+      for (let k = 0; k < times && out.length <= MAX_PARTS; k++) {
+        out.push(...item);
+      }
+    }
+    return out.slice(0, MAX_PARTS);
+  };
+  const parts = group();
+  return parts.length >= 2 ? parts : undefined;
+}
+
+/**
+ * The performed order of written bars when the header names a part order (`P:ABA`) and the body
+ * marks its parts (`P:A`): each named part, its repeats expanded, in that order. Bars before the
+ * first part mark are played once first. Without a part order or part marks, {@link expandRepeats}.
+ */
+export function expandParts(
+  bars: readonly (RepeatBar & { part?: string })[],
+  partOrder: readonly string[] | undefined,
+  maxBars: number,
+): { order: number[]; capped: boolean } {
+  if (partOrder === undefined || !bars.some((b) => b.part !== undefined)) {
+    return expandRepeats(bars, maxBars);
+  }
+  const order: number[] = [];
+  const play = (indices: number[]): boolean => {
+    const { order: inner, capped } = expandRepeats(indices.map((i) => bars[i]), maxBars - order.length);
+    order.push(...inner.map((k) => indices[k]));
+    return capped;
+  };
+  const intro = bars.map((b, i) => (b.part === undefined ? i : -1)).filter((i) => i >= 0);
+  if (play(intro)) {
+    return { order, capped: true };
+  }
+  for (const name of partOrder) {
+    const indices = bars.map((b, i) => (b.part === name ? i : -1)).filter((i) => i >= 0);
+    if (play(indices)) {
+      return { order, capped: true };
+    }
+  }
+  return { order, capped: false };
+}

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readAbc } from '../../../src/music/abc/reader';
-import { parseEnding } from '../../../src/music/abc/repeats';
+import { parseEnding, parsePartOrder } from '../../../src/music/abc/repeats';
 import { hidePostScript } from '../../../src/music/abc/guard';
 
 /** Reads `text` and fails when it takes longer than `ms`. */
@@ -69,5 +69,19 @@ describe('voices that run over more lines than the voice before them', () => {
     const track = (t: number): number[] => s.notes.filter((n) => n.track === t).map((n) => n.onset / 480);
     assert.deepEqual(track(0), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     assert.deepEqual(track(1), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+});
+
+describe('readings abc2midi showed Refrain had wrong', () => {
+  test('an invisible rest takes time: `G6 Hx2` fills its bar', () => {
+    const s = readQuickly('X:1\nM:C\nL:1/8\nK:G\nG6 Hx2|B8|]\n').tunes[0].score;
+    assert.deepEqual(s.notes.map((n) => n.onset / 240), [0, 8]);
+  });
+
+  test('a header P:ABA plays the parts in that order, each with its repeats', () => {
+    const s = readQuickly('X:1\nP:ABA\nL:1/4\nK:C\nP:A\nCDEF:|\nP:B\ncBAG|]\n').tunes[0].score;
+    assert.deepEqual(s.notes.map((n) => n.pitch), [60, 62, 64, 65, 60, 62, 64, 65, 72, 71, 69, 67, 60, 62, 64, 65, 60, 62, 64, 65]);
+    assert.deepEqual([...(parsePartOrder('A2(BC)2.D') ?? [])], ['A', 'A', 'B', 'C', 'B', 'C', 'D']);
+    assert.equal(parsePartOrder('A'), undefined);
   });
 });
