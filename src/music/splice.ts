@@ -173,7 +173,7 @@ function contextAt(text: string, tuneStart: number, pos: number, score: Score, t
 // ---- continuation -----------------------------------------------------------------------------
 
 /** {@link planAbcContinuation} on text whose line ends are LF. */
-function continuationLf(text: string, tuneSource: SourceRange, score: Score, generated: Score, newBars: BarSpan): TextEdit {
+function continuationLf(text: string, tuneSource: SourceRange, score: Score, generated: Score, newBars: BarSpan, fold: boolean): TextEdit {
   checkSpan(generated, newBars.from, newBars.to, 'append');
   if (newBars.from !== score.bars.length) {
     throw new MusicInputError(
@@ -190,7 +190,7 @@ function continuationLf(text: string, tuneSource: SourceRange, score: Score, gen
   const pos = run ? run.end : last.end;
   const lastBar = score.bars[score.bars.length - 1];
   const context = contextAt(text, tuneSource.start, pos, score, score.length, lastBar.meter);
-  const written = writeAbcBars(generated, newBars.from, newBars.to, context);
+  const written = writeAbcBars(generated, newBars.from, newBars.to, context, { foldRepeats: fold });
 
   let joiner: string;
   let finalBar: string;
@@ -208,7 +208,9 @@ function continuationLf(text: string, tuneSource: SourceRange, score: Score, gen
     joiner = run.text;
     finalBar = /^\|+$/.test(run.text) ? run.text : '|';
   }
-  const newText = `${joiner}\n${written.slice(0, -1)}${finalBar}`;
+  // A folded section that ends the tune keeps its closing repeat as the final bar line.
+  const body = written.endsWith(':|') ? written : `${written.slice(0, -1)}${finalBar}`;
+  const newText = `${joiner}\n${body}`;
   if (!run) {
     const at = trimmed(text, last).end;
     return { start: at, end: at, newText };
@@ -508,13 +510,21 @@ function infillLf(text: string, score: Score, generated: Score, fromBar: number,
  * several voices (`abc-edit-voices`) or without source positions (`abc-edit-no-source`).
  * Line ends of CRLF text are kept.
  */
-export function planAbcContinuation(text: string, tuneSource: SourceRange, score: Score, generated: Score, newBars: BarSpan): TextEdit {
+export function planAbcContinuation(
+  text: string,
+  tuneSource: SourceRange,
+  score: Score,
+  generated: Score,
+  newBars: BarSpan,
+  options: { foldRepeats?: boolean } = {},
+): TextEdit {
+  const fold = options.foldRepeats ?? true;
   if (!text.includes('\r')) {
-    return continuationLf(text, tuneSource, score, generated, newBars);
+    return continuationLf(text, tuneSource, score, generated, newBars, fold);
   }
   const length = tuneSource.end - tuneSource.start;
   return viaLf(text, tuneSource.start, (lf, tune) =>
-    continuationLf(lf, tune.source ?? { start: 0, end: Math.min(lf.length, length) }, tune, generated, newBars),
+    continuationLf(lf, tune.source ?? { start: 0, end: Math.min(lf.length, length) }, tune, generated, newBars, fold),
   );
 }
 

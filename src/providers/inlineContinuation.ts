@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { tuneAt } from '../commands/activeTune';
+import type { TuneReader } from '../commands/activeTune';
 import { baseRequest } from '../commands/generate';
 import { planAbcContinuation } from '../music/splice';
 import { isCancellationError, toAbortSignal } from '../platform/cancellation';
@@ -20,6 +21,7 @@ export class InlineContinuationProvider extends Disposable implements vscode.Inl
 
   constructor(
     private readonly _engine: EngineHost,
+    private readonly _reader: TuneReader,
     private readonly _log: Logger,
   ) {
     super();
@@ -49,9 +51,14 @@ export class InlineContinuationProvider extends Disposable implements vscode.Inl
     const offset = document.offsetAt(position);
     let active;
     try {
-      active = tuneAt(editor, offset);
-    } catch {
-      return undefined; // Not in a readable tune: nothing to propose, and no error while typing.
+      active = await tuneAt(this._reader, editor, offset);
+    } catch (e) {
+      // Not in a readable tune (or the parser overran its time limit): nothing to propose, no error while typing.
+      this._log.debug(`[inline] no tune read: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+    if (token.isCancellationRequested || mine.signal.aborted || seq !== this._seq) {
+      return undefined;
     }
     if (!atEndOfBody(active.text, active.tune.score, offset)) {
       return undefined;
@@ -66,7 +73,7 @@ export class InlineContinuationProvider extends Disposable implements vscode.Inl
         return undefined;
       }
       const src = active.tune.score.source ?? { start: 0, end: active.text.length };
-      const edit = planAbcContinuation(active.text, src, active.tune.score, candidate.score, candidate.newBars);
+      const edit = planAbcContinuation(active.text, src, active.tune.score, candidate.score, candidate.newBars, { foldRepeats: false });
       const item = toGhostText(document, active.text, offset, edit);
       this._log.debug(`[inline] ${config.inline.bars} bar(s) in ${Date.now() - started} ms${item ? '' : ' (not shown: the edit is not at the cursor)'}`);
       return item ? [item] : undefined;

@@ -15,6 +15,7 @@ import { parseFraction } from './header';
 import { LETTERS, keyFieldText, signatureOf } from './keys';
 import type { SimpleBar } from './writer';
 import { VoiceWriter, cleanName, meterText } from './writer';
+import { foldRepeats } from './folding';
 
 /** Ticks per whole note. */
 const WHOLE = TPQ * 4;
@@ -56,6 +57,11 @@ export interface AbcFragmentOptions {
    * last bar: the text after the fragment starts with that pitch. Other notes are cut at the end.
    */
   holdOut?: ReadonlySet<number>;
+  /**
+   * Fold bars that come back exactly into repeat signs, with first and second endings where only
+   * the last bars differ (`./folding`). Default false (bar-by-bar ghost text stays written out).
+   */
+  foldRepeats?: boolean;
 }
 
 /** One bar of a fragment. */
@@ -226,11 +232,15 @@ export function writeAbcBars(
   const perLine = Number.isFinite(requested) && requested > 0 ? Math.max(1, Math.floor(requested)) : Infinity;
   const pickup = fromBar === 0 && frag.bars.length > 1 && first.duration < barTicks(first.meter) ? 1 : 0;
   let text = context.startsLine === false ? '\n' : '';
-  frag.bars.forEach((b, i) => {
-    text += `${b.fields}${b.body}|`;
-    const counted = i + 1 - pickup;
-    if (i < frag.bars.length - 1 && counted > 0 && counted % perLine === 0) {
+  const placed = options.foldRepeats ? foldRepeats(frag.bars) : frag.bars.map((b) => ({ pre: '', text: `${b.fields}${b.body}`, post: '|' }));
+  let onLine = -pickup;
+  placed.forEach((b, i) => {
+    text += `${b.pre}${b.text}${b.post}`;
+    onLine++;
+    // A line ends every perLine bars, but never between an ending's number and its first bar.
+    if (i < placed.length - 1 && onLine >= perLine && !/\d $/.test(b.post)) {
       text += '\n';
+      onLine = 0;
     }
   });
   return text;

@@ -142,3 +142,39 @@ describe('planAbcContinuation', () => {
     );
   });
 });
+
+describe('repeat folding', () => {
+  const file = fixture('tunes.abc');
+  const A: NewBar[] = [
+    { notes: [[62, 0, 960], [66, 960, 960]] },
+    { notes: [[69, 0, 480], [71, 480, 480], [74, 960, 960]] },
+    { notes: [[76, 0, 1920]] },
+    { notes: [[74, 0, 960], [69, 960, 960]] },
+  ];
+  const end1: NewBar = { notes: [[64, 0, 1920]] };
+  const end2: NewBar = { notes: [[62, 0, 1920]] };
+
+  test('a section that comes back exactly is written once between repeat signs, and plays the same', () => {
+    const { out, original } = continueTune(file, 0, [...A, ...A]);
+    const tune = out.slice(splitTunes(out)[0].start, splitTunes(out)[0].end);
+    const added = tune.slice(tune.length - 80);
+    assert.match(added, /\|:[^|]+\|[^|]+\|[^|]+\|[^|]+:\|\s*$/, added);
+    assert.equal((tune.match(/:\|/g) ?? []).length - (file.slice(original.source!.start, original.source!.end).match(/:\|/g) ?? []).length, 1);
+  });
+
+  test('a section whose repeat differs only in its last bar gets first and second endings', () => {
+    const first = [...A.slice(0, 3), end1];
+    const second = [...A.slice(0, 3), end2];
+    const { out } = continueTune(file, 0, [...first, ...second]);
+    const tune = out.slice(splitTunes(out)[0].start, splitTunes(out)[0].end);
+    assert.match(tune, /\n\|:D4 F4\|A2B2 d4\|e8\|1 E8:\|2 D8\|\]\s*$/, tune.slice(-120));
+  });
+
+  test('bars that do not repeat are written out; ghost text (foldRepeats false) is never folded', () => {
+    const original = tunesOf(file)[0].score;
+    const generated = appendBars(original, [...A, ...A]);
+    const edit = planAbcContinuation(file, original.source!, original, generated, { from: original.bars.length, to: generated.bars.length }, { foldRepeats: false });
+    assert.doesNotMatch(edit.newText, /\|:/);
+    continueTune(file, 0, [...A.slice(0, 2), ...A.slice(2, 4)]);
+  });
+});
