@@ -1,6 +1,7 @@
 // Builds every bundle of Refrain:
 //   dist/extension.js     extension host (node, cjs; vscode external)
 //   dist/engineWorker.js  inference worker (node, cjs; onnxruntime-node external, shipped in node_modules)
+//   dist/parseWorker.js   reads user text (ABC, MIDI) off the extension host's thread, with a time limit
 //   dist/webview.js       structure panel / MIDI editor UI (browser, iife)
 //   dist/cli.js           the `refrain` command line
 //   out/test/**.test.js   unit tests (node), one bundle per test file, run by node's test runner
@@ -82,6 +83,11 @@ const configs = [
     entryPoints: [entry],
     outfile: 'dist/engineWorker.js',
     external: ['onnxruntime-node'],
+  })),
+  ...optionalEntry('src/providers/parseWorker.ts').map((entry) => ({
+    ...nodeCommon,
+    entryPoints: [entry],
+    outfile: 'dist/parseWorker.js',
   })),
   ...optionalEntry('webview/main.ts').map((entry) => ({
     bundle: true,

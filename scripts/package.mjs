@@ -302,7 +302,7 @@ export function bareRequires(code) {
 }
 
 function checkBundles(stageDir, bundles) {
-  for (const needed of ['dist/extension.js', 'dist/engineWorker.js']) {
+  for (const needed of ['dist/extension.js', 'dist/engineWorker.js', 'dist/parseWorker.js']) {
     if (!bundles.includes(needed)) {
       fail(`${needed} was not built`);
     }
@@ -406,7 +406,7 @@ export function checkVsixEntries(entries, target, expectedModels = []) {
   const [os, arch] = target.split('-');
   const names = new Set(entries.map((e) => e.name));
   const problems = [];
-  const required = ['extension.vsixmanifest', '[Content_Types].xml', 'extension/package.json', 'extension/dist/extension.js', 'extension/dist/engineWorker.js'];
+  const required = ['extension.vsixmanifest', '[Content_Types].xml', 'extension/package.json', 'extension/dist/extension.js', 'extension/dist/engineWorker.js', 'extension/dist/parseWorker.js'];
   const binDir = `extension/node_modules/onnxruntime-node/bin/napi-v6/${os}/${arch}/`;
   required.push(`${binDir}onnxruntime_binding.node`, 'extension/node_modules/onnxruntime-node/dist/index.js', 'extension/node_modules/onnxruntime-common/dist/cjs/index.js');
   for (const id of expectedModels) {

@@ -8,6 +8,7 @@ import { createChannelLogger } from './platform/vscodeLog';
 import { EngineGenerationService } from './providers/engineGenerationService';
 import { EngineHost } from './providers/engineHost';
 import { InlineContinuationProvider } from './providers/inlineContinuation';
+import { ParseHost } from './providers/parseHost';
 import { ReportDocuments } from './providers/reportDocuments';
 import type { Services } from './services';
 
@@ -21,18 +22,21 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = createChannelLogger(channel);
   const started = Date.now();
   try {
-    const services: Services = { context, channel, log };
+    // User text is parsed in a worker with a time limit, never on this thread.
+    const parser = new ParseHost({ log: log.child('parse') });
+    context.subscriptions.push(parser);
+    const services: Services = { context, channel, log, parser };
     const reports = new ReportDocuments();
     context.subscriptions.push(reports);
     // The engine worker starts on first use, not here.
     const engine = new EngineHost(context.extensionUri, log);
     context.subscriptions.push(engine);
     // The structure panel and the MIDI editor.
-    const views = new RefrainViews(context.extensionUri, new EngineGenerationService(engine, log.child('panel')), log.child('views'));
+    const views = new RefrainViews(context.extensionUri, new EngineGenerationService(engine, parser, log.child('panel')), parser, log.child('views'));
     context.subscriptions.push(views);
     context.subscriptions.push(...registerCommands(services, createCommands(services, reports, views, engine)));
     // Ghost-text continuation in ABC files only.
-    const inline = new InlineContinuationProvider(engine, log.child('inline'));
+    const inline = new InlineContinuationProvider(engine, parser, log.child('inline'));
     context.subscriptions.push(inline, vscode.languages.registerInlineCompletionItemProvider({ language: 'abc' }, inline));
     log.info(`[activate] Refrain ${String(context.extension.packageJSON.version)} activated in ${Date.now() - started} ms`);
   } catch (e) {

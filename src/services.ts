@@ -1,9 +1,12 @@
 import type * as vscode from 'vscode';
 import type { Logger } from './platform/logger';
+import type { ParseHost } from './providers/parseHost';
 
 /** What every command and provider gets: built once in `activate`, nothing heavy. */
 export interface Services {
   readonly context: vscode.ExtensionContext;
   readonly channel: vscode.LogOutputChannel;
   readonly log: Logger;
+  /** Reads user text (ABC tunes, MIDI files) in a worker thread with a time limit. */
+  readonly parser: ParseHost;
 }

@@ -1,8 +1,7 @@
 import * as vscode from 'vscode';
-import { readAbc } from '../music/abc/reader';
 import type { AbcTune } from '../music/abc/reader';
 import { MusicInputError } from '../music/score';
-import type { Score } from '../music/score';
+import type { TuneAtResult } from '../music/select';
 
 /** The ABC tune under the cursor of an editor, with the text and version it was read from. */
 export interface ActiveTune {
@@ -24,31 +23,25 @@ export function activeAbcEditor(): vscode.TextEditor {
   return editor;
 }
 
-/** Reads the editor's text and picks the tune containing `offset` (default: the cursor). */
-export function tuneAt(editor: vscode.TextEditor, offset?: number): ActiveTune {
-  const document = editor.document;
-  const text = document.getText();
-  const result = readAbc(text);
-  const at = offset ?? document.offsetAt(editor.selection.active);
-  const tune = pickTune(result.tunes, at);
-  if (!tune) {
-    const skipped = result.skipped.find((s) => s.reason);
-    throw new MusicInputError('no-readable-piece', `Refrain could not read a tune here${skipped ? `: ${skipped.reason}` : '.'}`);
-  }
-  return { editor, document, text, version: document.version, tune, tuneCount: result.tunes.length + result.skipped.length };
+/** What {@link tuneAt} needs: reading the tune at an offset off the extension host's thread. */
+export interface TuneReader {
+  tuneAt(text: string, offset: number): Promise<TuneAtResult>;
 }
 
-/** The tune whose text range contains `offset`; else the last tune starting before it; else the first. */
-export function pickTune<T extends { readonly score: Score }>(tunes: readonly T[], offset: number): T | undefined {
-  let before: T | undefined;
-  for (const t of tunes) {
-    const src = t.score.source;
-    if (src && offset >= src.start && offset <= src.end) {
-      return t;
-    }
-    if (src && src.start <= offset) {
-      before = t;
-    }
+/**
+ * Reads the tune containing `offset` (default: the cursor) in the parse worker: only that tune is
+ * parsed, off the extension host's thread, with a time limit.
+ */
+export async function tuneAt(reader: TuneReader, editor: vscode.TextEditor, offset?: number): Promise<ActiveTune> {
+  const document = editor.document;
+  const text = document.getText();
+  const version = document.version;
+  const at = offset ?? document.offsetAt(editor.selection.active);
+  const result = await reader.tuneAt(text, at);
+  const tune = result.tune;
+  if (!tune) {
+    const why = result.skipped?.reason;
+    throw new MusicInputError('no-readable-piece', `Refrain could not read the tune here${why ? `: ${why}` : '.'}`);
   }
-  return before ?? tunes[0];
+  return { editor, document, text, version, tune, tuneCount: result.count };
 }

@@ -1,12 +1,11 @@
 import * as vscode from 'vscode';
-import { formatOfPath, loadPieces } from '../music/load';
-import type { LoadedPiece, LoadResult } from '../music/load';
+import { formatOfPath } from '../music/load';
+import type { LoadedPiece } from '../music/load';
 import { MusicInputError } from '../music/score';
 import type { BarFeature } from '../structure/ssm';
 import { analyzeScore, formatReport } from '../structure/pieceReport';
 import type { ReportDocuments } from '../providers/reportDocuments';
 import type { Services } from '../services';
-import { pickTune } from './activeTune';
 
 /**
  * `refrain.analyze`: the structure report of the tune under the cursor (ABC) or of a MIDI file,
@@ -19,13 +18,12 @@ export function createAnalyzeCommand(services: Services, reports: ReportDocument
       throw new MusicInputError('no-music-editor', 'Open an ABC (.abc) or MIDI (.mid) file to analyze its structure.');
     }
     const { bytes, offset, name } = await readTarget(target);
-    const result = loadPieces(target.path, bytes);
-    const piece = pieceAt(result, offset);
+    const { piece, count } = await readPiece(services, target.path, bytes, offset);
     const feature = vscode.workspace.getConfiguration('refrain').get<BarFeature>('analysis.feature', 'jaccard');
     const started = Date.now();
     const report = analyzeScore(piece.score, { feature, reference: piece.reference, title: piece.title });
     services.log.info(`[analyze] ${name}: ${report.bars} bars in ${Date.now() - started} ms`);
-    const lines = [`${name}${result.pieces.length > 1 ? ` (tune ${piece.index + 1} of ${result.pieces.length})` : ''}`, '', ...formatReport(report)];
+    const lines = [`${name}${count > 1 ? ` (tune ${piece.index + 1} of ${count})` : ''}`, '', ...formatReport(report)];
     const doc = await reports.show(`${name}.structure.txt`, lines.join('\n'));
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
   };
@@ -63,18 +61,23 @@ async function readTarget(target: Target): Promise<{ bytes: Uint8Array; offset?:
   return { bytes: await vscode.workspace.fs.readFile(target.uri), name };
 }
 
-/** The tune whose text contains the cursor, else the first. */
-function pieceAt(result: LoadResult, offset: number | undefined): LoadedPiece {
+/**
+ * The piece to analyze, read in the parse worker: the ABC tune under the cursor (only that tune
+ * is parsed), else the first readable one; a MIDI file's one piece.
+ */
+async function readPiece(services: Services, path: string, bytes: Uint8Array, offset: number | undefined): Promise<{ piece: LoadedPiece; count: number }> {
+  if (formatOfPath(path) === 'abc' && offset !== undefined) {
+    const at = await services.parser.tuneAt(new TextDecoder().decode(bytes), offset);
+    if (!at.tune) {
+      throw new MusicInputError('no-readable-piece', `Refrain could not read the tune here${at.skipped ? `: ${at.skipped.reason}` : '.'}`);
+    }
+    const t = at.tune;
+    return { piece: { score: t.score, index: t.index, reference: t.reference, title: t.title }, count: at.count };
+  }
+  const result = await services.parser.pieces(path, bytes);
   if (result.pieces.length === 0) {
     const why = result.skipped[0]?.reason;
     throw new MusicInputError('no-readable-piece', `Refrain could not read any tune in this file${why ? `: ${why}` : '.'}`);
   }
-  if (offset !== undefined) {
-    // Offsets from the editor are UTF-16; the readers use string indices, which are UTF-16 too.
-    const hit = pickTune(result.pieces, offset);
-    if (hit) {
-      return hit;
-    }
-  }
-  return result.pieces[0];
+  return { piece: result.pieces[0], count: result.pieces.length + result.skipped.length };
 }

@@ -149,7 +149,7 @@ export function createContinueTune(services: Services, engine: EngineHost): (arg
   return async (rawArgs?: unknown) => {
     const args = commandArgs(rawArgs);
     const config = readConfig();
-    const active = tuneAt(activeAbcEditor());
+    const active = await tuneAt(services.parser, activeAbcEditor());
     const bars = args.bars ?? (await askBars(config.generation.bars));
     if (bars === undefined) {
       return;
@@ -176,7 +176,7 @@ export function createRegenerateBars(services: Services, engine: EngineHost): (a
     const args = commandArgs(rawArgs);
     const config = readConfig();
     const editor = activeAbcEditor();
-    const active = tuneAt(editor);
+    const active = await tuneAt(services.parser, editor);
     const sel = editor.selection;
     const { from, to } = selectedBars(active, active.document.offsetAt(sel.start), active.document.offsetAt(sel.end));
     const model = await engine.resolveModel();
@@ -215,7 +215,7 @@ export function createGenerateFromForm(services: Services, engine: EngineHost): 
   return async (rawArgs?: unknown) => {
     const args = commandArgs(rawArgs);
     const config = readConfig();
-    const active = tuneAt(activeAbcEditor());
+    const active = await tuneAt(services.parser, activeAbcEditor());
     const form = args.form ?? await vscode.window.showInputBox({
       title: 'Refrain: Generate From Form',
       prompt: 'Sections with bar counts, e.g. "A8 A8 B8 A8", "AABB" (8 bars each) or POP909-style "i4A4B8A4"',

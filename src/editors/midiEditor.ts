@@ -8,6 +8,7 @@ import { renderViewHtml, webviewOptions } from '../panels/html';
 import { PANEL_CONFIG_SECTIONS, readPanelConfig } from '../panels/panelConfig';
 import { pieceView } from '../panels/payloads';
 import { pickMusicFile, readMusicFile } from '../panels/files';
+import type { ParseHost } from '../providers/parseHost';
 import type { ViewStatus } from '../panels/viewStatus';
 import { WebviewChannel } from '../panels/webviewChannel';
 import { MidiDocument } from './midiDocument';
@@ -28,6 +29,7 @@ class MidiEditorView extends Disposable {
     readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     generation: GenerationService,
+    parser: ParseHost,
     private readonly _log: Logger,
   ) {
     super();
@@ -40,6 +42,7 @@ class MidiEditorView extends Disposable {
           current: () => this._current(),
           insertTarget: (source) => ({ kind: 'score', source, replace: (next, label) => this.document.applyEdit(next, label) }),
           readFile: (uri) => readMusicFile(uri),
+          load: (path, bytes) => parser.pieces(path, bytes),
           pickFile: () => pickMusicFile(),
           notify: (method, params) => this._channel.notify(method, params),
           remember: (method, params) => this._channel.remember(method, params),
@@ -159,6 +162,7 @@ export class MidiEditorProvider extends Disposable implements vscode.CustomEdito
   constructor(
     private readonly _extensionUri: vscode.Uri,
     private readonly _generation: GenerationService,
+    private readonly _parser: ParseHost,
     private readonly _log: Logger,
   ) {
     super();
@@ -228,7 +232,7 @@ export class MidiEditorProvider extends Disposable implements vscode.CustomEdito
   }
 
   async resolveCustomEditor(document: MidiDocument, panel: vscode.WebviewPanel): Promise<void> {
-    const view = new MidiEditorView(document, panel, this._extensionUri, this._generation, this._log.child('midiEditor'));
+    const view = new MidiEditorView(document, panel, this._extensionUri, this._generation, this._parser, this._log.child('midiEditor'));
     this._views.add(view);
     const closed = panel.onDidDispose(() => {
       closed.dispose();

@@ -32,6 +32,8 @@ export interface SessionHost {
   insertTarget(source: GenerationSource): InsertTarget;
   /** Reads another file for a template. */
   readFile: TemplateContext['readFile'];
+  /** Parses a template file's bytes off the extension host's thread (default: here). */
+  load?: TemplateContext['load'];
   /** Lets the user pick a file for a template; undefined when they cancel. */
   pickFile(): Promise<{ uri: string; name: string } | undefined>;
   /** Posts a notification to the view. */
@@ -90,7 +92,8 @@ export class GenerationSession extends Disposable {
 
   private _templateContext(): TemplateContext {
     const current = this._host.current();
-    return { score: current?.source.score, feature: current?.feature ?? 'jaccard', readFile: (uri) => this._readPicked(uri) };
+    const load = this._host.load;
+    return { score: current?.source.score, feature: current?.feature ?? 'jaccard', readFile: (uri) => this._readPicked(uri), ...(load ? { load } : {}) };
   }
 
   /** Reads a template file, but only one the user picked in this view (the webview names it by URI). */

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
-import { readAbc, splitTunes } from '../music/abc/reader';
-import { loadPieces } from '../music/load';
+import { splitTunes } from '../music/abc/reader';
 import type { Score } from '../music/score';
 import { MusicInputError } from '../music/score';
 import type { Logger } from '../platform/logger';
@@ -8,6 +7,7 @@ import { Disposable } from '../platform/disposable';
 import type { PieceView } from '../protocol/messages';
 import type { BarFeature } from '../structure/ssm';
 import type { MidiEditorProvider } from '../editors/midiEditor';
+import type { ParseHost } from '../providers/parseHost';
 import { MIDI_EDITOR_VIEW_TYPE } from '../editors/midiEditor';
 import type { GenerationSource } from './generationService';
 import { readPanelConfig } from './panelConfig';
@@ -48,12 +48,6 @@ export function tuneIndexAt(ranges: readonly { start: number; end: number }[], o
   return best;
 }
 
-/** The text with everything outside `[start, end)` blanked (newlines kept), so offsets stay valid. */
-export function blankOutside(text: string, start: number, end: number): string {
-  const blank = (s: string): string => s.replace(/[^\r\n]/g, ' ');
-  return blank(text.slice(0, start)) + text.slice(start, end) + blank(text.slice(end));
-}
-
 /**
  * Follows the active music editor for the structure panel: the ABC tune under the cursor, or the
  * MIDI file of the active Refrain MIDI editor. Recomputes after edits at most once per
@@ -74,6 +68,7 @@ export class PieceTracker extends Disposable {
 
   constructor(
     private readonly _midi: MidiEditorProvider,
+    private readonly _parser: ParseHost,
     private readonly _log: Logger,
   ) {
     super();
@@ -205,7 +200,7 @@ export class PieceTracker extends Disposable {
     const feature = readPanelConfig().feature;
     try {
       if (target.kind === 'abc') {
-        this._computeAbc(target.uri, feature);
+        await this._computeAbc(target, feature);
       } else {
         await this._computeMidi(target.uri, feature);
       }
@@ -223,7 +218,8 @@ export class PieceTracker extends Disposable {
     }
   }
 
-  private _computeAbc(uri: vscode.Uri, feature: BarFeature): void {
+  private async _computeAbc(target: Target, feature: BarFeature): Promise<void> {
+    const uri = target.uri;
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (!doc) {
       return;
@@ -238,17 +234,21 @@ export class PieceTracker extends Disposable {
     if (this._computed && this._computed.key === key && this._computed.version === doc.version && this._computed.feature === feature) {
       return;
     }
-    const range = ranges[index];
     const started = Date.now();
-    const result = readAbc(blankOutside(text, range.start, range.end));
-    const tune = result.tunes[0];
+    const version = doc.version;
+    // Only this tune is parsed, in the parse worker (with a time limit), never on this thread.
+    const result = await this._parser.tuneByIndex(text, index);
+    if (this._target !== target || doc.version !== version) {
+      return; // A newer text or target: its own analysis is scheduled.
+    }
+    const tune = result.tune;
     if (!tune) {
-      const why = result.skipped[0]?.reason ?? 'it could not be read';
+      const why = result.skipped?.reason ?? 'it could not be read';
       throw new MusicInputError('abc-unreadable', `Tune ${index + 1} cannot be shown: ${why}`);
     }
     this._publish(tune.score, {
       key,
-      version: doc.version,
+      version,
       feature,
       format: 'abc',
       uri,
@@ -273,7 +273,11 @@ export class PieceTracker extends Disposable {
       version = doc.version;
     } else {
       const bytes = await vscode.workspace.fs.readFile(uri);
-      score = loadPieces(uri.path, bytes).pieces[0].score;
+      const piece = (await this._parser.pieces(uri.path, bytes)).pieces[0];
+      if (!piece) {
+        throw new MusicInputError('midi-unreadable', 'This MIDI file could not be read.');
+      }
+      score = piece.score;
     }
     if (this._computed && this._computed.key === key && this._computed.version === version && this._computed.feature === feature && doc) {
       return;

@@ -4,6 +4,7 @@ import type { Logger } from '../platform/logger';
 import { Disposable } from '../platform/disposable';
 import type { CommandMessage } from '../protocol/messages';
 import { pickMusicFile, readMusicFile } from './files';
+import type { ParseHost } from '../providers/parseHost';
 import type { GenerationService } from './generationService';
 import { GenerationSession } from './generationSession';
 import { renderViewHtml, webviewOptions } from './html';
@@ -35,6 +36,7 @@ export class StructurePanel extends Disposable {
     extensionUri: vscode.Uri,
     generation: GenerationService,
     midi: MidiEditorProvider,
+    parser: ParseHost,
     private readonly _log: Logger,
   ) {
     super();
@@ -45,7 +47,7 @@ export class StructurePanel extends Disposable {
       webviewOptions(extensionUri),
     );
     this._register({ dispose: () => this._panel.dispose() });
-    this._tracker = this._register(new PieceTracker(midi, _log.child('tracker')));
+    this._tracker = this._register(new PieceTracker(midi, parser, _log.child('tracker')));
     this._session = this._register(
       new GenerationSession(
         generation,
@@ -64,6 +66,7 @@ export class StructurePanel extends Disposable {
             return { kind: 'text', source };
           },
           readFile: (uri) => readMusicFile(uri),
+          load: (path, bytes) => parser.pieces(path, bytes),
           pickFile: () => pickMusicFile(),
           notify: (method, params) => this._channel.notify(method, params),
           remember: (method, params) => this._channel.remember(method, params),

@@ -6,6 +6,7 @@
  */
 
 import { loadPieces } from '../music/load';
+import type { LoadResult } from '../music/load';
 import type { Score } from '../music/score';
 import { MusicInputError } from '../music/score';
 import type { TemplateChoice } from '../protocol/messages';
@@ -21,6 +22,8 @@ export interface TemplateContext {
   readonly feature: BarFeature;
   /** Reads another file (for `'file'`): its bytes and a path whose extension names the format. */
   readFile(uri: string): Promise<{ bytes: Uint8Array; path: string; name: string }>;
+  /** Parses the file's bytes (in the parse worker); default `loadPieces` on this thread. */
+  load?(path: string, bytes: Uint8Array): Promise<LoadResult>;
 }
 
 /**
@@ -40,7 +43,7 @@ export async function resolveTemplate(choice: TemplateChoice, context: TemplateC
     }
     case 'file': {
       const file = await context.readFile(choice.uri);
-      const result = loadPieces(file.path, file.bytes);
+      const result = context.load ? await context.load(file.path, file.bytes) : loadPieces(file.path, file.bytes);
       const piece = result.pieces[0];
       if (!piece) {
         const why = result.skipped[0]?.reason;

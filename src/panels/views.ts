@@ -4,6 +4,7 @@ import type { Logger } from '../platform/logger';
 import { Disposable, MutableDisposable } from '../platform/disposable';
 import type { GenerationService } from './generationService';
 import { StructurePanel } from './structurePanel';
+import type { ParseHost } from '../providers/parseHost';
 import type { ViewStatus } from './viewStatus';
 
 /** The id of the command that reports the views' state (integration tests; not in the palette). */
@@ -28,10 +29,11 @@ export class RefrainViews extends Disposable {
   constructor(
     private readonly _extensionUri: vscode.Uri,
     private readonly _generation: GenerationService,
+    private readonly _parser: ParseHost,
     private readonly _log: Logger,
   ) {
     super();
-    this.midi = this._register(new MidiEditorProvider(_extensionUri, _generation, _log.child('midi')));
+    this.midi = this._register(new MidiEditorProvider(_extensionUri, _generation, _parser, _log.child('midi')));
     this._register(this.midi.register());
     this._register(vscode.commands.registerCommand(VIEW_STATUS_COMMAND, (uri?: unknown) => this.status(typeof uri === 'string' ? uri : undefined)));
   }
@@ -43,7 +45,7 @@ export class RefrainViews extends Disposable {
       open.reveal();
       return open;
     }
-    const panel = new StructurePanel(this._extensionUri, this._generation, this.midi, this._log.child('panel'));
+    const panel = new StructurePanel(this._extensionUri, this._generation, this.midi, this._parser, this._log.child('panel'));
     const closed = panel.onDidDispose(() => {
       closed.dispose();
       if (this._panel.value === panel) {

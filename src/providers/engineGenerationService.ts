@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import type { Candidate, TemplateSpec } from '../engine/types';
-import { readAbc } from '../music/abc/reader';
 import { MusicInputError } from '../music/score';
 import { planAbcContinuation, spliceScore } from '../music/splice';
 import { readConfig } from '../platform/config';
@@ -15,6 +14,7 @@ import type {
   ResolvedTemplate,
 } from '../panels/generationService';
 import type { EngineHost } from './engineHost';
+import type { ParseHost } from './parseHost';
 
 /** Candidates carry the engine's own candidate so Insert knows exactly which bars are new. */
 interface EngineCandidate extends GeneratedCandidate {
@@ -29,6 +29,7 @@ interface EngineCandidate extends GeneratedCandidate {
 export class EngineGenerationService implements GenerationService {
   constructor(
     private readonly _engine: EngineHost,
+    private readonly _parser: ParseHost,
     private readonly _log: Logger,
   ) {}
 
@@ -101,9 +102,12 @@ export class EngineGenerationService implements GenerationService {
       throw new MusicInputError('document-changed', 'The tune changed since these candidates were made, so nothing was inserted: generate again.');
     }
     const text = doc.getText();
-    const tune = readAbc(text).tunes.find((t) => t.index === target.source.tuneIndex);
+    const tune = (await this._parser.tuneByIndex(text, target.source.tuneIndex)).tune;
     if (!tune?.score.source) {
       throw new MusicInputError('tune-missing', 'The tune is no longer in the file, so nothing was inserted.');
+    }
+    if (doc.version !== target.source.version) {
+      throw new MusicInputError('document-changed', 'The tune changed since these candidates were made, so nothing was inserted: generate again.');
     }
     const edit = planAbcContinuation(text, tune.score.source, tune.score, candidate.score, span);
     const we = new vscode.WorkspaceEdit();

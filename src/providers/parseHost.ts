@@ -1,0 +1,158 @@
+/**
+ * Reads user text in a worker thread with a time limit. The ABC parser (abcjs) has had inputs on
+ * which it never returns; run on the extension host's thread, one of them typed into an .abc file
+ * froze VS Code. Here a request that overruns its limit ends the worker (it is started afresh for
+ * the next request) and rejects with `MusicInputError('parse-timeout')`, which says what happened.
+ *
+ * Node `worker_threads`; no vscode.
+ */
+
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { LoadResult } from '../music/load';
+import { MusicInputError } from '../music/score';
+import type { TuneAtResult } from '../music/select';
+import { Disposable } from '../platform/disposable';
+import type { Logger } from '../platform/logger';
+import { silentLogger } from '../platform/logger';
+import type { ParseRequest, ParseResponse } from './parseProtocol';
+
+/** Default time limit of one request, in milliseconds. */
+export const PARSE_TIME_LIMIT_MS = 3000;
+
+type RequestBody = ParseRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Options of {@link ParseHost}. */
+export interface ParseHostOptions {
+  /** The worker script; default `parseWorker.js` next to this bundle (dist/). */
+  workerPath?: string;
+  /** Time limit of one request (ms); default {@link PARSE_TIME_LIMIT_MS}. */
+  timeLimitMs?: number;
+  log?: Logger;
+}
+
+/** The parse worker's client; see the module comment. */
+export class ParseHost extends Disposable {
+  private _worker: Worker | undefined;
+  private _online: Promise<void> | undefined;
+  private _nextId = 1;
+  private readonly _pending = new Map<number, Pending>();
+  private readonly _path: string;
+  private readonly _limit: number;
+  private readonly _log: Logger;
+
+  constructor(options: ParseHostOptions = {}) {
+    super();
+    this._path = options.workerPath ?? join(__dirname, 'parseWorker.js');
+    this._limit = options.timeLimitMs ?? PARSE_TIME_LIMIT_MS;
+    this._log = options.log ?? silentLogger();
+    this._register({ dispose: () => this._stop(new MusicInputError('parse-stopped', 'Refrain is shutting down.')) });
+  }
+
+  /** The ABC tune at `offset` of `text` (only that tune is read). */
+  tuneAt(text: string, offset: number): Promise<TuneAtResult> {
+    return this._request({ op: 'tuneAt', text, offset }, 'the tune') as Promise<TuneAtResult>;
+  }
+
+  /** The ABC tune with this 0-based index in `text`. */
+  tuneByIndex(text: string, index: number): Promise<TuneAtResult> {
+    return this._request({ op: 'tuneByIndex', text, index }, `tune ${index + 1}`) as Promise<TuneAtResult>;
+  }
+
+  /** Every piece of a file (`loadPieces`). */
+  pieces(path: string, bytes: Uint8Array): Promise<LoadResult> {
+    return this._request({ op: 'pieces', path, bytes }, path.split('/').pop() ?? path) as Promise<LoadResult>;
+  }
+
+  private _request(body: RequestBody, what: string): Promise<unknown> {
+    if (this.isDisposed) {
+      return Promise.reject(new MusicInputError('parse-stopped', 'Refrain is shutting down.'));
+    }
+    const id = this._nextId++;
+    const { worker, online } = this._ensureWorker();
+    return new Promise((resolve, reject) => {
+      // The clock starts once the worker runs: starting a thread on a busy machine is not parsing.
+      const pending: Pending = { resolve, reject, timer: undefined };
+      this._pending.set(id, pending);
+      void online.then(() => {
+        if (this._pending.get(id) === pending) {
+          pending.timer = setTimeout(() => this._timeout(id, what), this._limit);
+          worker.postMessage({ ...body, id } as ParseRequest);
+        }
+      });
+    });
+  }
+
+  private _timeout(id: number, what: string): void {
+    if (!this._pending.has(id)) {
+      return;
+    }
+    const seconds = (this._limit / 1000).toLocaleString('en-US');
+    this._log.warn(`[parse] reading ${what} took over ${seconds} s: parser stopped`);
+    this._stop(
+      new MusicInputError(
+        'parse-timeout',
+        `Reading ${what} took longer than ${seconds} s, so Refrain stopped it (VS Code was not blocked). Something in the tune trips the ABC parser: look near the last change, and please report the text.`,
+      ),
+    );
+  }
+
+  private _ensureWorker(): { worker: Worker; online: Promise<void> } {
+    if (this._worker && this._online) {
+      return { worker: this._worker, online: this._online };
+    }
+    const w = new Worker(this._path, { stdout: false, stderr: false });
+    w.unref();
+    const online = new Promise<void>((resolve) => w.once('online', () => resolve()));
+    this._online = online;
+    w.on('message', (m: ParseResponse) => this._onMessage(m));
+    w.on('error', (e) => {
+      this._log.error('[parse] worker failed', e);
+      if (this._worker === w) {
+        this._stop(new MusicInputError('parse-failed', `The parser stopped with an error: ${e.message}`));
+      }
+    });
+    w.on('exit', () => {
+      if (this._worker === w) {
+        this._stop(new MusicInputError('parse-failed', 'The parser stopped unexpectedly; try again.'));
+      }
+    });
+    this._worker = w;
+    return { worker: w, online };
+  }
+
+  private _onMessage(m: ParseResponse): void {
+    const p = this._pending.get(m.id);
+    if (!p) {
+      return;
+    }
+    this._pending.delete(m.id);
+    clearTimeout(p.timer);
+    if (m.ok) {
+      p.resolve(m.value);
+    } else {
+      p.reject(new MusicInputError(m.code, m.message));
+    }
+  }
+
+  /** Ends the worker and rejects every request in flight with `error`. */
+  private _stop(error: Error): void {
+    const w = this._worker;
+    this._worker = undefined;
+    this._online = undefined;
+    if (w) {
+      void w.terminate();
+    }
+    for (const p of this._pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(error);
+    }
+    this._pending.clear();
+  }
+}
