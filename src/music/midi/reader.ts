@@ -55,7 +55,8 @@ export function defaultTrackName(index: number, isDrum: boolean): string {
  * Throws {@link MusicInputError} for anything wrong with the input: `midi-empty`,
  * `midi-too-large`, `midi-not-midi`, `midi-truncated`, `midi-corrupt`, `midi-bad-header`,
  * `midi-smpte`, `midi-bad-ppq`, `midi-bad-tempo`, `midi-bad-meter`, `midi-no-notes`,
- * `midi-too-long`, `midi-bad-quantize` (the option), `midi-unreadable` (anything unforeseen).
+ * `midi-too-long`, `midi-too-many-notes` (over 200,000), `midi-bad-quantize` (the option),
+ * `midi-unreadable` (anything unforeseen).
  */
 export function readMidi(bytes: Uint8Array, options: MidiReadOptions = {}): Score {
   const quantize = options.quantize ?? DEFAULT_QUANTIZE;

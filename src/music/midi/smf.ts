@@ -81,6 +81,9 @@ export interface SmfFile {
   keys: SmfKey[];
 }
 
+/** The most notes read from one file (`midi-too-many-notes` beyond), as for an ABC tune. */
+export const MAX_MIDI_NOTES = 200_000;
+
 /** The largest tempo accepted, in quarter notes per minute. */
 export const MAX_BPM = 1000;
 /** The largest time-signature denominator accepted (2^6). */
@@ -180,7 +183,7 @@ function sizeText(n: number): string {
  * skipped; a note-off with nothing sounding is ignored; notes still sounding at the end of the
  * chunk end there. Note-on with velocity 0 is a note-off.
  */
-export function scanSmf(input: Uint8Array, maxBytes: number): SmfFile {
+export function scanSmf(input: Uint8Array, maxBytes: number, maxNotes = MAX_MIDI_NOTES): SmfFile {
   if (input.length === 0) {
     throw new MusicInputError('midi-empty', 'The MIDI file is empty (0 bytes).');
   }
@@ -231,7 +234,7 @@ export function scanSmf(input: Uint8Array, maxBytes: number): SmfFile {
   }
 
   const file: SmfFile = { format, ppq: division, tracks: [], tempos: [], meters: [], keys: [] };
-  const pairing = newPairing();
+  const pairing = newPairing(maxNotes);
   let pos = 8 + headerLen;
   while (file.tracks.length < declaredTracks) {
     const remaining = bytes.length - pos;
@@ -282,6 +285,9 @@ function corrupt(track: number, at: number, what: string): MusicInputError {
  * velocity, the tick at which a note-on retriggered it (-1: none), and the keys touched.
  */
 interface Pairing {
+  /** Notes closed so far in the whole file, and the most allowed. */
+  count: number;
+  maxNotes: number;
   sounding: Float64Array;
   velocity: Uint8Array;
   retrigger: Float64Array;
@@ -289,8 +295,10 @@ interface Pairing {
   used: Uint8Array;
 }
 
-function newPairing(): Pairing {
+function newPairing(maxNotes: number): Pairing {
   return {
+    count: 0,
+    maxNotes,
     sounding: new Float64Array(16 * 128).fill(-1),
     velocity: new Uint8Array(16 * 128),
     retrigger: new Float64Array(16 * 128).fill(-1),
@@ -325,6 +333,12 @@ function scanTrack(data: Uint8Array, index: number, offset: number, file: SmfFil
   const close = (key: number, at: number): void => {
     track.notes.push({ channel: key >> 7, pitch: key & 127, velocity: velocity[key], start: sounding[key], end: at });
     sounding[key] = -1;
+    if (++state.count > state.maxNotes) {
+      throw new MusicInputError(
+        'midi-too-many-notes',
+        `The MIDI file has more than ${state.maxNotes.toLocaleString('en-US')} notes; Refrain reads pieces up to that many (as for ABC). Split it into shorter files.`,
+      );
+    }
   };
 
   while (pos < end) {

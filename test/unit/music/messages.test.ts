@@ -53,3 +53,28 @@ test('a model folder without card.json is named, with the missing file', async (
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('a MIDI file with more notes than an ABC tune may have is refused, quickly', () => {
+  const notes = 200_001;
+  const body = new Uint8Array(4 + notes * 6 + 4);
+  body.set([0x00, 0x90, 60, 100]);
+  let at = 4;
+  for (let i = 0; i < notes; i++) {
+    const p = 40 + (i % 40);
+    if (i > 0) {
+      body.set([0x00, p, 100], at);
+      at += 3;
+    }
+    body.set([0x01, p, 0], at);
+    at += 3;
+  }
+  body.set([0x00, 0xff, 0x2f, 0x00], at);
+  at += 4;
+  const len = at;
+  const file = new Uint8Array(22 + len);
+  file.set([0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 0, 0, 1, 0x01, 0xe0, 0x4d, 0x54, 0x72, 0x6b, (len >>> 24) & 255, (len >>> 16) & 255, (len >>> 8) & 255, len & 255]);
+  file.set(body.subarray(0, len), 22);
+  const t0 = performance.now();
+  assert.throws(() => readMidi(file), (e: unknown) => e instanceof MusicInputError && e.code === 'midi-too-many-notes' && /more than 200,000 notes/.test(e.message));
+  assert.ok(performance.now() - t0 < 2000);
+});
