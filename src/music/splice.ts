@@ -210,12 +210,30 @@ function continuationLf(text: string, tuneSource: SourceRange, score: Score, gen
   }
   // A folded section that ends the tune keeps its closing repeat as the final bar line.
   const body = written.endsWith(':|') ? written : `${written.slice(0, -1)}${finalBar}`;
-  const newText = `${joiner}\n${body}`;
-  if (!run) {
-    const at = trimmed(text, last).end;
-    return { start: at, end: at, newText };
+  const start = run ? run.start : trimmed(text, last).end;
+  const end = run ? run.end : start;
+  // Lyrics (`w:`) and symbol lines (`s:`) under the last music line stay with it: the new bars go after them.
+  const kept = lineFieldsAfter(text, end, tuneSource.end);
+  return { start, end: kept, newText: `${joiner}${text.slice(end, kept)}\n${body}` };
+}
+
+/**
+ * Where the `w:` (lyrics) and `s:` (symbols) lines that follow the music line holding `pos` end;
+ * `pos` itself when the rest of that line is not blank or no such line follows.
+ */
+function lineFieldsAfter(text: string, pos: number, limit: number): number {
+  const eol = text.indexOf('\n', pos);
+  if (eol < 0 || eol >= limit || text.slice(pos, eol).replace(/%.*$/, '').trim() !== '') {
+    return pos;
   }
-  return { start: run.start, end: run.end, newText };
+  let end = pos;
+  let at = eol + 1;
+  while (at < limit && /^[ws]:/.test(text.slice(at, at + 2))) {
+    const next = text.indexOf('\n', at);
+    end = next < 0 || next > limit ? limit : next;
+    at = end + 1;
+  }
+  return end;
 }
 
 // ---- infill -----------------------------------------------------------------------------------
@@ -501,7 +519,8 @@ function infillLf(text: string, score: Score, generated: Score, fromBar: number,
  * at `tuneSource` of `text`, whose Score (read from `text`) is `score`. `newBars.from` must be the
  * tune's bar count: the generated piece is the tune followed by new bars.
  *
- * The bars go right after the tune's last bar line (before any trailing comment, `W:` lines,
+ * The bars go right after the tune's last bar line, or after the `w:` lyrics and `s:` symbol lines
+ * under its last music line, which stay with that line (before any trailing comment, `W:` lines,
  * blank lines and the next tune), on new lines of 4 bars, spelled for the `L:` and `K:` in force
  * there. The join: a final `|]` becomes `|` and the new bars end with `|]`; after a closing repeat
  * `:|` (the repeat stays; the new bars follow it and are played once) they end with `|]`; a
