@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Candidate, GenerateRequest, GenerationTask, ModelInfo, TemplateSpec } from '../engine/types';
-import { writeAbc } from '../music/abc/writer';
+import { writeAbcFolded } from '../music/abc/fragment';
 import { planAbcContinuation, planAbcInfill } from '../music/splice';
 import type { TextEdit } from '../music/splice';
 import { MusicInputError, scoreHead } from '../music/score';
@@ -58,28 +58,34 @@ export async function generateWithProgress(services: Services, engine: EngineHos
 }
 
 /** Lets the user choose among candidates (skipped when there is one). Undefined when dismissed. */
-export async function pickCandidate(candidates: readonly Candidate[]): Promise<Candidate | undefined> {
+export async function pickCandidate(candidates: readonly Candidate[], abcOf?: (c: Candidate) => string): Promise<Candidate | undefined> {
   if (candidates.length <= 1) {
     return candidates[0];
   }
   const items = candidates.map((c, i) => ({
     label: `Candidate ${i + 1}`,
     description: describeCandidate(c),
-    detail: `seed ${c.seed}, ${c.tokens} tokens`,
+    detail: abcOf ? abcPreview(abcOf(c)) : `seed ${c.seed}, ${c.tokens} tokens`,
     candidate: c,
   }));
-  const picked = await vscode.window.showQuickPick(items, { title: 'Refrain: choose a candidate to insert', placeHolder: 'Lower SE and template distance = closer to the intended structure' });
+  const picked = await vscode.window.showQuickPick(items, { title: 'Refrain: choose a candidate to insert', placeHolder: 'The ABC each candidate writes; "follows the form" = how closely it keeps the structure you chose' });
   return picked?.candidate;
+}
+
+/** The ABC text an insert writes, on one line for a picker. */
+function abcPreview(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 /** Figures of a candidate for a picker line. */
 export function describeCandidate(c: Candidate): string {
-  const parts = [`bars ${c.newBars.from + 1}-${c.newBars.to}`, `log-lik ${c.logLikelihood.toFixed(1)}`];
+  const { from, to } = c.newBars;
+  const parts = [to - from === 1 ? `bar ${from + 1}` : `bars ${from + 1}-${to}`];
+  if (c.metrics.followsForm !== undefined) {
+    parts.push(`follows the form: ${Math.round(100 * c.metrics.followsForm)}%`);
+  }
   if (c.metrics.se !== undefined) {
     parts.push(`SE ${c.metrics.se.toFixed(3)}`);
-  }
-  if (c.metrics.templateDistance !== undefined) {
-    parts.push(`template dist ${c.metrics.templateDistance.toFixed(3)}`);
   }
   return parts.join(' · ');
 }
@@ -137,11 +143,11 @@ function commandArgs(args: unknown): GenerateCommandArgs {
   return out;
 }
 
-async function chooseCandidate(candidates: readonly Candidate[], args: GenerateCommandArgs): Promise<Candidate | undefined> {
+async function chooseCandidate(candidates: readonly Candidate[], args: GenerateCommandArgs, abcOf: (c: Candidate) => string): Promise<Candidate | undefined> {
   if (args.candidate !== undefined) {
     return candidates[Math.min(args.candidate, candidates.length) - 1];
   }
-  return pickCandidate(candidates);
+  return pickCandidate(candidates, abcOf);
 }
 
 /** `refrain.continueTune`: append bars to the tune under the cursor. */
@@ -161,12 +167,13 @@ export function createContinueTune(services: Services, engine: EngineHost): (arg
     const model = await engine.resolveModel();
     const req = baseRequest(config, model, active.tune.score, { kind: 'continue', bars }, template);
     const candidates = await generateWithProgress(services, engine, `continuing "${active.tune.title ?? 'tune'}" by ${bars} bars`, req);
-    const chosen = await chooseCandidate(candidates, args);
+    const src = active.tune.score.source ?? { start: 0, end: active.text.length };
+    const plan = (c: Candidate): TextEdit => planAbcContinuation(active.text, src, active.tune.score, c.score, c.newBars);
+    const chosen = await chooseCandidate(candidates, args, (c) => plan(c).newText);
     if (!chosen) {
       return;
     }
-    const src = active.tune.score.source ?? { start: 0, end: active.text.length };
-    await applyTuneEdit(active, planAbcContinuation(active.text, src, active.tune.score, chosen.score, chosen.newBars), 'continuation');
+    await applyTuneEdit(active, plan(chosen), 'continuation');
   };
 }
 
@@ -182,11 +189,12 @@ export function createRegenerateBars(services: Services, engine: EngineHost): (a
     const model = await engine.resolveModel();
     const req = baseRequest(config, model, active.tune.score, { kind: 'infill', fromBar: from, toBar: to }, { kind: 'piece' });
     const candidates = await generateWithProgress(services, engine, `regenerating bars ${from + 1}-${to}`, req);
-    const chosen = await chooseCandidate(candidates, args);
+    const plan = (c: Candidate): TextEdit => planAbcInfill(active.text, active.tune.score, c.score, from, to);
+    const chosen = await chooseCandidate(candidates, args, (c) => plan(c).newText);
     if (!chosen) {
       return;
     }
-    await applyTuneEdit(active, planAbcInfill(active.text, active.tune.score, chosen.score, from, to), 'new bars');
+    await applyTuneEdit(active, plan(chosen), 'new bars');
   };
 }
 
@@ -231,13 +239,16 @@ export function createGenerateFromForm(services: Services, engine: EngineHost): 
     const prompt = scoreHead(active.tune.score, Math.min(1, active.tune.score.bars.length));
     const req = baseRequest(config, model, prompt, { kind: 'fromForm', form }, { kind: 'form', form });
     const candidates = await generateWithProgress(services, engine, `a ${formToString(sections)} tune`, req);
-    const chosen = await chooseCandidate(candidates, args);
+    const reference = nextReference(active.text);
+    const tuneText = (c: Candidate): string => {
+      const score: Score = { ...c.score, meta: { ...c.score.meta, reference, title: `${active.tune.title ?? 'Tune'} (form ${formToString(sections)})` } };
+      return writeAbcFolded(score, { reference });
+    };
+    const chosen = await chooseCandidate(candidates, args, (c) => tuneText(c).split('\n').filter((l) => !/^[A-Za-z]:/.test(l)).join('\n'));
     if (!chosen) {
       return;
     }
-    const reference = nextReference(active.text);
-    const score: Score = { ...chosen.score, meta: { ...chosen.score.meta, reference, title: `${active.tune.title ?? 'Tune'} (form ${formToString(sections)})` } };
-    const abc = writeAbc(score, { reference });
+    const abc = tuneText(chosen);
     const end = active.text.length;
     const sep = active.text.endsWith('\n\n') ? '' : active.text.endsWith('\n') ? '\n' : '\n\n';
     await applyTuneEdit(active, { start: end, end, newText: `${sep}${abc.endsWith('\n') ? abc : `${abc}\n`}` }, 'new tune');
@@ -292,12 +303,13 @@ async function askBars(defaultBars: number): Promise<number | undefined> {
   return typed === undefined ? undefined : Number(typed);
 }
 
-/** The template: the tune's own structure, or a form. `null` when dismissed. */
-async function askTemplate(totalBars: number): Promise<TemplateSpec | null> {
+/** The template: a form, the tune's own structure, or none (undefined). `null` when dismissed. */
+async function askTemplate(totalBars: number): Promise<TemplateSpec | undefined | null> {
   const picked = await vscode.window.showQuickPick(
     [
-      { label: "Follow the tune's own structure", detail: 'Template: this tune’s bar self-similarity, extended', value: 'piece' },
-      { label: 'Follow a form…', detail: `e.g. A8 A8 B8 B8 over all ${totalBars} bars`, value: 'form' },
+      { label: 'Follow a form…', detail: `e.g. A8 A8 B8 B8 over all ${totalBars} bars: sections marked the same come back`, value: 'form' },
+      { label: "Repeat the tune's own structure", detail: 'Template: this tune’s bar self-similarity, extended: the new bars echo the bars they line up with', value: 'piece' },
+      { label: 'Free continuation', detail: 'No template: the model decides what comes back', value: 'none' },
     ],
     { title: 'Refrain: structure to follow' },
   );
@@ -306,6 +318,9 @@ async function askTemplate(totalBars: number): Promise<TemplateSpec | null> {
   }
   if (picked.value === 'piece') {
     return { kind: 'piece' };
+  }
+  if (picked.value === 'none') {
+    return undefined;
   }
   const form = await vscode.window.showInputBox({
     title: 'Form of the whole tune',

@@ -374,7 +374,9 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
   const prep = prepare(req);
   const template = templateSsm(prep.templateSpec, prep.encScore, prep.totalBars);
   const offsets = offsetRelatedBars(req.controls.relatedOffsets);
-  const structure: BarStructure = barStructure(prep.explicitTemplate ? template : undefined, prep.totalBars, prep.knownEnd);
+  // Regenerated bars take no structure from their own old notes (else they would come back as they were).
+  const structTemplate = req.task.kind === 'infill' && prep.templateSpec.kind === 'piece' ? withoutBars(template, req.task.fromBar, req.task.toBar) : template;
+  const structure: BarStructure = barStructure(prep.explicitTemplate ? structTemplate : undefined, prep.totalBars, prep.knownEnd);
   const chosenRelated: RelatedBars = req.controls.relatedFromTemplate
     ? templateRelatedBars(template, req.controls.relatedCount ?? Math.max(1, req.controls.relatedOffsets.length), offsets)
     : offsets;
@@ -473,6 +475,21 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     chosen = [...raws].sort((a, b) => key(b) - key(a) || a.seed - b.seed).slice(0, req.candidates);
   }
   return chosen.map((r) => finish(ctx, req, prep, template, r));
+}
+
+/** The template with bars [from, to) like no other bar (their rows and columns cleared, diagonal kept). */
+function withoutBars(t: Ssm, from: number, to: number): Ssm {
+  const n = t.size;
+  const data = Float32Array.from(t.data);
+  for (let b = from; b < Math.min(to, n); b++) {
+    for (let c = 0; c < n; c++) {
+      if (c !== b) {
+        data[b * n + c] = 0;
+        data[c * n + b] = 0;
+      }
+    }
+  }
+  return { size: n, data };
 }
 
 /** The next token: forced by the grammar, else sampled from the logits raised by the copy prior. */

@@ -41,7 +41,7 @@ export function tileSsm(ssm: Ssm, size: number): Ssm {
  */
 export function hasPickup(piece: Score): boolean {
   const b = piece.bars[0];
-  return b !== undefined && piece.bars.length > 1 && b.duration < barTicks(b.meter);
+  return b !== undefined && b.duration < barTicks(b.meter);
 }
 
 /** The template with a leading pickup bar that is like no other bar (form strings count full bars). */

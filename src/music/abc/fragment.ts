@@ -14,7 +14,8 @@ import { MusicInputError, TPQ, barIndexAt, barTicks } from '../score';
 import { parseFraction } from './header';
 import { LETTERS, keyFieldText, signatureOf } from './keys';
 import type { SimpleBar } from './writer';
-import { VoiceWriter, cleanName, meterText } from './writer';
+import { VoiceWriter, cleanName, meterText, writeAbc } from './writer';
+import type { AbcWriteOptions } from './writer';
 import { foldRepeats } from './folding';
 
 /** Ticks per whole note. */
@@ -409,4 +410,28 @@ export function customSignature(value: string, key: Key): number[] | undefined {
     sig[LETTERS.indexOf(m[2].toUpperCase())] = ALTER[m[1]] ?? 0;
   }
   return sig;
+}
+
+/**
+ * A whole one-voice tune as ABC with repeats folded (see `./folding`): `writeAbc`'s header, then
+ * the bars with sections that come back exactly written once between repeat signs. A tune with
+ * several voices is written by `writeAbc` unchanged.
+ */
+export function writeAbcFolded(score: Score, options: AbcWriteOptions = {}): string {
+  const full = writeAbc(score, options);
+  const voices = new Set(score.notes.map((n) => `${n.track}:${n.voice ?? 0}`));
+  const lines = full.split('\n');
+  const k = lines.findIndex((l) => l.startsWith('K:'));
+  const l = lines.find((x) => x.startsWith('L:'));
+  if (voices.size > 1 || k < 0 || !l || score.bars.length === 0 || lines.some((x) => x.startsWith('V:'))) {
+    return full;
+  }
+  const unitNoteLength = parseFraction(l.slice(2).trim());
+  const key = [...score.keys].sort((a, b) => a.tick - b.tick)[0]?.key ?? { tonic: 'C', mode: 'major', fifths: 0 };
+  if (!unitNoteLength) {
+    return full;
+  }
+  const body = writeAbcBars(score, 0, score.bars.length, { unitNoteLength, key, meter: score.bars[0].meter }, { foldRepeats: true });
+  const closed = body.endsWith(':|') ? body : `${body.slice(0, -1)}|]`;
+  return `${lines.slice(0, k + 1).join('\n')}\n${closed}\n`;
 }
