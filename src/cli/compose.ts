@@ -275,7 +275,7 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
       const tmp = join(dirname(finals[i]), `.${basename(finals[i])}.${process.pid}.tmp`);
       temps.push(tmp);
       const inPlaceHere = inPlace && i === 0;
-      writeFileSync(tmp, outFormat === 'abc' ? abcOutput(ctx, input, inputBytes, piece, cand, task, inPlaceHere) : midiOutput(input, inputBytes, piece, cand));
+      writeFileSync(tmp, outFormat === 'abc' ? abcOutput(ctx, input, inputBytes, piece, cand, task, inPlaceHere) : midiOutput(input, inputBytes, piece, cand, task));
     });
     throwIfAborted(ctx.signal);
     result.forEach((_, i) => renameSync(temps[i], finals[i]));
@@ -378,11 +378,12 @@ function abcOutput(
 }
 
 /**
- * The MIDI bytes of a candidate. From a MIDI input, the input file itself with only the new bars'
- * events added (or the regenerated bars' notes swapped): every other event is kept exactly.
+ * The MIDI bytes of a candidate. Continuing or regenerating bars of a MIDI input: the input file
+ * itself with only the new bars' events added (or the regenerated bars' notes swapped), every other
+ * event kept exactly. A new piece (a form) or an ABC input: written whole.
  */
-function midiOutput(input: string, inputBytes: Uint8Array, piece: LoadedPiece, cand: Candidate): Uint8Array {
-  if (formatOfPath(input) === 'midi') {
+function midiOutput(input: string, inputBytes: Uint8Array, piece: LoadedPiece, cand: Candidate, task: GenerateRequest['task']): Uint8Array {
+  if (formatOfPath(input) === 'midi' && task.kind !== 'fromForm') {
     return rewriteSmf(inputBytes, piece.score, cand.score);
   }
   return writeMidi(cand.score);
