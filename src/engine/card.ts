@@ -43,6 +43,13 @@ export interface ModelCard {
   };
   /** The training corpus's similarity-by-interval curve, index t = 0..T (for the SE metric). */
   corpusLt?: { feature?: string; skipEmpty?: boolean; values: (number | null)[] };
+  /**
+   * Measured form compliance (`refrain eval --forms`, default settings): the share in [0, 1]
+   * shown in the model pickers as "follows the form: N%", with the form and command that measured it.
+   */
+  evaluation?: { followsForm?: number; form?: string; pieces?: number; command?: string };
+  /** Shown in pickers as experimental (a variant kept for research, not recommended for writing). */
+  experimental?: boolean;
 }
 
 /** A model found on disk: its folder, card and ONNX file. */
@@ -311,6 +318,8 @@ export function modelInfoOf(entry: ModelEntry): ModelInfo {
     hasCorpusCurve: Array.isArray(c.corpusLt?.values) && c.corpusLt.values.length > 1,
     corpusLt: Array.isArray(c.corpusLt?.values) ? [...c.corpusLt.values] : undefined,
     parameters: c.model.parameters,
+    followsForm: typeof c.evaluation?.followsForm === 'number' ? c.evaluation.followsForm : undefined,
+    experimental: c.experimental === true,
     path: entry.onnxPath,
     bytes: entry.bytes,
   };

@@ -193,6 +193,10 @@ export interface ModelInfo {
   corpusLt?: (number | null)[];
   /** Parameters, when the card says. */
   parameters?: number;
+  /** Measured form compliance of the model at default settings (card `evaluation.followsForm`), 0..1. */
+  followsForm?: number;
+  /** A research variant, labelled experimental in pickers. */
+  experimental?: boolean;
   /** Absolute path of the ONNX file. */
   path: string;
   /** Size of the ONNX file in bytes. */
