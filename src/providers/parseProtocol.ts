@@ -7,4 +7,6 @@ export type ParseRequest =
   | { id: number; op: 'pieces'; path: string; bytes: Uint8Array };
 
 /** The answer: the value, or the error's code and message. */
-export type ParseResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string };
+export type ParseResponse =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; code: string; message: string; /** Not a problem of the input: a bug in a reader. */ crash?: boolean };

@@ -8,6 +8,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import { loadPieces } from '../music/load';
+import { MusicInputError } from '../music/score';
 import { readTuneAt, readTuneByIndex } from '../music/select';
 import type { ParseRequest, ParseResponse } from './parseProtocol';
 
@@ -29,8 +30,11 @@ parentPort?.on('message', (req: ParseRequest) => {
   try {
     res = { id: req.id, ok: true, value: answer(req) };
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    res = { id: req.id, ok: false, code: typeof code === 'string' ? code : 'parse-failed', message: e instanceof Error ? e.message : String(e) };
+    const message = e instanceof Error ? e.message : String(e);
+    res =
+      e instanceof MusicInputError
+        ? { id: req.id, ok: false, code: e.code, message }
+        : { id: req.id, ok: false, code: 'parse-failed', message: `The reader failed unexpectedly (${message}). Please report the file.`, crash: true };
   }
   parentPort?.postMessage(res);
 });
