@@ -18,6 +18,7 @@ import { modelInfoOf, pickModel, scanModels } from './card';
 import type { CatalogScan, ModelEntry } from './card';
 import { EngineError, fromErrorPayload } from './errors';
 import type { BenchDecodeResult, BenchDecodeSpec, EngineWorkerData, FromWorker, ModelRef, ToWorker } from './protocol';
+import type { ScoreResult, ScoreSpec } from './scoring';
 import type { Candidate, EngineApi, EngineOptions, GenerateProgress, GenerateRequest, ModelInfo } from './types';
 
 interface Pending {
@@ -89,6 +90,12 @@ export class EngineClient implements EngineApi {
   async benchDecode(modelId: string | undefined, spec: BenchDecodeSpec, signal?: AbortSignal): Promise<BenchDecodeResult> {
     const entry = await this.resolveModel(modelId);
     return (await this._request((id, cancel) => ({ type: 'benchDecode', id, model: refOf(entry), spec, cancel }), signal)) as BenchDecodeResult;
+  }
+
+  /** Held-out scoring: summed negative log-likelihood of token sequences (see `./scoring`). */
+  async score(modelId: string | undefined, spec: ScoreSpec, signal?: AbortSignal): Promise<ScoreResult> {
+    const entry = await this.resolveModel(modelId);
+    return (await this._request((id, cancel) => ({ type: 'score', id, model: refOf(entry), spec, cancel }), signal)) as ScoreResult;
   }
 
   /** Releases the sessions and stops the worker. Pending requests reject as cancelled. */
@@ -252,6 +259,7 @@ export class EngineClient implements EngineApi {
         p.resolve(m.candidates);
         break;
       case 'benchResult':
+      case 'scoreResult':
         p.resolve(m.result);
         break;
       case 'released':

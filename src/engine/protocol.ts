@@ -11,6 +11,7 @@
 import type { LogLevel } from '../platform/logger';
 import type { ModelCard } from './card';
 import type { ErrorPayload } from './errors';
+import type { ScoreResult, ScoreSpec } from './scoring';
 import type { Candidate, ExecutionProviderChoice, GenerateProgress, GenerateRequest, LayerScale } from './types';
 
 /** `workerData` of the engine worker. */
@@ -85,6 +86,7 @@ export interface BenchDecodeResult {
 export type ToWorker =
   | { type: 'generate'; id: number; model: ModelRef; request: GenerateRequest; cancel?: SharedArrayBuffer }
   | { type: 'benchDecode'; id: number; model: ModelRef; spec: BenchDecodeSpec; cancel?: SharedArrayBuffer }
+  | { type: 'score'; id: number; model: ModelRef; spec: ScoreSpec; cancel?: SharedArrayBuffer }
   | { type: 'cancel'; id: number }
   | { type: 'release'; id: number };
 
@@ -94,5 +96,6 @@ export type FromWorker =
   | { type: 'progress'; id: number; progress: GenerateProgress }
   | { type: 'result'; id: number; candidates: Candidate[] }
   | { type: 'benchResult'; id: number; result: BenchDecodeResult }
+  | { type: 'scoreResult'; id: number; result: ScoreResult }
   | { type: 'released'; id: number }
   | { type: 'error'; id: number; error: ErrorPayload };

@@ -33,6 +33,7 @@ import { assertFiniteLogits } from './finite';
 import { DEFAULT_SUMMARY_HORIZON, generate, layerPlansOf } from './generate';
 import { offsetRelatedBars } from './plan';
 import { END_UNKNOWN, NO_SOURCE } from './structure';
+import { scorePieces } from './scoring';
 import type { LayerPlan, StepPlanOptions } from './plan';
 import type { BenchDecodeResult, BenchDecodeRow, BenchDecodeSpec, EngineWorkerData, FromWorker, ModelRef, ToWorker } from './protocol';
 import type { ExecutionProviderChoice, GenerateProgress } from './types';
@@ -325,6 +326,12 @@ class EngineWorker {
         case 'benchDecode':
           await this._bench(msg.id, msg.model, msg.spec, msg.cancel);
           break;
+        case 'score': {
+          const opened = await this._model(msg.model);
+          const result = await scorePieces(opened.model, msg.model.card, msg.spec, this._checker(msg.id, msg.cancel));
+          this._post({ type: 'scoreResult', id: msg.id, result });
+          break;
+        }
         case 'release':
           await this._release();
           this._post({ type: 'released', id: msg.id });
