@@ -163,15 +163,26 @@ function buildProduction(stageRoot) {
   return buildDir;
 }
 
-/** The model folders that ship: every folder of models/ but train/ (and hidden or cache folders). */
+/**
+ * The model folders that ship: every folder of models/ but train/ (and hidden or cache folders),
+ * except models whose card says `"ship": false` (comparison baselines kept for evaluation).
+ */
 export function modelIds(root = repoRoot) {
   const dir = join(root, 'models');
   if (!existsSync(dir)) {
     return [];
   }
+  const ships = (name) => {
+    try {
+      return JSON.parse(readFileSync(join(dir, name, 'card.json'), 'utf8')).ship !== false;
+    } catch {
+      return true; // a folder without a readable card is reported by the checks below
+    }
+  };
   return readdirSync(dir)
     .filter((name) => name !== 'train' && !name.startsWith('.') && !name.startsWith('_'))
     .filter((name) => statSync(join(dir, name)).isDirectory())
+    .filter(ships)
     .sort();
 }
 

@@ -5,6 +5,7 @@ import { ENGINE_SECTIONS, readConfig } from '../platform/config';
 import { Disposable, MutableDisposable } from '../platform/disposable';
 import type { Logger } from '../platform/logger';
 import { MusicInputError } from '../music/score';
+import { PREFERRED_DEFAULT_MODEL } from '../engine/card';
 
 /**
  * Owns the one engine client of the extension: created on first use (no worker, no model load
@@ -67,7 +68,7 @@ export class EngineHost extends Disposable {
     return this._models;
   }
 
-  /** The model to use: the setting when installed, else folk-rope, else the first one. */
+  /** The model to use: the setting when installed, else the preferred default model, else the first one. */
   async resolveModel(requested?: string): Promise<ModelInfo> {
     const models = await this.listModels();
     if (models.length === 0) {
@@ -81,7 +82,7 @@ export class EngineHost extends Disposable {
       }
       throw new MusicInputError('model-not-found', `Model "${wanted}" is not installed. Installed: ${models.map((m) => m.id).join(', ')}.`);
     }
-    return models.find((m) => m.id === 'folk-rope') ?? models[0];
+    return models.find((m) => m.id === PREFERRED_DEFAULT_MODEL) ?? models[0];
   }
 
   /**

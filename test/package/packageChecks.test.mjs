@@ -118,6 +118,19 @@ describe('modelIds', () => {
     }
   });
 
+  test('leaves out a model whose card says "ship": false (a comparison baseline)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'refrain-model-ids-'));
+    try {
+      for (const [dir, card] of [['folk-a', { id: 'folk-a' }], ['folk-dense', { id: 'folk-dense', ship: false }]]) {
+        mkdirSync(join(root, 'models', dir), { recursive: true });
+        writeFileSync(join(root, 'models', dir, 'card.json'), JSON.stringify(card));
+      }
+      assert.deepEqual(modelIds(root), ['folk-a']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('is empty without a models folder', () => {
     assert.deepEqual(modelIds(join(tmpdir(), 'refrain-no-such-root')), []);
   });
