@@ -6,7 +6,8 @@
  * input and the peak memory; writes every failing input to out/fuzz/failures/ to reproduce.
  * Exit 1 on any crash or hang, or a peak over 1 GB.
  *
- * Options: --abc N --midi N --seed S --limit-ms MS (2000) --only abc:I|midi:I (one input).
+ * Options: --abc N --midi N --seed S --limit-ms MS (2000) --only abc:I|midi:I (one input)
+ * --save (write each input to out/fuzz/input-*).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -122,6 +123,7 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '1' },
       'limit-ms': { type: 'string', default: '2000' },
       only: { type: 'string' },
+      save: { type: 'boolean', default: false },
       worker: { type: 'string', default: join(__dirname, 'parseWorker.js') },
     },
   });
@@ -141,7 +143,14 @@ async function main(): Promise<number> {
   const started = performance.now();
   for (const [kind, i] of plan) {
     tally.inputs++;
-    await runOne(host, tally, `${kind}:${i}`, inputFor(kind, i, seed, pool), limitMs);
+    const input = inputFor(kind, i, seed, pool);
+    if (values.save) {
+      const path = join(ROOT, 'out/fuzz', `input-${kind}-${i}.${kind === 'abc' ? 'abc' : 'mid'}`);
+      mkdirSync(join(ROOT, 'out/fuzz'), { recursive: true });
+      writeFileSync(path, input);
+      console.log(`input written to ${path}`);
+    }
+    await runOne(host, tally, `${kind}:${i}`, input, limitMs);
     if (tally.inputs % 2000 === 0) {
       console.log(`  ${tally.inputs} inputs, ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }
