@@ -6,6 +6,7 @@
 
 import {
   DEFAULT_RELATED_OFFSETS,
+  DEFAULT_VARIATION,
   MAX_CANDIDATES,
   MAX_FORM_LENGTH,
   MAX_GENERATE_BARS,
@@ -49,6 +50,10 @@ export interface UiState {
   readonly seed: number;
   readonly bars: number;
   readonly candidates: number;
+  /** 0 = sections the template marks the same come back as written, 1 = free. */
+  readonly variation: number;
+  /** Whether the research section (related bars, mask scales, model, L_t) is open. */
+  readonly researchOpen: boolean;
   /** Bars selected on the heatmap or roll. */
   readonly selection?: { readonly i: number; readonly j: number };
   /** The piece key the selection and painting belong to. */
@@ -74,6 +79,8 @@ export function defaultState(): UiState {
     seed: 1,
     bars: 8,
     candidates: 3,
+    variation: DEFAULT_VARIATION,
+    researchOpen: false,
     configApplied: false,
   };
 }
@@ -142,6 +149,8 @@ export function restoreState(raw: unknown): UiState {
     seed: intIn(raw.seed, 0, 0xffffffff, d.seed),
     bars: intIn(raw.bars, 1, MAX_GENERATE_BARS, d.bars),
     candidates: intIn(raw.candidates, 1, MAX_CANDIDATES, d.candidates),
+    variation: typeof raw.variation === 'number' && Number.isFinite(raw.variation) && raw.variation >= 0 && raw.variation <= 1 ? raw.variation : d.variation,
+    researchOpen: raw.researchOpen === true,
     ...(selection && selection.i >= 0 && selection.j >= 0 ? { selection } : {}),
     ...(typeof raw.pieceKey === 'string' ? { pieceKey: raw.pieceKey.slice(0, 4000) } : {}),
     configApplied: raw.configApplied === true,
@@ -307,6 +316,7 @@ export function generateParams(state: UiState, template: TemplateChoice): Genera
     seed: state.seed,
     relatedOffsets: [...state.offsets],
     layerWindows: [...state.layerWindows],
+    variation: state.variation,
     modelId: state.modelId,
     template,
   };

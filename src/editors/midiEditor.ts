@@ -99,6 +99,8 @@ class MidiEditorView extends Disposable {
     if (this.isDisposed) {
       return;
     }
+    // Candidates made from an older version of the file are marked stale (Insert refuses them).
+    this._session.pieceChanged(this._current()?.source);
     const score = this.document.score;
     if (!score) {
       const reason = this.document.error ?? 'This MIDI file could not be read.';

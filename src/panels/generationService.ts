@@ -26,6 +26,8 @@ export interface GenerationSource {
   /** 0-based tune position in an ABC file (0 for MIDI). */
   readonly tuneIndex: number;
   readonly score: Score;
+  /** ABC: the document's whole text at {@link version} (the score was read from it). */
+  readonly text?: string;
 }
 
 /**
@@ -36,7 +38,14 @@ export interface GenerationSource {
  */
 export type ResolvedTemplate =
   | { readonly kind: 'none' }
-  | { readonly kind: 'ssm'; readonly origin: 'piece' | 'file' | 'form' | 'painted'; readonly ssm: Ssm; readonly label: string };
+  | {
+      readonly kind: 'ssm';
+      readonly origin: 'piece' | 'file' | 'form' | 'painted';
+      readonly ssm: Ssm;
+      readonly label: string;
+      /** The form string, for `origin: 'form'` (the engine reads it itself). */
+      readonly form?: string;
+    };
 
 /** Everything one generation needs. */
 export interface GenerationRequest {
@@ -51,6 +60,8 @@ export interface GenerationRequest {
     readonly relatedOffsets: readonly number[];
     /** PerceiverS-style window per layer in tokens, 0 = the whole context. */
     readonly layerWindows: readonly number[];
+    /** 0 = bars the template marks the same come back as written, 1 = free (engine `controls.variation`). */
+    readonly variation: number;
   };
   /** Chosen model id; undefined lets the implementation choose. */
   readonly modelId?: string;
@@ -73,6 +84,12 @@ export interface GeneratedCandidate {
   readonly metrics: Readonly<Record<string, number>>;
   /** A short name; the views number candidates when absent. */
   readonly label?: string;
+  /** Form compliance of the new bars (0..1), when a template was followed. */
+  readonly followsForm?: number;
+  /** Similarity error against the training corpus curve. */
+  readonly se?: number;
+  /** ABC: the exact text Insert writes, and a small tune of the new bars for notation. */
+  readonly abc?: { readonly insert: string; readonly notation: string };
 }
 
 /** A model the picker offers. */
@@ -84,6 +101,10 @@ export interface ModelInfo {
   readonly description?: string;
   /** The training corpus L_t (index t = interval in bars), when the model card has it. */
   readonly corpusLt?: ArrayLike<number>;
+  /** Measured form compliance at default settings (card `evaluation.followsForm`), 0..1. */
+  readonly followsForm?: number;
+  /** A research variant. */
+  readonly experimental?: boolean;
 }
 
 /** Where an inserted candidate goes. */

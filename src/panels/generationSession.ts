@@ -47,10 +47,26 @@ interface StoredCandidate {
   readonly candidate: GeneratedCandidate;
 }
 
+/** The candidates of the latest run as the view was told them, to re-send them marked stale. */
+interface ShownCandidates {
+  readonly requestId: number;
+  readonly source: GenerationSource;
+  readonly views: readonly CandidateView[];
+  stale?: string;
+}
+
+/** Why candidates can no longer be inserted after an edit of their piece. */
+export const STALE_EDITED = 'The tune has changed since these candidates were generated: generate again to insert.';
+/** Why candidates can no longer be inserted after one of them was inserted. */
+export const STALE_INSERTED = 'One of these candidates was inserted, so the piece has changed: generate again for new ones.';
+/** Why candidates can no longer be inserted when another piece is on show. */
+export const STALE_OTHER_PIECE = 'These candidates belong to another piece: show that piece again, or generate for this one.';
+
 /** Generation requests of one view. */
 export class GenerationSession extends Disposable {
   private readonly _run = this._register(new MutableDisposable());
   private _candidates = new Map<string, StoredCandidate>();
+  private _shown: ShownCandidates | undefined;
   /** Files the user chose in the file picker: the only files a `'file'` template may read. */
   private readonly _pickedFiles = new Set<string>();
   private _runs = 0;
@@ -88,6 +104,33 @@ export class GenerationSession extends Disposable {
   /** Aborts the running generation, if any. */
   cancel(): void {
     this._run.clear();
+  }
+
+  /**
+   * The view shows another state of its piece (an edit, an insert, another tune or none): the
+   * candidates made from an older text are marked stale, and the view is told so. Insert refuses
+   * stale candidates.
+   */
+  pieceChanged(current: GenerationSource | undefined): void {
+    const shown = this._shown;
+    if (!shown || shown.stale) {
+      return;
+    }
+    const src = shown.source;
+    if (current && current.uri === src.uri && current.tuneIndex === src.tuneIndex && current.version === src.version) {
+      return;
+    }
+    const sameTune = current !== undefined && current.uri === src.uri && current.tuneIndex === src.tuneIndex;
+    this._markStale(sameTune || !current ? STALE_EDITED : STALE_OTHER_PIECE);
+  }
+
+  private _markStale(reason: string): void {
+    const shown = this._shown;
+    if (!shown || shown.stale) {
+      return;
+    }
+    shown.stale = reason;
+    this._host.notify('candidates', { requestId: shown.requestId, candidates: shown.views, stale: reason });
   }
 
   private _templateContext(): TemplateContext {
@@ -134,7 +177,7 @@ export class GenerationSession extends Disposable {
       bars: params.bars,
       candidates: params.candidates,
       sampling: { temperature: params.temperature, topP: params.topP, seed: params.seed },
-      structure: { relatedOffsets: params.relatedOffsets, layerWindows: params.layerWindows },
+      structure: { relatedOffsets: params.relatedOffsets, layerWindows: params.layerWindows, variation: params.variation },
       ...(params.modelId !== '' ? { modelId: params.modelId } : {}),
       template,
     };
@@ -157,6 +200,7 @@ export class GenerationSession extends Disposable {
         views.push(candidateView(id, candidate.label ?? `Candidate ${k + 1}`, candidate, current.feature));
       });
       this._candidates = stored;
+      this._shown = { requestId, source: current.source, views };
       this._host.remember('candidates', { requestId, candidates: views });
       this._log.info(`[generate] ${views.length} candidate(s) of ${params.bars} bar(s) in ${Date.now() - started} ms`);
       return { candidates: views };
@@ -184,6 +228,9 @@ export class GenerationSession extends Disposable {
     if (!stored) {
       throw new RequestError('not-found', 'That candidate is no longer available: generate again.');
     }
+    if (this._shown?.stale && stored.source === this._shown.source) {
+      throw new RequestError('stale', this._shown.stale);
+    }
     const current = this._host.current();
     if (!current || current.source.uri !== stored.source.uri || current.source.tuneIndex !== stored.source.tuneIndex) {
       throw new RequestError('stale', 'The candidate belongs to another piece: show that piece again, or generate for this one.');
@@ -192,7 +239,10 @@ export class GenerationSession extends Disposable {
       throw new RequestError('stale', 'The piece has changed since these candidates were generated: generate again to insert.');
     }
     const result = await this._service.insert(this._host.insertTarget(stored.source), stored.candidate);
-    this._log.info(`[insert] ${candidateId} into ${stored.source.format} document`);
+    this._log.info(`[insert] candidate ${candidateId} into the ${stored.source.format === 'abc' ? 'ABC' : 'MIDI'} document`);
+    if (this._shown?.source === stored.source) {
+      this._markStale(STALE_INSERTED);
+    }
     return { message: result.message };
   }
 
@@ -205,6 +255,8 @@ export class GenerationSession extends Disposable {
       layers: m.layers,
       ...(m.description !== undefined ? { description: m.description } : {}),
       ...(m.corpusLt !== undefined ? { corpusLt: Float32Array.from(m.corpusLt) } : {}),
+      ...(m.followsForm !== undefined && Number.isFinite(m.followsForm) ? { followsForm: Math.max(0, Math.min(1, m.followsForm)) } : {}),
+      ...(m.experimental ? { experimental: true } : {}),
     }));
     return { models: choices };
   }

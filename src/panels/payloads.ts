@@ -7,8 +7,8 @@
 
 import type { Score } from '../music/score';
 import { TPQ } from '../music/score';
-import { MAX_ROLL_NOTES, MAX_SSM_SIDE } from '../protocol/messages';
-import type { CandidateView, IntervalHint, PieceView, RollPayload, SsmPayload } from '../protocol/messages';
+import { MAX_NOTATION_CHARS, MAX_ROLL_NOTES, MAX_SSM_SIDE } from '../protocol/messages';
+import type { CandidateView, IntervalHint, NotationPayload, PieceView, RollPayload, SsmPayload } from '../protocol/messages';
 import { ssmPayload } from '../protocol/ssmPayload';
 import { barSsm, isBarFeature, similarityByInterval, topIntervals } from '../structure/ssm';
 import type { BarFeature } from '../structure/ssm';
@@ -120,12 +120,15 @@ export interface PieceInfo {
   readonly feature: BarFeature;
   readonly selectable: boolean;
   readonly title?: string;
+  /** ABC: the file's whole text, for the notation view. */
+  readonly text?: string;
 }
 
 /** The `piece` notification for a score. */
 export function pieceView(score: Score, info: PieceInfo): PieceView {
   const { ssm, lt, top } = structureOf(score, info.feature);
   const title = info.title ?? score.meta.title;
+  const notation = info.format === 'abc' && info.text !== undefined ? notationPayload(info.text, score) : undefined;
   return {
     key: info.key,
     revision: info.revision,
@@ -142,6 +145,7 @@ export function pieceView(score: Score, info: PieceInfo): PieceView {
     lt,
     topIntervals: top,
     selectable: info.selectable,
+    ...(notation ? { notation } : {}),
   };
 }
 
@@ -155,7 +159,14 @@ export const CANDIDATE_CONTEXT_BARS = 4;
 export function candidateView(
   id: string,
   label: string,
-  candidate: { readonly score: Score; readonly newBars: number; readonly metrics: Readonly<Record<string, number>> },
+  candidate: {
+    readonly score: Score;
+    readonly newBars: number;
+    readonly metrics: Readonly<Record<string, number>>;
+    readonly followsForm?: number;
+    readonly se?: number;
+    readonly abc?: { readonly insert: string; readonly notation: string };
+  },
   feature: BarFeature,
 ): CandidateView {
   const total = candidate.score.bars.length;
@@ -172,7 +183,42 @@ export function candidateView(
     metrics: Object.entries(candidate.metrics)
       .filter(([, v]) => typeof v === 'number' && Number.isFinite(v))
       .map(([name, value]) => ({ name, value })),
+    ...(isUnit(candidate.followsForm) ? { followsForm: candidate.followsForm } : {}),
+    ...(candidate.se !== undefined && Number.isFinite(candidate.se) && candidate.se >= 0 ? { se: candidate.se } : {}),
+    ...(candidate.abc ? { abc: candidate.abc.insert, notation: candidate.abc.notation } : {}),
   };
+}
+
+function isUnit(v: number | undefined): v is number {
+  return v !== undefined && Number.isFinite(v) && v >= 0 && v <= 1;
+}
+
+/**
+ * The notation payload of an ABC tune: its text (`tuneSource` of the file's `text`) and where each
+ * performed bar is written in it. Undefined when the tune has no source positions, is longer than
+ * {@link MAX_NOTATION_CHARS}, or holds a `%%beginps` block (abcjs's parser never returns on one).
+ */
+export function notationPayload(text: string, score: Score): NotationPayload | undefined {
+  const src = score.source;
+  if (!src || src.end - src.start > MAX_NOTATION_CHARS || src.end <= src.start) {
+    return undefined;
+  }
+  const abc = text.slice(src.start, src.end);
+  if (/%%\s*beginps/i.test(abc)) {
+    return undefined;
+  }
+  const n = score.bars.length;
+  const barStart = new Int32Array(n).fill(-1);
+  const barEnd = new Int32Array(n).fill(-1);
+  for (let b = 0; b < n; b++) {
+    const w = score.bars[b].written;
+    const range = w !== undefined ? score.writtenBars[w]?.source : undefined;
+    if (range && range.start >= src.start && range.end <= src.end && range.end > range.start) {
+      barStart[b] = range.start - src.start;
+      barEnd[b] = range.end - src.start;
+    }
+  }
+  return { abc, barStart, barEnd };
 }
 
 function unique(xs: string[]): string[] {

@@ -6,7 +6,6 @@ import type { Logger } from '../platform/logger';
 import { Disposable } from '../platform/disposable';
 import type { PieceView } from '../protocol/messages';
 import type { BarFeature } from '../structure/ssm';
-import type { MidiEditorProvider } from '../editors/midiEditor';
 import type { ParseHost } from '../providers/parseHost';
 import { MIDI_EDITOR_VIEW_TYPE } from '../editors/midiEditor';
 import type { GenerationSource } from './generationService';
@@ -25,10 +24,14 @@ export interface TrackedPiece {
 /** What the tracker has: a piece, or why there is none. */
 export type TrackedState = { readonly kind: 'piece'; readonly piece: TrackedPiece } | { readonly kind: 'none'; readonly reason: string; readonly isError: boolean };
 
-type Target = { readonly kind: 'abc'; readonly uri: vscode.Uri } | { readonly kind: 'midi'; readonly uri: vscode.Uri };
+type Target = { readonly kind: 'abc'; readonly uri: vscode.Uri };
 
-/** The message shown when no music editor has been active yet. */
-export const NO_MUSIC_EDITOR = 'Open an ABC tune or a MIDI file to see its structure here.';
+/** The message shown when no ABC editor has been active yet. */
+export const NO_MUSIC_EDITOR = 'Open an ABC tune to see its structure and notation here.';
+
+/** The message shown for a MIDI file: one view per file, and a MIDI file's view is its editor. */
+export const MIDI_IN_EDITOR =
+  'This panel follows ABC tunes. A MIDI file has its own Refrain MIDI editor, with the piano roll, structure and generation: use it there.';
 
 function isAbcDocument(doc: vscode.TextDocument): boolean {
   return doc.languageId === 'abc' || doc.uri.path.toLowerCase().endsWith('.abc');
@@ -49,8 +52,9 @@ export function tuneIndexAt(ranges: readonly { start: number; end: number }[], o
 }
 
 /**
- * Follows the active music editor for the structure panel: the ABC tune under the cursor, or the
- * MIDI file of the active Refrain MIDI editor. Recomputes after edits at most once per
+ * Follows the active ABC editor for the structure panel: the tune under the cursor. A MIDI file is
+ * not followed: its Refrain MIDI editor shows the same views (one view per file); with no ABC tune
+ * on show the panel says so. Recomputes after edits at most once per
  * `refrain.panel.updateDelay` (always from the newest text), at once when the cursor moves to
  * another tune or another editor becomes active. Another kind of editor becoming active leaves
  * the last piece on show.
@@ -67,7 +71,6 @@ export class PieceTracker extends Disposable {
   readonly onDidChange = this._onDidChange.event;
 
   constructor(
-    private readonly _midi: MidiEditorProvider,
     private readonly _parser: ParseHost,
     private readonly _log: Logger,
   ) {
@@ -96,13 +99,6 @@ export class PieceTracker extends Disposable {
         if (this._target?.kind === 'abc' && doc.uri.toString() === this._target.uri.toString()) {
           this._target = undefined;
           this._set({ kind: 'none', reason: 'The ABC document was closed. ' + NO_MUSIC_EDITOR, isError: false });
-        }
-      }),
-    );
-    this._register(
-      _midi.onDidChangeDocument((doc) => {
-        if (this._target?.kind === 'midi' && doc.uri.toString() === this._target.uri.toString()) {
-          this._schedule(50);
         }
       }),
     );
@@ -154,9 +150,9 @@ export class PieceTracker extends Disposable {
   private _followTab(): boolean {
     const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
     if (input instanceof vscode.TabInputCustom && input.viewType === MIDI_EDITOR_VIEW_TYPE) {
-      if (this._target?.kind !== 'midi' || this._target.uri.toString() !== input.uri.toString()) {
-        this._target = { kind: 'midi', uri: input.uri };
-        this._schedule(0);
+      // One view per file: the MIDI editor is the place for a MIDI file. An ABC tune on show stays.
+      if (this._state.kind !== 'piece') {
+        this._set({ kind: 'none', reason: MIDI_IN_EDITOR, isError: false });
       }
       return true;
     }
@@ -199,11 +195,7 @@ export class PieceTracker extends Disposable {
     }
     const feature = readPanelConfig().feature;
     try {
-      if (target.kind === 'abc') {
-        await this._computeAbc(target, feature);
-      } else {
-        await this._computeMidi(target.uri, feature);
-      }
+      await this._computeAbc(target, feature);
     } catch (e) {
       if (this._target !== target) {
         return;
@@ -256,33 +248,9 @@ export class PieceTracker extends Disposable {
       tuneCount: ranges.length,
       title: tune.title,
       document: doc,
+      text,
     });
     this._log.debug(`[panel] tune ${index + 1}: ${tune.score.bars.length} bars in ${Date.now() - started} ms`);
-  }
-
-  private async _computeMidi(uri: vscode.Uri, feature: BarFeature): Promise<void> {
-    const key = `midi:${uri.toString()}`;
-    const doc = this._midi.documentFor(uri);
-    let score: Score;
-    let version = 0;
-    if (doc) {
-      if (!doc.score) {
-        throw new MusicInputError('midi-unreadable', doc.error ?? 'This MIDI file could not be read.');
-      }
-      score = doc.score;
-      version = doc.version;
-    } else {
-      const bytes = await vscode.workspace.fs.readFile(uri);
-      const piece = (await this._parser.pieces(uri.path, bytes)).pieces[0];
-      if (!piece) {
-        throw new MusicInputError('midi-unreadable', 'This MIDI file could not be read.');
-      }
-      score = piece.score;
-    }
-    if (this._computed && this._computed.key === key && this._computed.version === version && this._computed.feature === feature && doc) {
-      return;
-    }
-    this._publish(score, { key, version, feature, format: 'midi', uri, tuneIndex: 0, tuneCount: 1, title: score.meta.title });
   }
 
   private _publish(
@@ -297,6 +265,7 @@ export class PieceTracker extends Disposable {
       tuneCount: number;
       title: string | undefined;
       document?: vscode.TextDocument;
+      text?: string;
     },
   ): void {
     const view = pieceView(score, {
@@ -309,9 +278,17 @@ export class PieceTracker extends Disposable {
       feature: info.feature,
       selectable: info.format === 'abc',
       ...(info.title !== undefined ? { title: info.title } : {}),
+      ...(info.text !== undefined ? { text: info.text } : {}),
     });
     this._computed = { key: info.key, version: info.version, feature: info.feature };
-    const source: GenerationSource = { format: info.format, uri: info.uri.toString(), version: info.version, tuneIndex: info.tuneIndex, score };
+    const source: GenerationSource = {
+      format: info.format,
+      uri: info.uri.toString(),
+      version: info.version,
+      tuneIndex: info.tuneIndex,
+      score,
+      ...(info.text !== undefined ? { text: info.text } : {}),
+    };
     this._set({ kind: 'piece', piece: { source, view, feature: info.feature, ...(info.document ? { document: info.document } : {}) } });
   }
 }

@@ -19,8 +19,8 @@ export const STRUCTURE_PANEL_VIEW_TYPE = 'refrain.structurePanel';
 
 /**
  * The structure panel: a webview beside the editor showing the active piece's piano roll, bar
- * SSM and L_t curve, with the generation controls. It follows the active ABC tune or MIDI
- * editor while it is open; closing it stops all its work.
+ * SSM, L_t curve and notation, with the generation controls. It follows the active ABC tune
+ * while it is open (a MIDI file has its own MIDI editor); closing it stops all its work.
  */
 export class StructurePanel extends Disposable {
   private readonly _panel: vscode.WebviewPanel;
@@ -47,7 +47,7 @@ export class StructurePanel extends Disposable {
       webviewOptions(extensionUri),
     );
     this._register({ dispose: () => this._panel.dispose() });
-    this._tracker = this._register(new PieceTracker(midi, parser, _log.child('tracker')));
+    this._tracker = this._register(new PieceTracker(parser, _log.child('tracker')));
     this._session = this._register(
       new GenerationSession(
         generation,
@@ -114,6 +114,8 @@ export class StructurePanel extends Disposable {
   }
 
   private _show(state: TrackedState): void {
+    // Candidates made from an older text are marked stale before the new piece is shown.
+    this._session.pieceChanged(state.kind === 'piece' ? state.piece.source : undefined);
     if (state.kind === 'piece') {
       this.status.pieceKey = state.piece.view.key;
       this.status.noPiece = undefined;

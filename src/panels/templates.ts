@@ -55,7 +55,7 @@ export async function resolveTemplate(choice: TemplateChoice, context: TemplateC
     case 'form': {
       const sections = parseForm(choice.form);
       const ssm = formToTemplate(sections);
-      return { kind: 'ssm', origin: 'form', ssm, label: `form ${formToString(sections)}` };
+      return { kind: 'ssm', origin: 'form', ssm, label: `form ${formToString(sections)}`, form: choice.form.trim() };
     }
     case 'painted': {
       const ssm: Ssm = { size: choice.size, data: Float32Array.from(choice.data) };

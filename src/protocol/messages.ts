@@ -16,8 +16,12 @@
  * all use this file.
  */
 
+import { DEFAULT_VARIATION } from '../engine/limits';
+
+export { DEFAULT_VARIATION };
+
 /** Bumped when a message changes shape; the webview says which version it speaks in `ready`. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Largest SSM side sent to a webview; bigger matrices are block-averaged down to this. */
 export const MAX_SSM_SIDE = 512;
@@ -136,6 +140,22 @@ export interface PieceView {
   readonly topIntervals: readonly IntervalHint[];
   /** Whether clicking bars selects them in a text editor (ABC) or only in the view (MIDI). */
   readonly selectable: boolean;
+  /** The tune as ABC for the notation view (ABC pieces that are not too long). */
+  readonly notation?: NotationPayload;
+}
+
+/** Longest tune text the host sends for notation (longer tunes show no staff). */
+export const MAX_NOTATION_CHARS = 60_000;
+
+/**
+ * The ABC text of one tune, with where each performed bar is written in it: bar b is
+ * `abc.slice(barStart[b], barEnd[b])` (-1 when unknown). A bar inside a repeat is written once,
+ * so several performed bars share a range.
+ */
+export interface NotationPayload {
+  readonly abc: string;
+  readonly barStart: Int32Array;
+  readonly barEnd: Int32Array;
 }
 
 /** A generation model the picker offers. */
@@ -149,6 +169,10 @@ export interface ModelChoice {
   readonly description?: string;
   /** L_t of the model's training corpus, index t as in {@link PieceView.lt}, when the card has it. */
   readonly corpusLt?: Float32Array;
+  /** Measured form compliance of the model at default settings, 0..1; absent when not measured. */
+  readonly followsForm?: number;
+  /** A research variant (labelled "experimental"). */
+  readonly experimental?: boolean;
 }
 
 /** Where the target structure of a generation comes from. */
@@ -170,7 +194,16 @@ export interface CandidateView {
   readonly newBars: number;
   readonly roll: RollPayload;
   readonly ssm: SsmPayload;
+  /** Raw figures (shown in a tooltip). */
   readonly metrics: readonly { readonly name: string; readonly value: number }[];
+  /** Form compliance of the new bars, 0..1 ("follows the form: N%"), when a template was followed. */
+  readonly followsForm?: number;
+  /** Similarity error against the training corpus's L_t curve, when the model has one. */
+  readonly se?: number;
+  /** ABC candidates: exactly the text Insert writes into the file. */
+  readonly abc?: string;
+  /** ABC candidates: a small tune of the new bars (header fields in force + {@link abc}) for notation. */
+  readonly notation?: string;
 }
 
 /** What the panel's controls ask the model for. */
@@ -189,6 +222,11 @@ export interface GenerateParams {
   readonly relatedOffsets: readonly number[];
   /** Attention window per layer in tokens, 0 for the whole context (PerceiverS). */
   readonly layerWindows: readonly number[];
+  /**
+   * Variation, 0..1: 0 = sections the template marks as the same come back as written, 1 = free.
+   * Default {@link DEFAULT_VARIATION}.
+   */
+  readonly variation: number;
   /** Model id from {@link ModelChoice.id}; `''` lets the host choose. */
   readonly modelId: string;
   readonly template: TemplateChoice;
@@ -271,8 +309,11 @@ export interface NotificationMap {
   playback: { readonly action: 'play' | 'stop' };
   /** A generation started or ended (replayed after the view reloads). */
   generation: { readonly running: boolean; readonly requestId: number };
-  /** The candidates of the latest generation (replayed after the view reloads). */
-  candidates: { readonly requestId: number; readonly candidates: readonly CandidateView[] };
+  /**
+   * The candidates of the latest generation (replayed after the view reloads). With `stale` the
+   * piece has changed since (an edit, an insert): they are shown, and Insert is refused with this reason.
+   */
+  candidates: { readonly requestId: number; readonly candidates: readonly CandidateView[]; readonly stale?: string };
 }
 
 /** Method names of each kind. */
@@ -500,6 +541,7 @@ export function checkGenerateParams(value: unknown, path = 'params'): GeneratePa
     seed: integer(0, 0xffffffff)(r.seed, `${path}.seed`),
     relatedOffsets: [...new Set(offsets)].sort((a, b) => a - b),
     layerWindows: list(integer(0, MAX_LAYER_WINDOW), MAX_LAYERS)(r.layerWindows, `${path}.layerWindows`),
+    variation: r.variation === undefined ? DEFAULT_VARIATION : finite(0, 1)(r.variation, `${path}.variation`),
     modelId: text(200)(r.modelId, `${path}.modelId`),
     template: checkTemplate(r.template, `${path}.template`),
   };

@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import type { Candidate, TemplateSpec } from '../engine/types';
 import { MusicInputError } from '../music/score';
 import { planAbcContinuation, spliceScore } from '../music/splice';
+import type { TextEdit } from '../music/splice';
+import { candidateAbc } from '../panels/candidateAbc';
 import { readConfig } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import type {
@@ -16,9 +18,13 @@ import type {
 import type { EngineHost } from './engineHost';
 import type { ParseHost } from './parseHost';
 
-/** Candidates carry the engine's own candidate so Insert knows exactly which bars are new. */
+/**
+ * Candidates carry the engine's own candidate so Insert knows exactly which bars are new, and for
+ * ABC the very edit the card shows (applied as it is while the document is unchanged).
+ */
 interface EngineCandidate extends GeneratedCandidate {
   readonly engineCandidate: Candidate;
+  readonly edit?: TextEdit;
 }
 
 /**
@@ -45,8 +51,11 @@ export class EngineGenerationService implements GenerationService {
       label: m.title,
       positionalEncoding: m.pe,
       layers: m.layers,
-      description: `${m.layers} layers, ${m.pe}, attention ${[...new Set(m.plans)].join('/')}${m.sing ? ' + SING head' : ''}`,
+      // Layers and encoding have their own fields: the description says only what they do not.
+      description: `attention ${[...new Set(m.plans)].join('/')}${m.sing ? ' + SING head' : ''}`,
       corpusLt: m.corpusLt?.map((v) => (v === null ? Number.NaN : v)),
+      ...(m.followsForm !== undefined ? { followsForm: m.followsForm } : {}),
+      ...(m.experimental ? { experimental: true } : {}),
     }));
   }
 
@@ -65,6 +74,7 @@ export class EngineGenerationService implements GenerationService {
           relatedFromTemplate: g.relatedFromTemplate,
           scales: request.structure.layerWindows.map((w) => (w > 0 ? w : 'full')),
           template: toTemplateSpec(request.template),
+          variation: request.structure.variation,
         },
         sampling: { temperature: request.sampling.temperature, topP: request.sampling.topP, topK: g.topK, seed: request.sampling.seed },
         candidates: request.candidates,
@@ -76,17 +86,35 @@ export class EngineGenerationService implements GenerationService {
       },
     );
     this._log.info(`[panel] ${candidates.length} candidate(s) of ${request.bars} bars with ${model.id} in ${Date.now() - started} ms`);
-    return candidates.map((c, i): EngineCandidate => ({
-      score: c.score,
-      newBars: c.newBars.to - c.newBars.from,
-      label: `Candidate ${i + 1} (seed ${c.seed})`,
-      metrics: {
-        ...(c.metrics.se !== undefined ? { 'similarity error': c.metrics.se } : {}),
-        ...(c.metrics.templateDistance !== undefined ? { 'template distance': c.metrics.templateDistance } : {}),
-        'log-likelihood': c.logLikelihood,
-      },
-      engineCandidate: c,
-    }));
+    const source = request.source;
+    return candidates.map((c, i): EngineCandidate => {
+      const abc = source.format === 'abc' && source.text !== undefined ? this._abcOf(source.text, source.score, c) : undefined;
+      return {
+        score: c.score,
+        newBars: c.newBars.to - c.newBars.from,
+        label: `Candidate ${i + 1} (seed ${c.seed})`,
+        metrics: {
+          ...(c.metrics.followsForm !== undefined ? { 'follows the form': c.metrics.followsForm } : {}),
+          ...(c.metrics.se !== undefined ? { 'similarity error': c.metrics.se } : {}),
+          ...(c.metrics.templateDistance !== undefined ? { 'template distance': c.metrics.templateDistance } : {}),
+          'log-likelihood': c.logLikelihood,
+        },
+        ...(c.metrics.followsForm !== undefined ? { followsForm: c.metrics.followsForm } : {}),
+        ...(c.metrics.se !== undefined ? { se: c.metrics.se } : {}),
+        ...(abc ? { abc: { insert: abc.insert, notation: abc.notation }, edit: abc.edit } : {}),
+        engineCandidate: c,
+      };
+    });
+  }
+
+  /** The ABC a candidate writes (as Insert will), or undefined when it cannot be planned (logged). */
+  private _abcOf(text: string, score: GenerationRequest['source']['score'], c: Candidate): ReturnType<typeof candidateAbc> | undefined {
+    try {
+      return candidateAbc(text, score, c.score, c.newBars);
+    } catch (e) {
+      this._log.warn(`[panel] the ABC of a candidate could not be planned: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
   }
 
   async insert(target: InsertTarget, candidate: GeneratedCandidate): Promise<{ readonly message: string }> {
@@ -102,6 +130,16 @@ export class EngineGenerationService implements GenerationService {
       throw new MusicInputError('document-changed', 'The tune changed since these candidates were made, so nothing was inserted: generate again.');
     }
     const text = doc.getText();
+    const planned = (candidate as Partial<EngineCandidate>).edit;
+    if (planned && target.source.text === text) {
+      // The document is the one the card's ABC was planned on: write exactly that text.
+      const we = new vscode.WorkspaceEdit();
+      we.replace(uri, new vscode.Range(doc.positionAt(planned.start), doc.positionAt(planned.end)), planned.newText);
+      if (!(await vscode.workspace.applyEdit(we))) {
+        throw new MusicInputError('edit-refused', 'VS Code refused the edit (is the file read-only?), so nothing was inserted.');
+      }
+      return { message: `Inserted ${span.to - span.from} bars${target.source.score.meta.title ? ` into ${target.source.score.meta.title}` : ''}.` };
+    }
     const tune = (await this._parser.tuneByIndex(text, target.source.tuneIndex)).tune;
     if (!tune?.score.source) {
       throw new MusicInputError('tune-missing', 'The tune is no longer in the file, so nothing was inserted.');
@@ -128,10 +166,20 @@ function spanOf(candidate: GeneratedCandidate): { from: number; to: number } {
   return { from: to - candidate.newBars, to };
 }
 
-/** The panel's resolved template as the engine's template spec. */
+/**
+ * The panel's resolved template as the engine's template spec: "this piece" is the engine's own
+ * `{ kind: 'piece' }` (which extends the piece's pattern over the new bars), a form string goes as
+ * the form, a file or painted template as its matrix. `none` gives undefined (free).
+ */
 export function toTemplateSpec(t: ResolvedTemplate): TemplateSpec | undefined {
   if (t.kind === 'none') {
     return undefined;
+  }
+  if (t.origin === 'piece') {
+    return { kind: 'piece' };
+  }
+  if (t.origin === 'form' && t.form !== undefined) {
+    return { kind: 'form', form: t.form };
   }
   return { kind: 'matrix', size: t.ssm.size, data: Array.from(t.ssm.data) };
 }

@@ -106,7 +106,7 @@ describe('WebviewChannel', () => {
     view.send(command('ready', { protocol: 1, view: 'panel' }));
     view.send(request(1, 'listModels', {}));
     view.send(request(2, 'insert', { candidateId: 'x' }));
-    view.send(request(3, 'generate', { bars: 4, candidates: 1, temperature: 1, topP: 1, seed: 0, relatedOffsets: [], layerWindows: [], modelId: '', template: { kind: 'none' } }));
+    view.send(request(3, 'generate', { bars: 4, candidates: 1, temperature: 1, topP: 1, seed: 0, relatedOffsets: [], layerWindows: [], variation: 0.25, modelId: '', template: { kind: 'none' } }));
     view.send(request(4, 'previewTemplate', { template: { kind: 'form', form: '8' }, bars: 4 }));
     view.send(request(5, 'pickTemplateFile', {}));
     view.send({ kind: 'request', id: 6, method: 'insert', params: { candidateId: 42 } });
@@ -148,7 +148,7 @@ describe('WebviewChannel', () => {
       silentLogger(),
     );
     view.send(command('ready', { protocol: 1, view: 'panel' }));
-    view.send(request(7, 'generate', { bars: 4, candidates: 1, temperature: 1, topP: 1, seed: 0, relatedOffsets: [], layerWindows: [], modelId: '', template: { kind: 'none' } }));
+    view.send(request(7, 'generate', { bars: 4, candidates: 1, temperature: 1, topP: 1, seed: 0, relatedOffsets: [], layerWindows: [], variation: 0.25, modelId: '', template: { kind: 'none' } }));
     await settle();
     assert.ok(seen && !seen.aborted);
     view.send(command('cancel', { requestId: 7 }));

@@ -28,6 +28,7 @@ function goodParams(): GenerateParams {
     seed: 42,
     relatedOffsets: [16, 1, 2, 4, 8, 4],
     layerWindows: [0, 1024, 256, 0],
+    variation: 0.25,
     modelId: '',
     template: { kind: 'form', form: 'A8 A8 B8 A8' },
   };

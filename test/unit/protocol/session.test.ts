@@ -13,7 +13,7 @@ import { resolveTemplate } from '../../../src/panels/templates';
 import { BAR_A, BAR_B, BAR_C, eightBars, scoreOf } from './scores';
 
 function params(overrides: Partial<GenerateParams> = {}): GenerateParams {
-  return { bars: 2, candidates: 2, temperature: 1, topP: 0.9, seed: 5, relatedOffsets: [1, 2, 4], layerWindows: [0, 256], modelId: '', template: { kind: 'piece' }, ...overrides };
+  return { bars: 2, candidates: 2, temperature: 1, topP: 0.9, seed: 5, relatedOffsets: [1, 2, 4], layerWindows: [0, 256], variation: 0.25, modelId: '', template: { kind: 'piece' }, ...overrides };
 }
 
 function host(score: Score | undefined): SessionHost & { notes: { method: string; params: unknown }[]; remembered: string[]; moveTo(uri: string): void; edit(): void } {

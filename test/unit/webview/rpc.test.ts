@@ -52,7 +52,7 @@ describe('RpcClient', () => {
 
   test('an error response rejects with its code and message', async () => {
     const { rpc, sent } = client();
-    const p = rpc.request('generate', { bars: 1, candidates: 1, temperature: 1, topP: 1, seed: 0, relatedOffsets: [], layerWindows: [], modelId: '', template: { kind: 'none' } });
+    const p = rpc.request('generate', { bars: 1, candidates: 1, temperature: 1, topP: 1, seed: 0, relatedOffsets: [], layerWindows: [], variation: 0.25, modelId: '', template: { kind: 'none' } });
     const req = sent[0];
     rpc.handle(errorResponse(req.kind === 'request' ? req.id : 0, 'generate', 'no-model', 'No generation model is available.'));
     await assert.rejects(p, (e: unknown) => e instanceof RpcError && e.code === 'no-model' && /No generation model/.test(e.message));
