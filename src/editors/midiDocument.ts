@@ -7,6 +7,9 @@ import { MusicInputError } from '../music/score';
 import type { Logger } from '../platform/logger';
 import { Disposable } from '../platform/disposable';
 
+/** Parses a MIDI file's bytes into a Score (throws `MusicInputError`). */
+export type MidiParse = (bytes: Uint8Array) => Promise<Score>;
+
 /** One recorded change of a MIDI document: the whole score before and after. */
 export interface MidiEdit {
   readonly label: string;
@@ -45,35 +48,40 @@ export class MidiDocument extends Disposable implements vscode.CustomDocument {
   /** Fires once, just before the document is disposed. */
   readonly onWillDispose = this._onWillDispose.event;
 
-  /** Opens a document from its file, or from a backup when VS Code restores one. */
-  static async open(uri: vscode.Uri, backupId: string | undefined, log: Logger): Promise<MidiDocument> {
+  /**
+   * Opens a document from its file, or from a backup when VS Code restores one. `read` parses the
+   * bytes (the parse worker, off the extension host's thread); default `readMidi` here.
+   */
+  static async open(uri: vscode.Uri, backupId: string | undefined, log: Logger, read: MidiParse = async (b) => readMidi(b)): Promise<MidiDocument> {
     const from = typeof backupId === 'string' ? vscode.Uri.parse(backupId) : uri;
     let bytes: Uint8Array;
     try {
       bytes = await vscode.workspace.fs.readFile(from);
     } catch (e) {
       log.warn(`[midi] cannot read ${from.toString()}: ${e instanceof Error ? e.message : String(e)}`);
-      const doc = new MidiDocument(uri, new Uint8Array(0));
+      const doc = new MidiDocument(uri, new Uint8Array(0), read);
       doc._score = undefined;
       doc._error = `The file could not be read: ${e instanceof Error ? e.message : String(e)}`;
       return doc;
     }
-    return new MidiDocument(uri, bytes);
+    const doc = new MidiDocument(uri, bytes, read);
+    await doc._load(bytes);
+    return doc;
   }
 
   private constructor(
     readonly uri: vscode.Uri,
     bytes: Uint8Array,
+    private readonly _read: MidiParse,
   ) {
     super();
     this._bytes = bytes;
-    this._load(bytes);
   }
 
-  private _load(bytes: Uint8Array): void {
+  private async _load(bytes: Uint8Array): Promise<void> {
     this._bytes = bytes;
     try {
-      this._score = readMidi(bytes);
+      this._score = await this._read(bytes);
       this._loaded = this._score;
       this._error = undefined;
     } catch (e) {
@@ -155,7 +163,7 @@ export class MidiDocument extends Disposable implements vscode.CustomDocument {
   /** Drops unsaved changes: reads the file again. */
   async revert(_cancellation: vscode.CancellationToken): Promise<void> {
     const bytes = await vscode.workspace.fs.readFile(this.uri);
-    this._load(bytes);
+    await this._load(bytes);
     this._version++;
     this._onDidChangeContent.fire();
   }

@@ -9,6 +9,7 @@ import { PANEL_CONFIG_SECTIONS, readPanelConfig } from '../panels/panelConfig';
 import { pieceView } from '../panels/payloads';
 import { pickMusicFile, readMusicFile } from '../panels/files';
 import type { ParseHost } from '../providers/parseHost';
+import { MusicInputError } from '../music/score';
 import type { ViewStatus } from '../panels/viewStatus';
 import { WebviewChannel } from '../panels/webviewChannel';
 import { MidiDocument } from './midiDocument';
@@ -211,7 +212,14 @@ export class MidiEditorProvider extends Disposable implements vscode.CustomEdito
   }
 
   async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext): Promise<MidiDocument> {
-    const document = await MidiDocument.open(uri, openContext.backupId, this._log);
+    const document = await MidiDocument.open(uri, openContext.backupId, this._log, async (bytes) => {
+      // Read in the parse worker; the name only tells it the format.
+      const piece = (await this._parser.pieces('document.mid', bytes)).pieces[0];
+      if (!piece) {
+        throw new MusicInputError('midi-no-notes', 'The MIDI file has no piece Refrain can read.');
+      }
+      return piece.score;
+    });
     const key = uri.toString();
     this._documents.set(key, document);
     const subs = [
