@@ -13,6 +13,7 @@ import type { TemplateChoice } from '../protocol/messages';
 import { formToString, formToTemplate, parseForm } from '../structure/form';
 import { barSsm, validateSsm } from '../structure/ssm';
 import type { BarFeature, Ssm } from '../structure/ssm';
+import type { TemplateSpec } from '../engine/types';
 import type { ResolvedTemplate } from './generationService';
 
 /** What resolving a template may need. */
@@ -82,4 +83,22 @@ export function symmetrize(ssm: Ssm): void {
       d[j * n + i] = v;
     }
   }
+}
+
+/**
+ * The panel's resolved template as the engine's template spec: "this piece" is the engine's own
+ * `{ kind: 'piece' }` (which extends the piece's pattern over the new bars), a form string goes as
+ * the form, a file or painted template as its matrix. `none` gives undefined (free).
+ */
+export function toTemplateSpec(t: ResolvedTemplate): TemplateSpec | undefined {
+  if (t.kind === 'none') {
+    return undefined;
+  }
+  if (t.origin === 'piece') {
+    return { kind: 'piece' };
+  }
+  if (t.origin === 'form' && t.form !== undefined) {
+    return { kind: 'form', form: t.form };
+  }
+  return { kind: 'matrix', size: t.ssm.size, data: Array.from(t.ssm.data) };
 }

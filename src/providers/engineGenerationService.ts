@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
-import type { Candidate, TemplateSpec } from '../engine/types';
+import type { Candidate } from '../engine/types';
 import { MusicInputError } from '../music/score';
 import { planAbcContinuation, spliceScore } from '../music/splice';
 import type { TextEdit } from '../music/splice';
 import { candidateAbc } from '../panels/candidateAbc';
+import { toTemplateSpec } from '../panels/templates';
 import { readConfig } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import type {
@@ -13,7 +14,6 @@ import type {
   GenerationService,
   InsertTarget,
   ModelInfo,
-  ResolvedTemplate,
 } from '../panels/generationService';
 import type { EngineHost } from './engineHost';
 import type { ParseHost } from './parseHost';
@@ -164,22 +164,4 @@ function spanOf(candidate: GeneratedCandidate): { from: number; to: number } {
   }
   const to = candidate.score.bars.length;
   return { from: to - candidate.newBars, to };
-}
-
-/**
- * The panel's resolved template as the engine's template spec: "this piece" is the engine's own
- * `{ kind: 'piece' }` (which extends the piece's pattern over the new bars), a form string goes as
- * the form, a file or painted template as its matrix. `none` gives undefined (free).
- */
-export function toTemplateSpec(t: ResolvedTemplate): TemplateSpec | undefined {
-  if (t.kind === 'none') {
-    return undefined;
-  }
-  if (t.origin === 'piece') {
-    return { kind: 'piece' };
-  }
-  if (t.origin === 'form' && t.form !== undefined) {
-    return { kind: 'form', form: t.form };
-  }
-  return { kind: 'matrix', size: t.ssm.size, data: Array.from(t.ssm.data) };
 }

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
+  DEFAULT_VARIATION,
   COMMAND_METHODS,
   MAX_GENERATE_BARS,
   MAX_SSM_SIDE,
@@ -185,5 +186,16 @@ describe('host messages', () => {
     assert.ok(roll.notes.pitch instanceof Uint8Array);
     assert.ok(roll.barStarts instanceof Uint32Array);
     assert.deepEqual(received, sent);
+  });
+});
+
+describe('variation in the generate request', () => {
+  test('is taken from 0 to 1, defaults to DEFAULT_VARIATION when absent, and is refused outside', () => {
+    assert.equal(checkGenerateParams({ ...goodParams(), variation: 0 }).variation, 0);
+    assert.equal(checkGenerateParams({ ...goodParams(), variation: 1 }).variation, 1);
+    const { variation: _omit, ...rest } = goodParams();
+    assert.equal(checkGenerateParams(rest).variation, DEFAULT_VARIATION);
+    assert.throws(() => checkGenerateParams({ ...goodParams(), variation: 1.5 }), /variation/);
+    assert.throws(() => checkGenerateParams({ ...goodParams(), variation: 'free' }), /variation/);
   });
 });

@@ -6,7 +6,7 @@ import type { Score } from '../../../src/music/score';
 import { CancellationError } from '../../../src/platform/cancellation';
 import type { GenerateParams, NotificationMap, NotificationMethod } from '../../../src/protocol/messages';
 import { UnavailableGenerationService } from '../../../src/panels/generationService';
-import type { GeneratedCandidate, GenerationProgress, GenerationRequest, GenerationService, GenerationSource, InsertTarget } from '../../../src/panels/generationService';
+import type { GeneratedCandidate, GenerationProgress, GenerationRequest, GenerationService, GenerationSource, InsertTarget, ModelInfo } from '../../../src/panels/generationService';
 import { GenerationSession } from '../../../src/panels/generationSession';
 import type { SessionHost } from '../../../src/panels/generationSession';
 import { resolveTemplate } from '../../../src/panels/templates';
@@ -48,7 +48,7 @@ class EchoService implements GenerationService {
   inserted: GeneratedCandidate[] = [];
   hold: Promise<void> | undefined;
 
-  async listModels() {
+  async listModels(): Promise<readonly ModelInfo[]> {
     return [{ id: 'tiny', label: 'Tiny', positionalEncoding: 'rope', layers: 2, corpusLt: [1, 0.5, 0.4] }];
   }
 
@@ -99,7 +99,7 @@ describe('GenerationSession', () => {
     const result = await session.handlers().generate(params({ modelId: 'tiny' }), context(11));
     const req = service.requests[0];
     assert.equal(req.bars, 2);
-    assert.deepEqual(req.structure, { relatedOffsets: [1, 2, 4], layerWindows: [0, 256] });
+    assert.deepEqual(req.structure, { relatedOffsets: [1, 2, 4], layerWindows: [0, 256], variation: 0.25 });
     assert.deepEqual(req.sampling, { temperature: 1, topP: 0.9, seed: 5 });
     assert.equal(req.modelId, 'tiny');
     assert.ok(req.template.kind === 'ssm' && req.template.origin === 'piece' && req.template.ssm.size === 8);
@@ -209,5 +209,54 @@ describe('resolveTemplate', () => {
       resolveTemplate({ kind: 'file', uri: 'x.abc' }, { score: undefined, feature: 'jaccard', readFile: async () => ({ bytes: new TextEncoder().encode('just words'), path: 'x.abc', name: 'x.abc' }) }),
       (e: Error) => e.name === 'MusicInputError' && e.message.length > 0 && !/\bat .+:\d+:\d+/.test(e.message),
     );
+  });
+
+  test('candidates go stale after an edit of their piece: the view is told, Insert refuses them', async () => {
+    const service = new EchoService();
+    const h = host(eightBars());
+    const session = new GenerationSession(service, h, silentLogger());
+    await session.handlers().generate(params({ variation: 0 }), context(21));
+    assert.equal(service.requests[0].structure.variation, 0);
+    const current = h.current()?.source;
+    session.pieceChanged(current);
+    assert.equal(h.notes.filter((n) => n.method === 'candidates').length, 0, 'the same version: nothing stale');
+    h.edit();
+    session.pieceChanged(h.current()?.source);
+    const stale = h.notes.filter((n) => n.method === 'candidates');
+    assert.equal(stale.length, 1);
+    const p = stale[0].params as NotificationMap['candidates'];
+    assert.equal(p.candidates.length, 2);
+    assert.match(p.stale ?? '', /changed since these candidates were generated/);
+    await assert.rejects(session.handlers().insert({ candidateId: '21-1' }, context(22)), (e: Error & { code?: string }) => e.code === 'stale');
+    assert.equal(service.inserted.length, 0);
+    session.dispose();
+  });
+
+  test('after an Insert the other candidates are stale', async () => {
+    const service = new EchoService();
+    const h = host(eightBars());
+    const session = new GenerationSession(service, h, silentLogger());
+    await session.handlers().generate(params(), context(31));
+    await session.handlers().insert({ candidateId: '31-1' }, context(32));
+    const stale = h.notes.filter((n) => n.method === 'candidates').map((n) => (n.params as NotificationMap['candidates']).stale);
+    assert.equal(stale.length, 1);
+    assert.match(stale[0] ?? '', /inserted/);
+    await assert.rejects(session.handlers().insert({ candidateId: '31-2' }, context(33)), (e: Error & { code?: string }) => e.code === 'stale');
+    session.dispose();
+  });
+
+  test('models carry their measured compliance and the experimental flag', async () => {
+    const service = new EchoService();
+    service.listModels = async (): Promise<readonly ModelInfo[]> => [
+      { id: 'a', label: 'A', positionalEncoding: 'rope', layers: 2, followsForm: 0.8 },
+      { id: 'b', label: 'B', positionalEncoding: 'srope', layers: 2, experimental: true },
+    ];
+    const session = new GenerationSession(service, host(eightBars()), silentLogger());
+    const { models } = await session.handlers().listModels({}, context(41));
+    assert.equal(models[0].followsForm, 0.8);
+    assert.equal(models[0].experimental, undefined);
+    assert.equal(models[1].followsForm, undefined);
+    assert.equal(models[1].experimental, true);
+    session.dispose();
   });
 });

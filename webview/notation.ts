@@ -1,0 +1,171 @@
+/**
+ * Sheet music in the view: abcjs draws the tune (or a candidate's new bars) as SVG. The page's
+ * Content-Security-Policy allows no inline styles, and abcjs writes a few `style` attributes
+ * (a hidden measuring SVG, small tspans): while it draws, those go through the CSSOM
+ * (`element.style.cssText`), which the policy allows. No eval, no injected stylesheet.
+ *
+ * A click on a note selects its bar (the piece's performed bar, first pass of a repeat); the
+ * selected bars are highlighted with a CSS class on their SVG elements.
+ */
+
+import { renderAbc } from 'abcjs';
+import type { AbcElem, AbcVisualParams, TuneObject } from 'abcjs';
+import type { NotationPayload } from '../src/protocol/messages';
+import { h } from './dom';
+import { barAtChar, inRanges, rangesOfBars } from './notationMap';
+
+/** Runs `draw` with `setAttribute('style', v)` applied as `style.cssText = v` (CSP-safe). */
+function withCssomStyles<T>(draw: () => T): T {
+  const proto = Element.prototype;
+  const original = proto.setAttribute;
+  proto.setAttribute = function (this: Element, name: string, value: string): void {
+    const styled = this as Element & { style?: CSSStyleDeclaration };
+    if (name.toLowerCase() === 'style' && styled.style) {
+      styled.style.cssText = String(value);
+      return;
+    }
+    original.call(this, name, value);
+  };
+  try {
+    return draw();
+  } finally {
+    proto.setAttribute = original;
+  }
+}
+
+/**
+ * Draws `abc` into `target` (replacing what was there). Returns the tune object, or undefined
+ * when abcjs drew nothing; throws what abcjs throws.
+ */
+export function drawAbc(target: HTMLElement, abc: string, params: AbcVisualParams): TuneObject | undefined {
+  target.replaceChildren();
+  const tunes = withCssomStyles(() => renderAbc(target, abc, { add_classes: true, responsive: 'resize', ...params }));
+  return tunes[0];
+}
+
+/** The text colour of the theme, for abcjs's `foregroundColor`. */
+export function themeForeground(): string {
+  return getComputedStyle(document.body).getPropertyValue('--vscode-editor-foreground').trim() || getComputedStyle(document.body).color || '#000';
+}
+
+interface VoiceElement {
+  readonly startChar?: number;
+  readonly endChar?: number;
+  readonly abselem?: { readonly elemset?: readonly (Element | null)[] };
+}
+
+/** Every drawn element of a tune with its character range. */
+function drawnElements(tune: TuneObject): { start: number; end: number; nodes: Element[] }[] {
+  const out: { start: number; end: number; nodes: Element[] }[] = [];
+  for (const line of tune.lines ?? []) {
+    for (const staff of line.staff ?? []) {
+      for (const voice of (staff as unknown as { voices?: VoiceElement[][] }).voices ?? []) {
+        for (const el of voice) {
+          const nodes = (el.abselem?.elemset ?? []).filter((n): n is Element => n instanceof Element);
+          if (typeof el.startChar === 'number' && typeof el.endChar === 'number' && nodes.length > 0) {
+            out.push({ start: el.startChar, end: el.endChar, nodes });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The piece's notation, kept in step with the bar selection. */
+export class NotationView {
+  /** The container to place in the page. */
+  readonly element = h('div', { className: 'notation', attrs: { role: 'img', 'aria-label': 'The tune as sheet music' } });
+  private readonly _message = h('p', { className: 'hint' });
+  private readonly _sheet = h('div', { className: 'sheet' });
+  private _payload: NotationPayload | undefined;
+  private _drawn: { abc: string; colour: string; width: number } | undefined;
+  private _tune: TuneObject | undefined;
+  private _selected: number[] = [];
+
+  constructor(private readonly _onBar: (bar: number) => void) {
+    this.element.append(this._sheet, this._message);
+  }
+
+  /** Number of SVG drawings on show (0 when none). */
+  get svgCount(): number {
+    return this._sheet.querySelectorAll('svg').length;
+  }
+
+  /** Shows a piece's notation (drawn again only when its text, the colour or the width changed). */
+  show(payload: NotationPayload | undefined, width: number): void {
+    this._payload = payload;
+    if (!payload) {
+      this._drawn = undefined;
+      this._tune = undefined;
+      this._sheet.replaceChildren();
+      this._message.textContent = 'Notation is shown for ABC tunes up to 60,000 characters.';
+      return;
+    }
+    const colour = themeForeground();
+    const w = Math.max(280, Math.round(width));
+    if (this._drawn && this._drawn.abc === payload.abc && this._drawn.colour === colour && Math.abs(this._drawn.width - w) < 40) {
+      this.highlight(this._selected);
+      return;
+    }
+    try {
+      this._tune = drawAbc(this._sheet, payload.abc, {
+        foregroundColor: colour,
+        staffwidth: w - 30,
+        paddingleft: 0,
+        paddingright: 0,
+        clickListener: (elem: AbcElem) => this._clicked(elem),
+      });
+      this._drawn = { abc: payload.abc, colour, width: w };
+      this._message.textContent = '';
+    } catch (e) {
+      this._tune = undefined;
+      this._drawn = undefined;
+      this._sheet.replaceChildren();
+      this._message.textContent = `The notation could not be drawn: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    this.highlight(this._selected);
+  }
+
+  /** Highlights the written bars of these performed bars. */
+  highlight(bars: readonly number[]): void {
+    this._selected = [...bars];
+    const tune = this._tune;
+    const payload = this._payload;
+    for (const el of Array.from(this._sheet.querySelectorAll('.bar-selected'))) {
+      el.classList.remove('bar-selected');
+    }
+    if (!tune || !payload || bars.length === 0) {
+      return;
+    }
+    const ranges = rangesOfBars(payload, bars);
+    for (const drawn of drawnElements(tune)) {
+      if (inRanges(ranges, drawn.start, drawn.end)) {
+        for (const node of drawn.nodes) {
+          node.classList.add('bar-selected');
+        }
+      }
+    }
+  }
+
+  private _clicked(elem: AbcElem): void {
+    const payload = this._payload;
+    const start = (elem as { startChar?: number }).startChar;
+    if (!payload || typeof start !== 'number') {
+      return;
+    }
+    const bar = barAtChar(payload, start);
+    if (bar >= 0) {
+      this._onBar(bar);
+    }
+  }
+}
+
+/** Draws a candidate's new bars (a small tune) into `target`; a message instead when it cannot. */
+export function drawCandidateNotation(target: HTMLElement, abc: string, width: number): void {
+  try {
+    drawAbc(target, abc, { foregroundColor: themeForeground(), staffwidth: Math.max(200, Math.round(width) - 20), paddingleft: 0, paddingright: 0, scale: 0.8 });
+  } catch (e) {
+    target.replaceChildren(h('p', { className: 'hint' }, `The notation could not be drawn: ${e instanceof Error ? e.message : String(e)}`));
+  }
+}
