@@ -13,7 +13,7 @@ import { EngineClient } from '../engine/client';
 import { EngineError } from '../engine/errors';
 import { modelInfoOf } from '../engine/card';
 import type { Candidate, ExecutionProviderChoice, GenerateRequest, GenerationTarget, LayerScale, TemplateSpec } from '../engine/types';
-import { writeAbc } from '../music/abc/writer';
+import { writeAbcFolded } from '../music/abc/fragment';
 import { formatOfPath } from '../music/load';
 import { loadPiece } from '../music/select';
 import { writeMidi } from '../music/midi/writer';
@@ -374,7 +374,7 @@ function abcOutput(
   if (inPlace) {
     throw new MusicInputError('compose-in-place-refused', `Refrain did not change ${input}: this result cannot be spliced into it. Write it to another file with -o.`);
   }
-  return writeAbc(cand.score, { reference: piece.reference });
+  return writeAbcFolded(cand.score, { reference: piece.reference });
 }
 
 /**

@@ -41,6 +41,8 @@ export interface ConstraintOptions {
    * another pitch class there must leave room for a later note; default no cadence rule.
    */
   finalPitchClass?: number;
+  /** Cadence: the final note lasts at least this many grid steps (a beat); default the shortest folk note. */
+  finalMinSteps?: number;
 }
 
 /** Whether a duration in grid steps (12 per quarter) is one a folk tune writes. */
@@ -157,9 +159,10 @@ export class GenerationConstraints {
     const lastBar = fin !== undefined && this._barsBegun === this._o.bars;
     const barLen = g.barLength;
     const minDur = this._folk ? this._minFolkDur : 1;
+    const finalMin = Math.max(minDur, this._o.finalMinSteps ?? minDur);
     if (pcs || lastBar) {
-      // Mode lock; and in the last bar a non-final pitch only where another note still fits after it.
-      const roomForAnother = g.position + 2 * minDur <= barLen;
+      // Mode lock; and in the last bar a non-final pitch only where the final note still fits after it.
+      const roomForAnother = g.position + minDur + finalMin <= barLen;
       for (let i = 0; i < pr.count; i++) {
         const pc = (PITCH_MIN + i) % 12;
         if ((pcs && !pcs[pc] && pc !== fin) || (lastBar && pc !== fin && !roomForAnother)) {
@@ -168,11 +171,15 @@ export class GenerationConstraints {
       }
     }
     // Durations end inside the bar (and, after a non-final pitch in the last bar, before its end).
-    const left = g.stepsLeft() - (lastBar && this._lastKind === 'pitch' && this._lastPitch % 12 !== fin ? minDur : 0);
+    const left = g.stepsLeft() - (lastBar && this._lastKind === 'pitch' && this._lastPitch % 12 !== fin ? finalMin : 0);
     const dr = TOKEN_RANGES.dur;
+    // The final itself either reaches the end of the last bar or leaves room for another note and a final.
+    const durOk = (d: number): boolean => d <= left && (!this._folk || isFolkDuration(d));
+    const finalFits = (d: number): boolean => d === left || d <= left - minDur - finalMin;
+    const finalNote = lastBar && this._lastKind === 'pitch' && this._lastPitch % 12 === fin && DURATION_STEPS.some((d) => durOk(d) && finalFits(d));
     for (let i = 0; i < dr.count; i++) {
       const d = DURATION_STEPS[i];
-      if (d > left || (this._folk && !isFolkDuration(d))) {
+      if (!durOk(d) || (finalNote && !finalFits(d))) {
         m[dr.start + i] = 0;
       }
     }

@@ -425,6 +425,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
       barHeaders: prep.barHeaders,
       pitchClasses: prep.pitchClasses,
       finalPitchClass: prep.cadence ? prep.finalPc : undefined,
+      finalMinSteps: beatSteps(prep.encScore),
     });
     const prior = new CopyPrior(decoder.layout, structure, template, variation);
     const biased = new Float32Array(v);
@@ -475,6 +476,15 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     chosen = [...raws].sort((a, b) => key(b) - key(a) || a.seed - b.seed).slice(0, req.candidates);
   }
   return chosen.map((r) => finish(ctx, req, prep, template, r));
+}
+
+/** One beat of the piece's last meter in grid steps (12 per quarter): a dotted quarter in 6/8, 9/8, 12/8; else a quarter at most. */
+function beatSteps(score: Score): number {
+  const m = score.bars[score.bars.length - 1]?.meter ?? score.meters[score.meters.length - 1]?.meter ?? { num: 4, den: 4 };
+  if (m.den === 8 && m.num % 3 === 0 && m.num > 3) {
+    return 18;
+  }
+  return Math.min(12, Math.round(48 / m.den));
 }
 
 /** The template with bars [from, to) like no other bar (their rows and columns cleared, diagonal kept). */
