@@ -92,7 +92,7 @@ export function sameSectionPairs(template: Ssm, from: number, to: number): Judge
 
 /** The parts of {@link followsForm}, for reports that show them apart. */
 export interface FormCompliance {
-  /** {@link followsForm}: (sameKept + differentApart) / (same + different); NaN with no pair. */
+  /** {@link followsForm}: mean of sameKept / same and differentApart / different (over the kinds judged); NaN with no pair. */
   readonly share: number;
   /** Pairs marked the same. */
   readonly same: number;
@@ -114,9 +114,15 @@ export function formCompliance(pieceSsm: Ssm, template: Ssm, newBars: { from: nu
   const sim = (p: BarPair): number => pieceSsm.data[p.bar * n + p.earlier];
   const sameKept = same.filter((p) => sim(p) >= JACCARD_SAME).length;
   const differentApart = different.filter((p) => sim(p) < JACCARD_SAME).length;
-  const total = same.length + different.length;
+  const parts: number[] = [];
+  if (same.length > 0) {
+    parts.push(sameKept / same.length);
+  }
+  if (different.length > 0) {
+    parts.push(differentApart / different.length);
+  }
   return {
-    share: total > 0 ? (sameKept + differentApart) / total : Number.NaN,
+    share: parts.length > 0 ? parts.reduce((a, b) => a + b, 0) / parts.length : Number.NaN,
     same: same.length,
     sameKept,
     different: different.length,
@@ -136,10 +142,11 @@ export function formCompliance(pieceSsm: Ssm, template: Ssm, newBars: { from: nu
  *
  * A "same" pair complies when the two bars of the piece have note-set Jaccard (Museformer
  * eq. 4, `barSsm(score, 'jaccard')`) >= 0.5 ({@link JACCARD_SAME}); a "different" pair
- * complies when it is < 0.5. The result is
- * `(same pairs that comply + different pairs that comply) / (same pairs + different pairs)`,
- * every pair weighing the same; NaN when no pair is judged (e.g. no new bar inside the
- * template). `pieceSsm` may be passed when the caller already has the piece's Jaccard SSM.
+ * complies when it is < 0.5. The result is the mean of the two kinds' compliance rates,
+ * `(same kept / same + different apart / different) / 2` (one kind alone when the template
+ * judges only one, e.g. `A8 B8 C8 D8` has no "same" pair), so a piece cannot score well by
+ * keeping every bar apart when the form asks for repeats (there are far more "different"
+ * pairs than "same" ones); NaN when no pair is judged (e.g. no new bar inside the template). `pieceSsm` may be passed when the caller already has the piece's Jaccard SSM.
  */
 export function followsForm(score: Score, templateSsm: Ssm, newBars: { from: number; to: number }, pieceSsm: Ssm = barSsm(score, 'jaccard')): number {
   return formCompliance(pieceSsm, templateSsm, newBars).share;

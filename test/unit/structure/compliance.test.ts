@@ -70,8 +70,9 @@ describe('compliance: followsForm', () => {
     const parts = formCompliance(barSsm(score), AABB, { from: 4, to: 32 });
     assert.equal(parts.sameKept, 0);
     assert.equal(parts.differentApart, parts.different);
-    assert.equal(parts.share, parts.different / (parts.different + 16));
-    assert.ok(followsForm(score, AABB, { from: 4, to: 32 }) < 1);
+    // Each kind weighs half: keeping every bar apart scores 50%, not the share of different pairs.
+    assert.equal(parts.share, 0.5);
+    assert.equal(followsForm(score, AABB, { from: 4, to: 32 }), 0.5);
   });
 
   test('sameSectionPairs: one best partner (ties to the earliest), different pairs at offsets 1..16 only', () => {
