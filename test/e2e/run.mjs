@@ -15,6 +15,7 @@
 //   REFRAIN_E2E_WAIT_MS     default deadline of one wait (default 60000)
 //   REFRAIN_E2E_SHOTS       screenshot folder (default <repo>/.cache/e2e-shots)
 //   REFRAIN_E2E_VERBOSE=1   print code-server's output and every console message of the page
+//   REFRAIN_E2E_DOCS=1      also keep the panel screenshots (1280x800, bundled model) in docs/screenshots/
 //   REFRAIN_CODE_SERVER, REFRAIN_TOOLS_DIR, REFRAIN_CHROMIUM   as for the integration tests
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,9 @@ const codeServerBin = process.env.REFRAIN_CODE_SERVER ?? join(toolsDir, 'code-se
 const chromiumBin = process.env.REFRAIN_CHROMIUM ?? '/usr/bin/chromium';
 const shotsDir = resolve(process.env.REFRAIN_E2E_SHOTS ?? join(repoRoot, '.cache', 'e2e-shots'));
 const verbose = process.env.REFRAIN_E2E_VERBOSE === '1';
+/** REFRAIN_E2E_DOCS=1: the screenshots meant for the documentation are copied to docs/screenshots/. */
+const docsShots = process.env.REFRAIN_E2E_DOCS === '1';
+const docsDir = join(repoRoot, 'docs', 'screenshots');
 
 function seconds(name, fallback) {
   const v = Number(process.env[name] ?? fallback);
@@ -258,14 +262,22 @@ async function run() {
     /** The text of the extension's log so far. */
     extensionLog: () => extensionLogs(held.profileDir).map((f) => readFileSync(f, 'utf8')).join('\n'),
     log: (message) => say(`  ${message}`),
-    /** Saves a screenshot of the whole window; with a view frame, first lets its drawing settle. */
-    async shot(name, frame) {
+    /**
+     * Saves a screenshot of the whole window; with a view frame, first lets its drawing settle.
+     * With `{ docs: true }` and REFRAIN_E2E_DOCS=1 it is also kept in docs/screenshots/.
+     */
+    async shot(name, frame, options = {}) {
       if (frame) {
         await frame.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))).catch(() => undefined);
       }
       const file = join(shotsDir, `${name}.png`);
       await page.screenshot({ path: file, timeout: 30_000 });
       say(`  screenshot ${file}`);
+      if (options.docs && docsShots) {
+        mkdirSync(docsDir, { recursive: true });
+        cpSync(file, join(docsDir, `${name}.png`));
+        say(`  kept in ${join(docsDir, `${name}.png`)}`);
+      }
     },
   };
   const { passed, failed } = await runChecks(ctx);

@@ -129,10 +129,61 @@ export const CHECKS = [
     },
   },
   {
+    name: 'the panel shows the tune as sheet music; a click on a bar selects it in the editor, the heatmap follows, and a heatmap click highlights the notation',
+    needs: ['Refrain: Show Structure Panel opens the panel, which draws the tune\'s roll and AABB heatmap'],
+    async run(ctx) {
+      const frame = ctx.panel;
+      const written = writtenBars(ctx, join(ctx.workspace, FIXTURES.reel)).written;
+      // abcjs numbers the measures it draws (abcjs-mm0, 1, ...) on each note.
+      const measures = await waitFor('the notation to be drawn', async () => {
+        const m = await frame.evaluate(() => {
+          const svgs = document.querySelectorAll('.notation svg').length;
+          const numbers = new Set();
+          for (const note of Array.from(document.querySelectorAll('.notation svg .abcjs-note'))) {
+            for (const c of Array.from(note.classList)) {
+              if (/^abcjs-mm\d+$/.test(c)) {
+                numbers.add(c);
+              }
+            }
+          }
+          return { svgs, measures: numbers.size };
+        });
+        return m.svgs > 0 && m.measures > 0 ? m : undefined;
+      });
+      check(measures.measures === written, `the notation should draw the ${written} written bars: ${measures.measures}`);
+      // Bar 5 (first bar of the second line) in the notation: the editor selects it (line 10 of the file).
+      await frame.locator('.notation svg .abcjs-note.abcjs-mm4').first().click();
+      await waitFor('the panel to say bar 5 is selected', () => frame.evaluate(() => document.querySelector('.status')?.textContent === 'Bar 5 selected.'));
+      const selection = await waitFor('the editor to select bar 5', () =>
+        ctx.page.evaluate(() => {
+          const t = document.getElementById('status.editor.selection')?.textContent ?? '';
+          return /Ln 10,/.test(t) && /selected/.test(t) ? t : undefined;
+        }),
+      );
+      ctx.log(`editor after a notation click: ${selection}`);
+      const highlighted = await frame.evaluate(() => document.querySelectorAll('.notation .bar-selected').length);
+      check(highlighted > 0, 'the clicked bar should be highlighted in the notation');
+      // A heatmap click on bars 17 x 1: the notation highlights bar 17's written bar (first of the B part).
+      const side = await frame.evaluate(() => document.querySelector('canvas.ssm').getBoundingClientRect().width);
+      await frame.locator('canvas.ssm').click({ position: { x: (0.5 * side) / 32, y: (16.5 * side) / 32 } });
+      await waitFor('the notation to highlight the B part\'s first bar', () =>
+        frame.evaluate(() => Array.from(document.querySelectorAll('.notation svg .abcjs-note.abcjs-mm8')).some((n) => n.classList.contains('bar-selected'))),
+      );
+      await ctx.shot('panel-notation-dark', frame);
+    },
+  },
+  {
     name: 'the related-offset toggles and mask-scale controls are shown and respond',
     needs: ['Refrain: Show Structure Panel opens the panel, which draws the tune\'s roll and AABB heatmap'],
     async run(ctx) {
       const frame = ctx.panel;
+      // The research controls sit in a collapsible section below the music: open it as a user does.
+      await frame.locator('vscode-collapsible .collapsible-header').first().click();
+      await waitFor('the research section to open', () => frame.evaluate(() => document.querySelector('vscode-collapsible')?.open === true));
+      const models = await frame.evaluate(() => Array.from(document.querySelectorAll('vscode-collapsible vscode-single-select')[1]?.querySelectorAll('vscode-option') ?? []).map((o) => o.textContent));
+      check(models.length > 0 && models.every((m) => /follows the form: \d+%|not measured/.test(m)), `each model should be labelled with its measured compliance: ${models.join(' | ')}`);
+      const line = await frame.evaluate(() => document.querySelector('.model-line')?.textContent ?? '');
+      check(!/(\d+ layers?).*\1/.test(line), `the model line repeats itself: "${line}"`);
       const offsets = await waitFor('the related-offset toggles', async () => {
         const o = await frame.evaluate(() => Array.from(document.querySelectorAll('.offsets vscode-checkbox')).map((b) => ({ label: b.label, checked: b.checked })));
         return o.length > 0 ? o : undefined;
@@ -162,6 +213,9 @@ export const CHECKS = [
     needs: ['the related-offset toggles and mask-scale controls are shown and respond'],
     async run(ctx) {
       const frame = ctx.panel;
+      // Musical controls first: collapse the research section again (the panel remembers it).
+      await frame.locator('vscode-collapsible .collapsible-header').first().click();
+      await waitFor('the research section to close', () => frame.evaluate(() => document.querySelector('vscode-collapsible')?.open === false));
       const fields = await frame.evaluate(() => ({
         bars: document.getElementById('field-bars')?.value,
         candidates: document.getElementById('field-candidates')?.value,
@@ -181,22 +235,31 @@ export const CHECKS = [
           label: card.querySelector('header strong')?.textContent ?? '',
           newBars: card.querySelector('header .hint')?.textContent ?? '',
           metrics: Array.from(card.querySelectorAll('.metrics dt')).map((dt) => [dt.textContent, dt.nextElementSibling?.textContent ?? '']),
+          words: Array.from(card.querySelectorAll('.words li')).map((li) => li.textContent ?? ''),
+          tooltip: card.querySelector('.words')?.getAttribute('title') ?? '',
+          abc: card.querySelector('pre.abc')?.textContent ?? '',
+          notation: card.querySelectorAll('.mini-notation svg').length,
           insert: Array.from(card.querySelectorAll('.card-actions vscode-button')).some((b) => b.textContent === 'Insert'),
         })),
       );
       check(cards.length === GENERATION.candidates, `expected ${GENERATION.candidates} cards, got ${cards.length} (status "${status}")`);
       for (const [k, card] of cards.entries()) {
         check(card.newBars.includes(`+${GENERATION.bars} bars`), `card ${k + 1} should add ${GENERATION.bars} bars: "${card.newBars}"`);
+        check(card.label === `Candidate ${k + 1}`, `card ${k + 1} label: "${card.label}"`);
         check(card.metrics.length >= 1, `card ${k + 1} has no metrics`);
         for (const [name, value] of card.metrics) {
           check(name.length > 0 && Number.isFinite(Number(value)), `card ${k + 1} metric "${name}" is not a number: "${value}"`);
         }
         check(card.metrics.some(([name]) => name === 'log-likelihood'), `card ${k + 1} lacks the log-likelihood`);
         check(card.insert, `card ${k + 1} has no Insert button`);
-        await expectDrawn(frame, `.candidates article.card:nth-of-type(${k + 1}) canvas.mini-roll`);
+        check(card.words.some((w) => /^follows the form: \d+%$/.test(w)), `card ${k + 1} should say how it follows the form: ${card.words.join(' | ')}`);
+        check(/log-likelihood/.test(card.tooltip), `card ${k + 1}'s tooltip should hold the raw figures: "${card.tooltip}"`);
+        check(card.notation > 0, `card ${k + 1} should show its new bars as notation`);
+        check(/\|/.test(card.abc) && /[A-Ga-g]/.test(card.abc), `card ${k + 1} should show its ABC: "${card.abc}"`);
         await expectDrawn(frame, `.candidates article.card:nth-of-type(${k + 1}) canvas.mini-ssm`, 2);
       }
-      ctx.log(`candidates: ${cards.map((c) => `${c.label} [${c.metrics.map(([n, v]) => `${n} ${v}`).join(', ')}]`).join('; ')}`);
+      ctx.cardAbc = cards[0].abc;
+      ctx.log(`candidates: ${cards.map((c) => `${c.label} [${c.words.join(', ')}; ${c.metrics.map(([n, v]) => `${n} ${v}`).join(', ')}]`).join('; ')}`);
       await frame.locator('.candidates article.card').first().scrollIntoViewIfNeeded();
       await ctx.shot('candidates-dark', frame);
     },
@@ -231,6 +294,18 @@ export const CHECKS = [
       });
       const body = textBefore.trimEnd();
       check(after.text.startsWith(body.slice(0, body.lastIndexOf('|'))), 'the text before the insertion point changed');
+      check(after.text.includes(ctx.cardAbc), `the card's ABC should be exactly what Insert wrote:\n${ctx.cardAbc}\n--- file ---\n${after.text}`);
+      // Stale candidates: shown, but Insert is impossible, with the reason.
+      const stale = await waitFor('the candidates to be marked stale', () =>
+        frame.evaluate(() => {
+          const buttons = Array.from(document.querySelectorAll('.candidates .card-actions vscode-button')).filter((b) => b.textContent === 'Insert');
+          const note = document.querySelector('.candidates .stale-note')?.textContent ?? '';
+          return buttons.length > 0 && buttons.every((b) => b.disabled) && note !== '' ? { note, title: buttons[1]?.title ?? buttons[0].title } : undefined;
+        }),
+      );
+      check(stale.title.length > 0, 'a disabled Insert should say why');
+      ctx.log(`stale: ${stale.note}`);
+      await ctx.shot('candidates-stale-dark', frame);
       // The panel follows the edit: more bars in its header.
       await waitFor('the panel to count the new bars', async () => {
         const m = /\b(\d+) bars\b/.exec((await panelHeader(frame)).subtitle);
@@ -330,6 +405,70 @@ export const CHECKS = [
       await expectDrawn(panel, 'canvas.roll');
       await expectDrawn(panel, 'canvas.ssm');
       await ctx.shot('panel-high-contrast', panel);
+    },
+  },
+  {
+    name: 'at 1280x800 Generate is in view without scrolling, and the bundled model\'s candidates show notation (screenshots)',
+    needs: ['Refrain: Show Structure Panel opens the panel, which draws the tune\'s roll and AABB heatmap'],
+    async run(ctx) {
+      await ctx.page.setViewportSize({ width: 1280, height: 800 });
+      try {
+        await switchTheme(ctx, 'Default Dark Modern', 'vs-dark', 'vscode-dark');
+        const frame = await showPanelForReel(ctx);
+        const research = () => frame.evaluate(() => document.querySelector('vscode-collapsible')?.open === true);
+        if (await research()) {
+          await frame.locator('vscode-collapsible .collapsible-header').first().click();
+          await waitFor('the research section to close', async () => !(await research()));
+        }
+        await frame.evaluate(() => window.scrollTo(0, 0));
+        const box = await frame.evaluate(() => {
+          const b = document.querySelector('vscode-button.generate')?.getBoundingClientRect();
+          return { bottom: b?.bottom ?? Infinity, height: window.innerHeight, width: window.innerWidth };
+        });
+        check(box.bottom <= box.height, `Generate should be in view without scrolling: its bottom at ${box.bottom} px of a ${box.width}x${box.height} panel`);
+        ctx.log(`panel ${box.width}x${box.height}, Generate's bottom at ${Math.round(box.bottom)} px`);
+        // The bundled model (not the random-weight test model) for the screenshots.
+        const bundled = await frame.evaluate(() => {
+          const select = document.querySelectorAll('vscode-collapsible vscode-single-select')[1];
+          const ids = Array.from(select?.querySelectorAll('vscode-option') ?? []).map((o) => o.value);
+          const id = ['folk-rope', 'folk-srope'].find((m) => ids.includes(m)) ?? ids.find((m) => m !== 'tiny-folk');
+          if (select && id) {
+            select.value = id;
+            select.dispatchEvent(new Event('change'));
+          }
+          return id;
+        });
+        ctx.log(`screenshot model: ${bundled ?? 'none found, the test model'}`);
+        await frame.locator('vscode-button.generate').click();
+        await waitFor('the candidates of the bundled model', async () => {
+          const s = await frame.evaluate(() => ({ text: document.querySelector('.status')?.textContent ?? '', error: document.querySelector('.status')?.classList.contains('error') }));
+          if (s.error) {
+            throw new Error(`the panel reports an error: ${s.text}`);
+          }
+          return /candidates? ready/.test(s.text);
+        }, { timeoutMs: 180_000 });
+        await waitFor('the candidates\' notation', () => frame.evaluate(() => document.querySelectorAll('.candidates .mini-notation svg').length > 0));
+        await frame.evaluate(() => window.scrollTo(0, 0));
+        await ctx.shot('panel-1280x800', frame, { docs: true });
+        await frame.locator('.candidates article.card').first().scrollIntoViewIfNeeded();
+        await frame.evaluate(() => document.querySelector('.candidates-title')?.scrollIntoView());
+        await ctx.shot('panel-candidates-1280x800', frame, { docs: true });
+        await frame.locator('vscode-collapsible .collapsible-header').first().click();
+        await waitFor('the research section to open', research);
+        await frame.evaluate(() => document.querySelector('vscode-collapsible')?.scrollIntoView());
+        await ctx.shot('panel-research-1280x800', frame, { docs: true });
+        // Leave the panel as the other checks expect it: the test model, research section closed.
+        await frame.evaluate(() => {
+          const select = document.querySelectorAll('vscode-collapsible vscode-single-select')[1];
+          if (select && Array.from(select.querySelectorAll('vscode-option')).some((o) => o.value === 'tiny-folk')) {
+            select.value = 'tiny-folk';
+            select.dispatchEvent(new Event('change'));
+          }
+        });
+        await frame.locator('vscode-collapsible .collapsible-header').first().click();
+      } finally {
+        await ctx.page.setViewportSize({ width: 1600, height: 1000 });
+      }
     },
   },
   {

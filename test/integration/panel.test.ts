@@ -160,12 +160,17 @@ suite('Refrain views', () => {
     });
     assert.ok((editor.rendered?.bars ?? 0) > 0);
     assert.equal(editor.rendered?.key, `midi:${uri.toString()}`);
-    // The panel follows the active MIDI editor.
+    // One view per file: the panel does not show the MIDI file (its MIDI editor does); with no ABC
+    // tune on show it says where to look, otherwise the ABC tune stays.
     await vscode.commands.executeCommand('refrain.showPanel');
-    await waitFor('the panel to show the MIDI file', async () => {
+    const panel = await waitFor('the panel to answer for the MIDI file', async () => {
       const s = (await status()).panel;
-      return s?.rendered?.key === `midi:${uri.toString()}` ? s : undefined;
+      return s?.ready && (s.noPiece !== undefined || s.pieceKey !== undefined) ? s : undefined;
     });
+    assert.notEqual(panel.pieceKey, `midi:${uri.toString()}`);
+    if (panel.noPiece !== undefined && panel.pieceKey === undefined) {
+      assert.match(panel.noPiece, /MIDI editor/);
+    }
   });
 
   test('a file that is not MIDI opens in the MIDI editor with an error, not a crash', async () => {
