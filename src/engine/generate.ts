@@ -35,8 +35,7 @@ import { CopyPrior } from './copyPrior';
 import { DEFAULT_VARIATION } from './limits';
 import { barStructure } from './structure';
 import type { BarStructure } from './structure';
-import { scalePitchClasses, tonicPitchClass } from '../structure/keyScale';
-import { followsForm } from '../structure/compliance';
+import { finalPitchClass, followsForm, modeScale } from '../structure/compliance';
 import type { Candidate, GenerateProgress, GenerateRequest, LayerScale, TemplateSpec } from './types';
 
 /** Most candidates per request. */
@@ -248,7 +247,8 @@ function prepare(req: GenerateRequest): Prepared {
   const modeLock = folk && (req.controls.modeLock ?? true);
   let pitchClasses: boolean[] | undefined;
   if (modeLock) {
-    pitchClasses = scalePitchClasses(key);
+    const scale = modeScale(key);
+    pitchClasses = Array.from({ length: 12 }, (_, pc) => scale.has(pc));
     for (const pitch of pitches) {
       pitchClasses[pitch % 12] = true; // the prompt's own accidentals stay allowed
     }
@@ -258,7 +258,7 @@ function prepare(req: GenerateRequest): Prepared {
     knownEnd: !openEnded,
     cadence: folk && task0.kind !== 'infill' && !openEnded && (req.controls.cadence ?? true),
     pitchClasses,
-    finalPc: tonicPitchClass(key),
+    finalPc: finalPitchClass(key),
   };
   let full: TokenSequence | undefined;
   if (p > 0) {

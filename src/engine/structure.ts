@@ -13,11 +13,12 @@
  * Pure TypeScript.
  */
 
+import { TEMPLATE_SAME } from '../structure/compliance';
 import type { Ssm } from '../structure/ssm';
 import { HEADER_BAR } from '../tokens/vocab';
 
-/** A template cell at or above this marks two bars as the same (also the form-compliance threshold). */
-export const TEMPLATE_SAME = 0.5;
+/** A template cell at or above this marks two bars as the same (the form-compliance threshold too). */
+export { TEMPLATE_SAME };
 /** The `sbar` value of tokens without a structural coordinate (header tokens, no template). */
 export const NO_SOURCE = 65535;
 /** `toend` values: 0..2 bars left, 3 = three or more, 4 = unknown. */

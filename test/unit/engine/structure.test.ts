@@ -15,7 +15,7 @@ import { readAbc } from '../../../src/music/abc/reader';
 import { barIndexAt, scoreHead } from '../../../src/music/score';
 import type { Score } from '../../../src/music/score';
 import { formToTemplate, parseForm } from '../../../src/structure/form';
-import { scalePitchClasses, tonicPitchClass } from '../../../src/structure/keyScale';
+import { finalPitchClass as tonicPitchClass, modeScale } from '../../../src/structure/compliance';
 import { HEADER_BAR, VOCAB_SIZE } from '../../../src/tokens/vocab';
 import { REEL_ABC, fixtureModelsDir } from './helpers';
 
@@ -128,7 +128,8 @@ describe('the template steers generation', () => {
 
   test('cadence: the piece ends on the key\'s final; mode lock keeps new notes in the key', async () => {
     const key = prompt().keys[0].key;
-    const scale = scalePitchClasses(key);
+    const set = modeScale(key);
+    const scale = Array.from({ length: 12 }, (_, pc) => set.has(pc));
     const used = new Set(prompt().notes.map((n) => n.pitch % 12));
     let offTonicWithout = 0;
     for (let seed = 1; seed <= 6; seed++) {
