@@ -2,7 +2,9 @@
  * Sheet music in the view: abcjs draws the tune (or a candidate's new bars) as SVG. The page's
  * Content-Security-Policy allows no inline styles, and abcjs writes a few `style` attributes
  * (a hidden measuring SVG, small tspans): while it draws, those go through the CSSOM
- * (`element.style.cssText`), which the policy allows. No eval, no injected stylesheet.
+ * (`element.style.cssText`), which the policy allows. It also puts a `<style>` element into every
+ * SVG, only for dragging notes (not used here): that one becomes an inert `<metadata>` element,
+ * so the policy has nothing to refuse. No eval, no injected stylesheet.
  *
  * A click on a note selects its bar (the piece's performed bar, first pass of a repeat); the
  * selected bars are highlighted with a CSS class on their SVG elements.
@@ -14,10 +16,20 @@ import type { NotationPayload } from '../src/protocol/messages';
 import { h } from './dom';
 import { barAtChar, inRanges, rangesOfBars } from './notationMap';
 
-/** Runs `draw` with `setAttribute('style', v)` applied as `style.cssText = v` (CSP-safe). */
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * Runs `draw` with `setAttribute('style', v)` applied as `style.cssText = v`, and SVG `<style>`
+ * elements made as `<metadata>` (CSP-safe).
+ */
 function withCssomStyles<T>(draw: () => T): T {
   const proto = Element.prototype;
   const original = proto.setAttribute;
+  const doc = Document.prototype;
+  const createNs = doc.createElementNS;
+  doc.createElementNS = function (this: Document, ns: string | null, name: string, options?: string | ElementCreationOptions): Element {
+    return createNs.call(this, ns, ns === SVG_NS && name === 'style' ? 'metadata' : name, options as ElementCreationOptions);
+  } as typeof doc.createElementNS;
   proto.setAttribute = function (this: Element, name: string, value: string): void {
     const styled = this as Element & { style?: CSSStyleDeclaration };
     if (name.toLowerCase() === 'style' && styled.style) {
@@ -30,6 +42,7 @@ function withCssomStyles<T>(draw: () => T): T {
     return draw();
   } finally {
     proto.setAttribute = original;
+    doc.createElementNS = createNs;
   }
 }
 
@@ -164,7 +177,7 @@ export class NotationView {
 /** Draws a candidate's new bars (a small tune) into `target`; a message instead when it cannot. */
 export function drawCandidateNotation(target: HTMLElement, abc: string, width: number): void {
   try {
-    drawAbc(target, abc, { foregroundColor: themeForeground(), staffwidth: Math.max(200, Math.round(width) - 20), paddingleft: 0, paddingright: 0, scale: 0.8 });
+    drawAbc(target, abc, { foregroundColor: themeForeground(), staffwidth: Math.max(200, Math.round(width) - 20), paddingleft: 0, paddingright: 0, paddingtop: 0, paddingbottom: 0 });
   } catch (e) {
     target.replaceChildren(h('p', { className: 'hint' }, `The notation could not be drawn: ${e instanceof Error ? e.message : String(e)}`));
   }

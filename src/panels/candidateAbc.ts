@@ -35,6 +35,8 @@ export function candidateAbc(text: string, score: Score, generated: Score, span:
       return f ? `${letter}:${f.value}` : letter === 'K' ? 'K:C' : undefined;
     })
     .filter((line): line is string => line !== undefined);
-  const body = edit.newText.replace(/\r\n?/g, '\n').replace(/^\s+/, '');
+  // The edit may begin by rewriting the tune's last bar line (`:|`, `|]`): that belongs to the old
+  // bars, not to the new ones the card draws.
+  const body = edit.newText.replace(/\r\n?/g, '\n').replace(/^[ \t]*[|:\][]*[ \t]*\n/, '').replace(/^\s+/, '');
   return { edit, insert: edit.newText, notation: ['X:1', ...fields, body].join('\n') };
 }

@@ -152,7 +152,11 @@ export const CHECKS = [
       });
       check(measures.measures === written, `the notation should draw the ${written} written bars: ${measures.measures}`);
       // Bar 5 (first bar of the second line) in the notation: the editor selects it (line 10 of the file).
-      await frame.locator('.notation svg .abcjs-note.abcjs-mm4').first().click();
+      // abcjs picks the note nearest the pointer on its SVG (staff lines lie over the notes), and the
+      // panel's header is sticky: bring the note to the middle, then click where it is.
+      const note = frame.locator('.notation svg .abcjs-note.abcjs-mm4').first();
+      await note.evaluate((n) => n.scrollIntoView({ block: 'center' }));
+      await note.click({ force: true });
       await waitFor('the panel to say bar 5 is selected', () => frame.evaluate(() => document.querySelector('.status')?.textContent === 'Bar 5 selected.'));
       const selection = await waitFor('the editor to select bar 5', () =>
         ctx.page.evaluate(() => {

@@ -31,7 +31,8 @@ describe('candidateAbc: the ABC a panel card shows is the edit Insert applies', 
     const abc = candidateAbc(TUNE, score, generated, { from: score.bars.length, to: score.bars.length + 1 });
     const lines = abc.notation.split('\n');
     assert.deepEqual(lines.slice(0, 4), ['X:1', 'M:4/4', 'L:1/8', 'K:D']);
-    assert.ok(abc.notation.endsWith(abc.insert.replace(/^\s+/, '')));
+    assert.ok(abc.insert.includes(lines.slice(4).join('\n')));
+    assert.ok(!/^[|:\]]/.test(lines[4]), 'the notation starts with the new bars, not the old closing bar line');
     assert.equal(readAbc(abc.notation).tunes.length, 1);
   });
 });
