@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readModelEntry } from '../../../src/engine/card';
 import type { ModelEntry } from '../../../src/engine/card';
 import { GenerationConstraints, TokenCoordinates } from '../../../src/engine/constraints';
-import type { StepInputs, StepModel, StepOutputs } from '../../../src/engine/decoder';
+import type { StepModel } from '../../../src/engine/decoder';
 import { generate } from '../../../src/engine/generate';
 import type { GenerateContext } from '../../../src/engine/generate';
 import { Prng } from '../../../src/engine/sampler';
@@ -18,27 +18,8 @@ import type { Score } from '../../../src/music/score';
 import { isCancellationError, CancellationError } from '../../../src/platform/cancellation';
 import { encodeScore } from '../../../src/tokens/encode';
 import { TokenGrammar, findGrammarError } from '../../../src/tokens/grammar';
-import { VOCAB_SIZE } from '../../../src/tokens/vocab';
 import { REEL_ABC, fixtureModelsDir } from './helpers';
-
-/** Seeded random logits, the same for the same (token index, id) so runs are reproducible. */
-class RandomModel implements StepModel {
-  readonly shape = { layers: 2, heads: 2, headDim: 16, vocabSize: VOCAB_SIZE, sing: true };
-  steps = 0;
-  run(inputs: StepInputs): Promise<StepOutputs> {
-    this.steps++;
-    const s = inputs.tokens.length;
-    const logits = new Float32Array(s * VOCAB_SIZE);
-    for (let r = 0; r < s; r++) {
-      const rng = new Prng(inputs.tpos[r] * 7919 + inputs.tokens[r]);
-      for (let v = 0; v < VOCAB_SIZE; v++) {
-        logits[r * VOCAB_SIZE + v] = rng.next() * 6;
-      }
-    }
-    const kv = (): Float32Array[] => [new Float32Array(s * 32), new Float32Array(s * 32)];
-    return Promise.resolve({ logits, newK: kv(), newV: kv() });
-  }
-}
+import { RandomModel } from './standInModel';
 
 let entry: ModelEntry | undefined;
 async function context(model: StepModel, over: Partial<GenerateContext> = {}): Promise<GenerateContext> {

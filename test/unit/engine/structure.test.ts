@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readModelEntry } from '../../../src/engine/card';
 import type { ModelEntry } from '../../../src/engine/card';
-import type { StepInputs, StepModel, StepOutputs } from '../../../src/engine/decoder';
+import type { StepModel } from '../../../src/engine/decoder';
 import { generate } from '../../../src/engine/generate';
 import type { GenerateContext } from '../../../src/engine/generate';
-import { Prng } from '../../../src/engine/sampler';
 import { END_UNKNOWN, NO_SOURCE, barStructure, sourceBars } from '../../../src/engine/structure';
 import type { GenerateRequest } from '../../../src/engine/types';
 import { readAbc } from '../../../src/music/abc/reader';
@@ -16,27 +15,9 @@ import { barIndexAt, scoreHead } from '../../../src/music/score';
 import type { Score } from '../../../src/music/score';
 import { formToTemplate, parseForm } from '../../../src/structure/form';
 import { finalPitchClass as tonicPitchClass, modeScale } from '../../../src/structure/compliance';
-import { HEADER_BAR, VOCAB_SIZE } from '../../../src/tokens/vocab';
+import { HEADER_BAR } from '../../../src/tokens/vocab';
 import { REEL_ABC, fixtureModelsDir } from './helpers';
-
-/** Seeded random logits; records the structure inputs it was fed. */
-class RecordingModel implements StepModel {
-  readonly shape = { layers: 2, heads: 2, headDim: 16, vocabSize: VOCAB_SIZE, sing: true, sourceBars: true, endEmbed: true };
-  readonly fed: { bar: number; sbar: number; toend: number }[] = [];
-  run(inputs: StepInputs): Promise<StepOutputs> {
-    const s = inputs.tokens.length;
-    const logits = new Float32Array(s * VOCAB_SIZE);
-    for (let r = 0; r < s; r++) {
-      this.fed.push({ bar: inputs.bar[r], sbar: inputs.sbar?.[r] ?? -1, toend: inputs.toend?.[r] ?? -1 });
-      const rng = new Prng(inputs.tpos[r] * 7919 + inputs.tokens[r]);
-      for (let v = 0; v < VOCAB_SIZE; v++) {
-        logits[r * VOCAB_SIZE + v] = rng.next() * 6;
-      }
-    }
-    const kv = (): Float32Array[] => [new Float32Array(s * 32), new Float32Array(s * 32)];
-    return Promise.resolve({ logits, newK: kv(), newV: kv() });
-  }
-}
+import { RandomModel } from './standInModel';
 
 let entry: ModelEntry | undefined;
 async function context(model: StepModel): Promise<GenerateContext> {
@@ -100,7 +81,7 @@ describe('structural source bars', () => {
 
 describe('the template steers generation', () => {
   test('the model is fed each token\'s source bar and bars to the end', async () => {
-    const m = new RecordingModel();
+    const m = new RandomModel(true);
     await generate(await context(m), fromForm({ variation: 1 }));
     const bar5 = m.fed.filter((f) => f.bar === 5);
     assert.ok(bar5.length > 0);
@@ -111,14 +92,14 @@ describe('the template steers generation', () => {
   });
 
   test('variation 0: a section marked the same comes back as written; variation 1: it does not', async () => {
-    const [copy] = await generate(await context(new RecordingModel()), fromForm({ variation: 0 }));
+    const [copy] = await generate(await context(new RandomModel(true)), fromForm({ variation: 0 }));
     for (let b = 4; b < 8; b++) {
       assert.deepEqual(barNotes(copy.score, b), barNotes(copy.score, b - 4), `bar ${b + 1} repeats bar ${b - 3}`);
     }
     for (let b = 12; b < 15; b++) {
       assert.deepEqual(barNotes(copy.score, b), barNotes(copy.score, b - 4), `bar ${b + 1} repeats bar ${b - 3}`);
     }
-    const [free] = await generate(await context(new RecordingModel()), fromForm({ variation: 1 }));
+    const [free] = await generate(await context(new RandomModel(true)), fromForm({ variation: 1 }));
     let same = 0;
     for (let b = 4; b < 8; b++) {
       same += JSON.stringify(barNotes(free.score, b)) === JSON.stringify(barNotes(free.score, b - 4)) ? 1 : 0;
@@ -133,12 +114,12 @@ describe('the template steers generation', () => {
     const used = new Set(prompt().notes.map((n) => n.pitch % 12));
     let offTonicWithout = 0;
     for (let seed = 1; seed <= 6; seed++) {
-      const [c] = await generate(await context(new RecordingModel()), fromForm({ variation: 1 }, seed));
+      const [c] = await generate(await context(new RandomModel(true)), fromForm({ variation: 1 }, seed));
       const notes = [...c.score.notes].sort((a, b) => a.onset - b.onset);
       assert.equal(notes[notes.length - 1].pitch % 12, tonicPitchClass(key), `seed ${seed}`);
       const fresh = notes.filter((n) => n.onset >= c.score.bars[c.newBars.from].start);
       assert.ok(fresh.every((n) => scale[n.pitch % 12] || used.has(n.pitch % 12)), `seed ${seed}: a note outside the mode`);
-      const [free] = await generate(await context(new RecordingModel()), fromForm({ variation: 1, cadence: false, modeLock: false }, seed));
+      const [free] = await generate(await context(new RandomModel(true)), fromForm({ variation: 1, cadence: false, modeLock: false }, seed));
       const fn = [...free.score.notes].sort((a, b) => a.onset - b.onset);
       offTonicWithout += fn[fn.length - 1].pitch % 12 === tonicPitchClass(key) ? 0 : 1;
     }
@@ -146,12 +127,12 @@ describe('the template steers generation', () => {
   });
 
   test('an open-ended continuation is not told where the piece ends and gets no cadence', async () => {
-    const m = new RecordingModel();
+    const m = new RandomModel(true);
     await generate(await context(m), { ...fromForm(), task: { kind: 'continue', bars: 3, openEnded: true } });
     assert.ok(m.fed.every((f) => f.toend === END_UNKNOWN));
   });
 
   test('variation out of range is refused', async () => {
-    await assert.rejects(generate(await context(new RecordingModel()), fromForm({ variation: 1.5 })), /variation must be a number from 0/);
+    await assert.rejects(generate(await context(new RandomModel(true)), fromForm({ variation: 1.5 })), /variation must be a number from 0/);
   });
 });
