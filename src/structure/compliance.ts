@@ -4,8 +4,9 @@
  * figure, used by every surface: `refrain eval --forms`, the candidate metrics the engine
  * returns, the panel ("follows the form: N%") and the model pickers.
  *
- * - {@link followsForm}: the share of judged bar pairs of the new bars that do what the
- *   template says (see {@link sameSectionPairs} for which pairs are judged).
+ * - {@link followsForm}: how well the new bars do what the template says: the mean of the
+ *   compliance rates of the bar pairs it marks as the same and of those it marks as different
+ *   (see {@link sameSectionPairs} for which pairs are judged).
  * - {@link repeatFidelity} and {@link contrast}: mean bar Jaccard between the bars a form
  *   marks as the same section position, and between different sections at the same position
  *   (issue 9; pairs from {@link formPairs}).
@@ -131,8 +132,8 @@ export function formCompliance(pieceSsm: Ssm, template: Ssm, newBars: { from: nu
 }
 
 /**
- * "Follows the form: N%" (N = round(100 x this)): the share, in [0, 1], of the judged bar
- * pairs of the new bars that do what the template says.
+ * "Follows the form: N%" (N = round(100 x this)): in [0, 1], how well the new bars do what
+ * the template says, each kind of judged pair (same, different) weighing half.
  *
  * Judged pairs ({@link sameSectionPairs}): for each new bar i in [newBars.from, newBars.to)
  * that the template covers, (a) its most similar earlier bar in the template (largest cell
@@ -146,7 +147,8 @@ export function formCompliance(pieceSsm: Ssm, template: Ssm, newBars: { from: nu
  * `(same kept / same + different apart / different) / 2` (one kind alone when the template
  * judges only one, e.g. `A8 B8 C8 D8` has no "same" pair), so a piece cannot score well by
  * keeping every bar apart when the form asks for repeats (there are far more "different"
- * pairs than "same" ones); NaN when no pair is judged (e.g. no new bar inside the template). `pieceSsm` may be passed when the caller already has the piece's Jaccard SSM.
+ * pairs than "same" ones); NaN when no pair is judged (e.g. no new bar inside the template).
+ * `pieceSsm` may be passed when the caller already has the piece's Jaccard SSM.
  */
 export function followsForm(score: Score, templateSsm: Ssm, newBars: { from: number; to: number }, pieceSsm: Ssm = barSsm(score, 'jaccard')): number {
   return formCompliance(pieceSsm, templateSsm, newBars).share;
