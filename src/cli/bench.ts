@@ -35,13 +35,14 @@ import { UsageError } from './usage';
 import type { CliContext } from './usage';
 
 /** Help text of the command. */
-export const BENCH_HELP = `  refrain bench [--model ID] [--models DIR] [--contexts 256,1024,4096,16384]
+export const BENCH_HELP = `  refrain bench [--model ID] [--compare ID[,ID]] [--models DIR] [--contexts 256,1024,4096,16384]
                [--decode-tokens 64] [--runs 20] [--ep cpu] [--threads N] [--out FILE] [--json]
       Engine benchmark (npm run bench): model load, prefill and per-token decode
       at each context for the structured plan vs dense attention, peak RSS,
       one-bar continuation p50/p95, 32-bar tune time, main-thread timer gap,
       memory-bandwidth bound. Default model: the first in models/, else the test
-      fixture model. Writes JSON to bench/results/ (or --out FILE).
+      fixture model. --compare runs other models' structured decode in the same
+      run and prints the per-token ratios. Writes JSON to bench/results/ (or --out FILE).
 `;
 
 /** Our own 8-bar reel (not from any corpus): the prompt and the material of the long sequences. */
@@ -123,6 +124,7 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
     options: {
       model: { type: 'string' },
       models: { type: 'string' },
+      compare: { type: 'string' },
       contexts: { type: 'string' },
       'decode-tokens': { type: 'string' },
       runs: { type: 'string' },
@@ -247,6 +249,22 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
     }
     const tuneMs = performance.now() - t0;
 
+    // Other models at the same contexts (structured plan), in this run, for ratios that hold across machines.
+    const compare: { id: string; context: number; decodeMsPerToken: number; ratio: number }[] = [];
+    for (const other of (values.compare ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+      const oe = await client.resolveModel(other);
+      ctx.err(`refrain bench: ${oe.id} for comparison...`);
+      const od = await client.benchDecode(
+        oe.id,
+        { ids: Array.from(long.ids), bar: Array.from(long.bar), pos: Array.from(long.pos), contexts, decodeTokens, plans: ['structured'], offsets: modelInfoOf(oe).trainedOffsets, chunk: 256, budgetMs: 20000 },
+        ctx.signal,
+      );
+      for (const r of od.rows) {
+        const mine = decode.rows.find((d) => d.plan === 'structured' && d.context === r.context);
+        compare.push({ id: oe.id, context: r.context, decodeMsPerToken: r.decodeMsPerToken, ratio: mine ? mine.decodeMsPerToken / r.decodeMsPerToken : Number.NaN });
+      }
+    }
+
     // Measured last, so that its buffers do not count in the worker's RSS figures.
     const bandwidth = measureBandwidth();
 
@@ -279,6 +297,7 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
       oneBarLatencyMs: { runs, p50: percentile(lat, 50), p95: percentile(lat, 95), all: lat },
       wholeTune: { bars: 32, tokens: tuneTokens, ms: tuneMs, msPerToken: tuneMs / Math.max(1, tuneTokens) },
       mainThreadMaxTimerDelayMs: maxGap,
+      compare: compare.length > 0 ? compare : undefined,
       note: note || undefined,
     };
     const outPath = values.out ?? join(resolve(__dirname, '..'), 'bench', 'results', `${entry.id}-${result.date.replace(/[:.]/g, '-')}.json`);
@@ -303,6 +322,9 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
     ctx.out(`one-bar continuation (8-bar prompt, ${runs} runs): p50 ${ms(result.oneBarLatencyMs.p50)} ms, p95 ${ms(result.oneBarLatencyMs.p95)} ms`);
     ctx.out(`32-bar tune: ${ms(tuneMs)} ms (${tuneTokens} tokens, ${ms(result.wholeTune.msPerToken)} ms/token)`);
     ctx.out(`main-thread max timer delay while decoding: ${ms(maxGap)} ms (${maxGap < 50 ? 'ok' : 'OVER'} the 50 ms limit)`);
+    for (const c of compare) {
+      ctx.out(`structured decode at ${c.context}: ${entry.id} ${ms(c.ratio * c.decodeMsPerToken)} ms/token vs ${c.id} ${ms(c.decodeMsPerToken)} ms/token (${c.ratio.toFixed(2)}x)`);
+    }
     ctx.out(`written: ${outPath}`);
     return 0;
   } catch (e) {
