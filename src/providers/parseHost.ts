@@ -19,6 +19,8 @@ import type { ParseRequest, ParseResponse } from './parseProtocol';
 
 /** Default time limit of one request, in milliseconds. */
 export const PARSE_TIME_LIMIT_MS = 3000;
+/** Longest the worker may take to load its code. */
+const LOAD_LIMIT_MS = 30_000;
 
 type RequestBody = ParseRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -77,7 +79,7 @@ export class ParseHost extends Disposable {
     const id = this._nextId++;
     const { worker, online } = this._ensureWorker();
     return new Promise((resolve, reject) => {
-      // The clock starts once the worker runs: starting a thread on a busy machine is not parsing.
+      // The clock starts once the worker is loaded: starting a thread on a busy machine is not parsing.
       const pending: Pending = { resolve, reject, timer: undefined };
       this._pending.set(id, pending);
       void online.then(() => {
@@ -109,7 +111,23 @@ export class ParseHost extends Disposable {
     }
     const w = new Worker(this._path, { stdout: false, stderr: false });
     w.unref();
-    const online = new Promise<void>((resolve) => w.once('online', () => resolve()));
+    // The worker says `ready` (message id 0) once its code is loaded; one that never does is ended.
+    const online = new Promise<void>((resolve) => {
+      const loading = setTimeout(() => {
+        if (this._worker === w) {
+          this._stop(new MusicInputError('parse-failed', `The parser did not start within ${LOAD_LIMIT_MS / 1000} s; try again.`));
+        }
+      }, LOAD_LIMIT_MS);
+      loading.unref();
+      const onReady = (m: ParseResponse): void => {
+        if (m.id === 0) {
+          clearTimeout(loading);
+          w.off('message', onReady);
+          resolve();
+        }
+      };
+      w.on('message', onReady);
+    });
     this._online = online;
     w.on('message', (m: ParseResponse) => this._onMessage(m));
     w.on('error', (e) => {

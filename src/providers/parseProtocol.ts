@@ -6,7 +6,7 @@ export type ParseRequest =
   | { id: number; op: 'tuneByIndex'; text: string; index: number }
   | { id: number; op: 'pieces'; path: string; bytes: Uint8Array };
 
-/** The answer: the value, or the error's code and message. */
+/** The answer: the value, or the error's code and message. Id 0: the worker is loaded and ready. */
 export type ParseResponse =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; code: string; message: string; /** Not a problem of the input: a bug in a reader. */ crash?: boolean };

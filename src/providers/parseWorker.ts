@@ -38,3 +38,6 @@ parentPort?.on('message', (req: ParseRequest) => {
   }
   parentPort?.postMessage(res);
 });
+
+// Loaded: the host starts its time limits from here (loading the readers is not parsing).
+parentPort?.postMessage({ id: 0, ok: true, value: 'ready' } satisfies ParseResponse);

@@ -25,7 +25,8 @@ function hangingWorker(): string {
   writeFileSync(
     path,
     "const { parentPort } = require('node:worker_threads');\n" +
-      "parentPort.on('message', (m) => { if (m.text === 'HANG') { for (;;) {} } parentPort.postMessage({ id: m.id, ok: true, value: { count: 1 } }); });\n",
+      "parentPort.on('message', (m) => { if (m.text === 'HANG') { for (;;) {} } parentPort.postMessage({ id: m.id, ok: true, value: { count: 1 } }); });\n" +
+      "parentPort.postMessage({ id: 0, ok: true, value: 'ready' });\n",
   );
   return path;
 }
