@@ -1048,7 +1048,7 @@ export function readAbc(text: string, options: AbcReadOptions = {}): AbcReadResu
   }
   if (utf8LengthExceeds(text, maxBytes)) {
     const mb = (maxBytes / (1024 * 1024)).toFixed(maxBytes % (1024 * 1024) === 0 ? 0 : 1);
-    throw new MusicInputError('abc-too-large', `The ABC file is larger than ${mb} MB; Refrain reads files up to that size.`);
+    throw new MusicInputError('abc-too-large', `The ABC file is larger than ${mb} MB, the most Refrain reads: split the tune book into smaller files.`);
   }
   if (looksBinary(text)) {
     throw new MusicInputError('abc-binary', 'The file holds binary data, not ABC text.');

@@ -195,7 +195,7 @@ export function scanSmf(input: Uint8Array, maxBytes: number, maxNotes = MAX_MIDI
       size = `${input.length.toLocaleString('en-US')} bytes`;
       limit = `${maxBytes.toLocaleString('en-US')} bytes (${limit})`;
     }
-    throw new MusicInputError('midi-too-large', `The MIDI file is ${size}; Refrain reads MIDI files up to ${limit}.`);
+    throw new MusicInputError('midi-too-large', `The MIDI file is ${size}; Refrain reads MIDI files up to ${limit}: split it into shorter pieces.`);
   }
   const bytes = unwrapRmid(input);
   if (ascii4(bytes, 0) !== 'MThd') {
