@@ -3,6 +3,7 @@ import type { Candidate, GenerateRequest, GenerationTask, ModelInfo, TemplateSpe
 import { writeAbcFolded } from '../music/abc/fragment';
 import { planAbcContinuation, planAbcInfill } from '../music/splice';
 import type { TextEdit } from '../music/splice';
+import { firstPass, withSamePasses } from '../music/passes';
 import { MusicInputError, scoreHead } from '../music/score';
 import type { Score } from '../music/score';
 import { toAbortSignal } from '../platform/cancellation';
@@ -185,11 +186,24 @@ export function createRegenerateBars(services: Services, engine: EngineHost): (a
     const editor = activeAbcEditor();
     const active = await tuneAt(services.parser, editor);
     const sel = editor.selection;
-    const { from, to } = selectedBars(active, active.document.offsetAt(sel.start), active.document.offsetAt(sel.end));
+    const { from, to, passes } = selectedBars(active, active.document.offsetAt(sel.start), active.document.offsetAt(sel.end));
+    const what = to - from === 1 ? `bar ${from + 1}` : `bars ${from + 1}-${to}`;
+    if (passes > 1 && args.candidate === undefined) {
+      // Asked before generating: a bar inside a repeat is played on every pass.
+      const every = 'Regenerate in every pass';
+      const answer = await vscode.window.showInformationMessage(
+        `${what[0].toUpperCase()}${what.slice(1)} ${to - from === 1 ? 'lies' : 'lie'} inside a repeat and ${to - from === 1 ? 'is' : 'are'} played ${passes} times. Regenerate ${to - from === 1 ? 'it' : 'them'} the same in every pass?`,
+        { modal: true },
+        every,
+      );
+      if (answer !== every) {
+        return;
+      }
+    }
     const model = await engine.resolveModel();
     const req = baseRequest(config, model, active.tune.score, { kind: 'infill', fromBar: from, toBar: to }, { kind: 'piece' });
-    const candidates = await generateWithProgress(services, engine, `regenerating bars ${from + 1}-${to}`, req);
-    const plan = (c: Candidate): TextEdit => planAbcInfill(active.text, active.tune.score, c.score, from, to);
+    const candidates = await generateWithProgress(services, engine, `regenerating ${what}`, req);
+    const plan = (c: Candidate): TextEdit => planAbcInfill(active.text, active.tune.score, withSamePasses(c.score, from, to), from, to);
     const chosen = await chooseCandidate(candidates, args, (c) => plan(c).newText);
     if (!chosen) {
       return;
@@ -199,11 +213,11 @@ export function createRegenerateBars(services: Services, engine: EngineHost): (a
 }
 
 /**
- * The performed bars [from, to) whose written bars overlap the selection (an empty selection:
- * the bar under the cursor). A bar written once but played twice (inside a repeat) is refused
- * by the splicer with a clear message.
+ * The performed bars [from, to) of the first pass of the written bars the selection overlaps (an
+ * empty selection: the bar under the cursor), and how many times they are played (more than 1
+ * inside a repeat, where every pass is regenerated alike).
  */
-export function selectedBars(active: ActiveTune, start: number, end: number): { from: number; to: number } {
+export function selectedBars(active: ActiveTune, start: number, end: number): { from: number; to: number; passes: number } {
   const score = active.tune.score;
   const hits: number[] = [];
   score.bars.forEach((b, i) => {
@@ -215,7 +229,7 @@ export function selectedBars(active: ActiveTune, start: number, end: number): { 
   if (hits.length === 0) {
     throw new MusicInputError('no-bars-selected', 'Select the bars to regenerate (or put the cursor in one) inside the tune body.');
   }
-  return { from: hits[0], to: hits[hits.length - 1] + 1 };
+  return firstPass(score, hits);
 }
 
 /** `refrain.generateFromForm`: a new tune after this one, following a form string. */

@@ -109,6 +109,24 @@ suite('Refrain generation', function () {
     assert.equal(doc.getText(), before);
   });
 
+  test('Regenerate Selected Bars inside a repeat regenerates every pass alike, in one undo step', async () => {
+    const text = 'X:1\nT:Passes\nM:4/4\nL:1/8\nK:G\n|:GABc dedB|cBAG FGAF|GABc dedB|cAFA G4:|\n';
+    const doc = await vscode.workspace.openTextDocument({ language: 'abc', content: text });
+    const editor = await vscode.window.showTextDocument(doc);
+    const at = doc.positionAt(text.indexOf('cBAG'));
+    editor.selection = new vscode.Selection(at, at);
+    // Scripted (a candidate given): no confirmation; the written bar is replaced once.
+    await vscode.commands.executeCommand('refrain.regenerateBars', { candidate: 1 });
+    const b = readAbc(doc.getText()).tunes[0].score;
+    assert.equal(b.bars.length, 8);
+    const notesOf = (bar: number): string =>
+      JSON.stringify(b.notes.filter((n) => n.onset >= b.bars[bar].start && n.onset < b.bars[bar].start + b.bars[bar].duration).map((n) => [n.pitch, n.onset - b.bars[bar].start, n.duration]));
+    assert.equal(notesOf(1), notesOf(5), 'both passes of the bar play the same new notes');
+    assert.equal((doc.getText().match(/\|/g) ?? []).length, (text.match(/\|/g) ?? []).length, 'the repeat is kept as written');
+    await vscode.commands.executeCommand('undo');
+    assert.equal(doc.getText(), text);
+  });
+
   test('an unknown model gives a clear error and leaves the file alone', async () => {
     const editor = await openTune();
     const before = editor.document.getText();
