@@ -285,7 +285,7 @@ export class App {
       this._notation.show(this._piece?.notation, Math.min(width, 1100));
       this._highlightNotation();
     }
-    this._compose.renderTemplate(undefined, this._views.canPaint() || !this._piece);
+    this._compose.renderTemplate(this._views.canPaint() || !this._piece);
   }
 
   private _highlightNotation(): void {
@@ -312,7 +312,7 @@ export class App {
       const picked = await this._rpc.request('pickTemplateFile', {});
       if (picked.uri !== undefined) {
         this._store.update((s) => ({ ...s, templateFile: { uri: picked.uri, name: picked.name } }));
-        this._compose.renderTemplate(undefined);
+        this._compose.setTemplateInfo(undefined);
         this._schedulePreview();
       }
     } catch (e) {
@@ -345,14 +345,14 @@ export class App {
     try {
       const result = await this._rpc.request('previewTemplate', { template: choice, bars: state.bars }, { signal: controller.signal });
       this._views.preview = { ssm: result.ssm, label: result.label };
-      this._compose.renderTemplate(`The form to follow: ${result.label}`);
+      this._compose.setTemplateInfo(`The form to follow: ${result.label}`);
       this._compose.setFormInvalid(false);
     } catch (e) {
       if (e instanceof RpcError && e.code === 'cancelled') {
         return;
       }
       this._views.preview = undefined;
-      this._compose.renderTemplate(e instanceof Error ? e.message : String(e));
+      this._compose.setTemplateInfo(e instanceof Error ? e.message : String(e));
       if (state.templateKind === 'form') {
         this._compose.setFormInvalid(true);
       }

@@ -98,6 +98,8 @@ export class ComposeControls {
   private readonly _variationText = h('span', { className: 'hint variation-text' });
   private _running = false;
   private _hasCandidates = false;
+  private _detailKey = '';
+  private _info: string | undefined;
 
   constructor(
     private readonly _store: Store,
@@ -110,7 +112,8 @@ export class ComposeControls {
     this._templateSelect.id = 'field-template';
     this._templateSelect.addEventListener('change', () => {
       _store.update((st) => ({ ...st, templateKind: this._templateSelect.value as TemplateChoice['kind'] }));
-      this.renderTemplate(undefined);
+      this._info = undefined;
+      this.renderTemplate();
       _actions.templateChanged();
     });
     this.formField.value = s.form;
@@ -119,6 +122,7 @@ export class ComposeControls {
     this.formField.className = 'form-field';
     this.formField.addEventListener('input', () => {
       _store.update((st) => ({ ...st, form: this.formField.value }));
+      this._info = undefined;
       _actions.templateChanged();
     });
     this._variation.value = String(s.variation);
@@ -152,7 +156,7 @@ export class ComposeControls {
       h('div', { className: 'template-row' }, this._templateDetail, this._templateInfo),
       h('div', { className: 'generate-row' }, this.generateButton, this._cancel, this._ring, this._status),
     );
-    this.renderTemplate(undefined);
+    this.renderTemplate();
   }
 
   /** Shows the state's values in the fields (after the host's defaults arrive). */
@@ -162,31 +166,46 @@ export class ComposeControls {
     this._variation.value = String(s.variation);
     this._variationText.textContent = variationText(s.variation);
     this.formField.value = s.form;
-    this.renderTemplate(undefined);
+    this.renderTemplate();
   }
 
-  /** Shows the template choice, its detail control and a line about it (`info` replaces that line). */
-  renderTemplate(info: string | undefined, canPaint = true): void {
+  /**
+   * Shows the template choice, its detail control and a line about it. The detail is rebuilt only
+   * when it changes (so the form field keeps focus while the user types); a line set with
+   * {@link setTemplateInfo} stays until the choice changes.
+   */
+  renderTemplate(canPaint = true): void {
     const s = this._store.state;
     this._templateSelect.value = s.templateKind;
-    this._templateDetail.replaceChildren();
+    const detailKey = `${s.templateKind}|${s.templateFile?.name ?? ''}`;
+    const rebuild = detailKey !== this._detailKey;
+    this._detailKey = detailKey;
+    if (rebuild) {
+      this._templateDetail.replaceChildren();
+    }
     let text: string;
     switch (s.templateKind) {
       case 'piece':
         text = 'The new bars follow the form of this piece: parts that repeat here repeat in the new bars.';
         break;
       case 'file':
-        this._templateDetail.append(
-          h('div', { className: 'row' }, button('Choose file…', () => this._actions.pickFile(), true), h('span', { className: 'file-name' }, s.templateFile?.name ?? 'no file chosen')),
-        );
+        if (rebuild) {
+          this._templateDetail.append(
+            h('div', { className: 'row' }, button('Choose file…', () => this._actions.pickFile(), true), h('span', { className: 'file-name' }, s.templateFile?.name ?? 'no file chosen')),
+          );
+        }
         text = s.templateFile ? '' : 'Pick an ABC or MIDI file whose form to follow.';
         break;
       case 'form':
-        this._templateDetail.append(this.formField);
+        if (rebuild) {
+          this._templateDetail.append(this.formField);
+        }
         text = 'Sections with bar counts: A8 A8 B8 B8, AABA (8 bars each), or POP909 labels like i4A4B8A4o2.';
         break;
       case 'painted':
-        this._templateDetail.append(button('Clear painting', () => this._actions.clearPainting(), true));
+        if (rebuild) {
+          this._templateDetail.append(button('Clear painting', () => this._actions.clearPainting(), true));
+        }
         text = canPaint
           ? 'Click or drag on the heatmap to mark which bars should be alike; the lines mark where the new bars begin.'
           : `Painting needs the piece and its new bars to fit in ${MAX_SSM_SIDE} bars; this one is too long.`;
@@ -197,8 +216,14 @@ export class ComposeControls {
       default:
         return assertNever(s.templateKind, 'template kind');
     }
-    this._templateInfo.textContent = info ?? text;
+    this._templateInfo.textContent = this._info ?? text;
     this._variation.disabled = s.templateKind === 'none';
+  }
+
+  /** A line about the template (the preview's label, or why it was refused); undefined: the default line. */
+  setTemplateInfo(info: string | undefined): void {
+    this._info = info;
+    this.renderTemplate();
   }
 
   /** Marks the form field as rejected (or accepted). */

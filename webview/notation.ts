@@ -14,7 +14,7 @@ import { renderAbc } from 'abcjs';
 import type { AbcElem, AbcVisualParams, TuneObject } from 'abcjs';
 import type { NotationPayload } from '../src/protocol/messages';
 import { h } from './dom';
-import { barAtChar, inRanges, rangesOfBars } from './notationMap';
+import { barAtChar, inRanges, rangesOfBars, withoutHeaderText } from './notationMap';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -122,7 +122,7 @@ export class NotationView {
       return;
     }
     try {
-      this._tune = drawAbc(this._sheet, payload.abc, {
+      this._tune = drawAbc(this._sheet, withoutHeaderText(payload.abc), {
         foregroundColor: colour,
         staffwidth: w - 30,
         paddingleft: 0,
@@ -177,7 +177,15 @@ export class NotationView {
 /** Draws a candidate's new bars (a small tune) into `target`; a message instead when it cannot. */
 export function drawCandidateNotation(target: HTMLElement, abc: string, width: number): void {
   try {
-    drawAbc(target, abc, { foregroundColor: themeForeground(), staffwidth: Math.max(200, Math.round(width) - 20), paddingleft: 0, paddingright: 0, paddingtop: 0, paddingbottom: 0 });
+    drawAbc(target, abc, {
+      foregroundColor: themeForeground(),
+      staffwidth: Math.max(200, Math.round(width) - 30),
+      paddingleft: 0,
+      paddingright: 0,
+      paddingtop: 0,
+      paddingbottom: 0,
+      responsive: undefined,
+    });
   } catch (e) {
     target.replaceChildren(h('p', { className: 'hint' }, `The notation could not be drawn: ${e instanceof Error ? e.message : String(e)}`));
   }

@@ -52,3 +52,13 @@ export function writtenBarCount(map: Pick<NotationPayload, 'barStart'>): number 
   }
   return starts.size;
 }
+
+/**
+ * The tune's text as drawn: the header's title, rhythm and other text lines become comments (the
+ * panel's header names the tune already), one character for one, so every character offset stays.
+ */
+export function withoutHeaderText(abc: string): string {
+  const k = abc.search(/^K:/m);
+  const head = k < 0 ? abc : abc.slice(0, k);
+  return head.replace(/^[TRCOSZNHABDFG](?=:)/gm, '%') + (k < 0 ? '' : abc.slice(k));
+}

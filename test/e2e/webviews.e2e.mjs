@@ -158,10 +158,19 @@ export const CHECKS = [
       await note.evaluate((n) => n.scrollIntoView({ block: 'center' }));
       await note.click({ force: true });
       await waitFor('the panel to say bar 5 is selected', () => frame.evaluate(() => document.querySelector('.status')?.textContent === 'Bar 5 selected.'));
+      // The editor draws its selection even while the panel has focus: the selected text is on the
+      // line whose top matches the selection's, and it is bar 5 as written.
       const selection = await waitFor('the editor to select bar 5', () =>
         ctx.page.evaluate(() => {
-          const t = document.getElementById('status.editor.selection')?.textContent ?? '';
-          return /Ln 10,/.test(t) && /selected/.test(t) ? t : undefined;
+          const editor = document.querySelector('.part.editor .editor-group-container .monaco-editor');
+          const selected = editor?.querySelector('.view-overlays .selected-text');
+          if (!editor || !selected) {
+            return undefined;
+          }
+          const top = selected.getBoundingClientRect().top;
+          const line = Array.from(editor.querySelectorAll('.view-lines .view-line')).find((l) => Math.abs(l.getBoundingClientRect().top - top) < 2);
+          const text = (line?.textContent ?? '').replace(/\u00a0/g, ' ');
+          return text.startsWith('A2FA d2fd|edcB AGFE|') ? text : undefined;
         }),
       );
       ctx.log(`editor after a notation click: ${selection}`);

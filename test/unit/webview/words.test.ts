@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { candidateWords, followsFormText, generateLabel, metricsTooltip, modelLine, modelOptionText, styleText, variationText } from '../../../webview/words';
-import { barAtChar, inRanges, rangesOfBars, writtenBarCount } from '../../../webview/notationMap';
+import { barAtChar, inRanges, rangesOfBars, withoutHeaderText, writtenBarCount } from '../../../webview/notationMap';
 
 describe('words: figures a writer reads', () => {
   test('follows the form in whole percent', () => {
@@ -57,5 +57,14 @@ describe('notationMap: notation characters <-> performed bars', () => {
     assert.ok(inRanges([[5, 10]], 6, 8));
     assert.ok(!inRanges([[5, 10]], 9, 12));
     assert.equal(writtenBarCount(map), 2);
+  });
+});
+
+describe('notation text', () => {
+  test('header text lines become comments, character for character', () => {
+    const abc = 'X:1\nT:Harbour Wall\nR:reel\nM:4/4\nK:D\nT:not header|\n';
+    const out = withoutHeaderText(abc);
+    assert.equal(out.length, abc.length);
+    assert.equal(out, 'X:1\n%:Harbour Wall\n%:reel\nM:4/4\nK:D\nT:not header|\n');
   });
 });
