@@ -15,6 +15,7 @@ import { button, h } from './dom';
 import './elements';
 import { createRollLayout } from './layout';
 import { NotationView } from './notation';
+import { barAtTick } from './notationMap';
 import { Player } from './player';
 import type { PlayTarget } from './player';
 import { RpcClient, RpcError } from './rpc';
@@ -454,7 +455,14 @@ export class App {
     if (!piece) {
       return undefined;
     }
-    return { roll: piece.roll, plan: planPlayback(piece.roll, segments), overlay: this._views.rollOverlay, layout: () => this._views.rollLayout };
+    return {
+      roll: piece.roll,
+      plan: planPlayback(piece.roll, segments),
+      overlay: this._views.rollOverlay,
+      layout: () => this._views.rollLayout,
+      // The bar playing is marked in the notation as the playhead moves.
+      onTick: (tick) => this._notation.playing(tick !== undefined ? barAtTick(piece.roll.barStarts, tick) : -1),
+    };
   }
 
   private async _playPiece(): Promise<void> {

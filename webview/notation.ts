@@ -95,6 +95,7 @@ export class NotationView {
   private _drawn: { abc: string; colour: string; width: number } | undefined;
   private _tune: TuneObject | undefined;
   private _selected: number[] = [];
+  private _playing = -1;
 
   constructor(private readonly _onBar: (bar: number) => void) {
     this.element.append(this._sheet, this._message);
@@ -143,10 +144,23 @@ export class NotationView {
   /** Highlights the written bars of these performed bars. */
   highlight(bars: readonly number[]): void {
     this._selected = [...bars];
+    this._mark('bar-selected', bars);
+  }
+
+  /** Marks the bar playing now (performed bar; -1 for none). */
+  playing(bar: number): void {
+    if (bar === this._playing) {
+      return;
+    }
+    this._playing = bar;
+    this._mark('bar-playing', bar >= 0 ? [bar] : []);
+  }
+
+  private _mark(className: string, bars: readonly number[]): void {
     const tune = this._tune;
     const payload = this._payload;
-    for (const el of Array.from(this._sheet.querySelectorAll('.bar-selected'))) {
-      el.classList.remove('bar-selected');
+    for (const el of Array.from(this._sheet.querySelectorAll(`.${className}`))) {
+      el.classList.remove(className);
     }
     if (!tune || !payload || bars.length === 0) {
       return;
@@ -155,7 +169,7 @@ export class NotationView {
     for (const drawn of drawnElements(tune)) {
       if (inRanges(ranges, drawn.start, drawn.end)) {
         for (const node of drawn.nodes) {
-          node.classList.add('bar-selected');
+          node.classList.add(className);
         }
       }
     }

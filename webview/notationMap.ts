@@ -62,3 +62,21 @@ export function withoutHeaderText(abc: string): string {
   const head = k < 0 ? abc : abc.slice(0, k);
   return head.replace(/^[TRCOSZNHABDFG](?=:)/gm, '%') + (k < 0 ? '' : abc.slice(k));
 }
+
+/** The bar of `barStarts` (bar b spans `[barStarts[b], barStarts[b + 1])`) holding `tick`, or -1. */
+export function barAtTick(barStarts: ArrayLike<number>, tick: number): number {
+  let lo = 0;
+  let hi = barStarts.length - 2;
+  if (hi < 0 || tick < barStarts[0] || tick >= barStarts[barStarts.length - 1]) {
+    return -1;
+  }
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (barStarts[mid] <= tick) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}

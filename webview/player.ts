@@ -15,6 +15,8 @@ export interface PlayTarget {
   readonly plan: PlaybackPlan;
   readonly overlay?: HTMLCanvasElement;
   layout(): RollLayout | undefined;
+  /** Called each frame with the tick playing (undefined when playback ends). */
+  onTick?(tick: number | undefined): void;
 }
 
 /** One playback at a time. */
@@ -59,6 +61,7 @@ export class Player {
       const elapsed = this._synth.elapsed;
       const layout = target.layout();
       const tick = elapsed !== undefined ? playheadTick(target.roll, target.plan, elapsed) : undefined;
+      target.onTick?.(tick);
       const ctx = target.overlay?.getContext('2d');
       if (ctx && layout && target.overlay) {
         const dpr = target.overlay.width / Math.max(1, layout.width);
@@ -82,6 +85,7 @@ export class Player {
   }
 
   private _clear(target: PlayTarget): void {
+    target.onTick?.(undefined);
     if (target.overlay) {
       target.overlay.getContext('2d')?.clearRect(0, 0, target.overlay.width, target.overlay.height);
     }

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { candidateWords, followsFormText, generateLabel, metricsTooltip, modelLine, modelOptionText, styleText, variationText } from '../../../webview/words';
-import { barAtChar, inRanges, rangesOfBars, withoutHeaderText, writtenBarCount } from '../../../webview/notationMap';
+import { barAtChar, barAtTick, inRanges, rangesOfBars, withoutHeaderText, writtenBarCount } from '../../../webview/notationMap';
 
 describe('words: figures a writer reads', () => {
   test('follows the form in whole percent', () => {
@@ -66,5 +66,18 @@ describe('notation text', () => {
     const out = withoutHeaderText(abc);
     assert.equal(out.length, abc.length);
     assert.equal(out, 'X:1\n%:Harbour Wall\n%:reel\nM:4/4\nK:D\nT:not header|\n');
+  });
+});
+
+describe('barAtTick', () => {
+  test('finds the bar a playing tick is in', () => {
+    const starts = [0, 960, 1920, 2880];
+    assert.equal(barAtTick(starts, 0), 0);
+    assert.equal(barAtTick(starts, 959), 0);
+    assert.equal(barAtTick(starts, 960), 1);
+    assert.equal(barAtTick(starts, 2879), 2);
+    assert.equal(barAtTick(starts, 2880), -1);
+    assert.equal(barAtTick(starts, -1), -1);
+    assert.equal(barAtTick([0], 0), -1);
   });
 });
