@@ -1,8 +1,10 @@
 /**
  * Reads user text in a worker thread with a time limit. The ABC parser (abcjs) has had inputs on
  * which it never returns; run on the extension host's thread, one of them typed into an .abc file
- * froze VS Code. Here a request that overruns its limit ends the worker (it is started afresh for
- * the next request) and rejects with `MusicInputError('parse-timeout')`, which says what happened.
+ * froze VS Code. Here requests run one at a time in the worker, each with its own limit (counted
+ * from when the worker starts on it); one that overruns ends the worker and rejects with
+ * `MusicInputError('parse-timeout')`, which says what happened, and the requests queued behind it
+ * run in a fresh worker.
  *
  * Node `worker_threads`; no vscode.
  */
@@ -27,7 +29,9 @@ type RequestBody = ParseRequest extends infer R ? (R extends { id: number } ? Om
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout | undefined;
+  body: RequestBody;
+  what: string;
+  timer?: NodeJS.Timeout;
 }
 
 /** Options of {@link ParseHost}. */
@@ -45,6 +49,9 @@ export class ParseHost extends Disposable {
   private _online: Promise<void> | undefined;
   private _nextId = 1;
   private readonly _pending = new Map<number, Pending>();
+  /** Requests waiting for the worker, oldest first; and the one it is working on. */
+  private readonly _queue: number[] = [];
+  private _current: number | undefined;
   private readonly _path: string;
   private readonly _limit: number;
   private readonly _log: Logger;
@@ -77,30 +84,47 @@ export class ParseHost extends Disposable {
       return Promise.reject(new MusicInputError('parse-stopped', 'Refrain is shutting down.'));
     }
     const id = this._nextId++;
-    const { worker, online } = this._ensureWorker();
     return new Promise((resolve, reject) => {
-      // The clock starts once the worker is loaded: starting a thread on a busy machine is not parsing.
-      const pending: Pending = { resolve, reject, timer: undefined };
-      this._pending.set(id, pending);
-      void online.then(() => {
-        if (this._pending.get(id) === pending) {
-          pending.timer = setTimeout(() => this._timeout(id, what), this._limit);
-          worker.postMessage({ ...body, id } as ParseRequest);
-        }
-      });
+      this._pending.set(id, { resolve, reject, body, what });
+      this._queue.push(id);
+      this._pump();
     });
   }
 
-  private _timeout(id: number, what: string): void {
-    if (!this._pending.has(id)) {
+  /** Sends the oldest waiting request when the worker is free; its clock starts once the worker has loaded. */
+  private _pump(): void {
+    if (this._current !== undefined) {
+      return;
+    }
+    const id = this._queue.shift();
+    const p = id === undefined ? undefined : this._pending.get(id);
+    if (id === undefined || !p) {
+      return;
+    }
+    this._current = id;
+    const { worker, online } = this._ensureWorker();
+    void online.then(() => {
+      if (this._current === id && this._worker === worker) {
+        p.timer = setTimeout(() => this._timeout(id), this._limit);
+        worker.postMessage({ ...p.body, id } as ParseRequest);
+      }
+    });
+  }
+
+  private _timeout(id: number): void {
+    const p = this._pending.get(id);
+    if (!p || this._current !== id) {
       return;
     }
     const seconds = (this._limit / 1000).toLocaleString('en-US');
-    this._log.warn(`[parse] reading ${what} took over ${seconds} s: parser stopped`);
-    this._stop(
-      new MusicInputError(
-        'parse-timeout',
-        `Reading ${what} took longer than ${seconds} s, so Refrain stopped it (VS Code was not blocked). Something in the tune trips the ABC parser: look near the last change, and please report the text.`,
+    this._log.warn(`[parse] reading ${p.what} took over ${seconds} s: parser stopped`);
+    this._endWorker();
+    this._settle(id, (q) =>
+      q.reject(
+        new MusicInputError(
+          'parse-timeout',
+          `Reading ${p.what} took longer than ${seconds} s, so Refrain stopped it (VS Code was not blocked). Something in the tune trips the ABC parser: look near the last change, and please report the text.`,
+        ),
       ),
     );
   }
@@ -146,27 +170,41 @@ export class ParseHost extends Disposable {
   }
 
   private _onMessage(m: ParseResponse): void {
-    const p = this._pending.get(m.id);
+    if (m.id === 0) {
+      return;
+    }
+    this._settle(m.id, (p) => (m.ok ? p.resolve(m.value) : p.reject(new MusicInputError(m.code, m.message))));
+  }
+
+  /** Ends request `id` with `how`, then starts the next one. */
+  private _settle(id: number, how: (p: Pending) => void): void {
+    const p = this._pending.get(id);
     if (!p) {
       return;
     }
-    this._pending.delete(m.id);
+    this._pending.delete(id);
     clearTimeout(p.timer);
-    if (m.ok) {
-      p.resolve(m.value);
-    } else {
-      p.reject(new MusicInputError(m.code, m.message));
+    if (this._current === id) {
+      this._current = undefined;
     }
+    how(p);
+    this._pump();
   }
 
-  /** Ends the worker and rejects every request in flight with `error`. */
-  private _stop(error: Error): void {
+  private _endWorker(): void {
     const w = this._worker;
     this._worker = undefined;
     this._online = undefined;
     if (w) {
       void w.terminate();
     }
+  }
+
+  /** Ends the worker and rejects every request, running or waiting, with `error`. */
+  private _stop(error: Error): void {
+    this._endWorker();
+    this._current = undefined;
+    this._queue.length = 0;
     for (const p of this._pending.values()) {
       clearTimeout(p.timer);
       p.reject(error);
