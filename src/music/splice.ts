@@ -26,7 +26,7 @@ import { keyFieldText } from './abc/keys';
 import { meterText } from './abc/writer';
 import { normalizeKeys, normalizeMeters, normalizeTempos } from './midi/maps';
 import type { Bar, ChordSymbol, Key, KeyChange, Meter, MeterChange, Note, Score, SourceRange, TempoChange, Track, WrittenBar } from './score';
-import { MusicInputError, barIndexAt, sortNotes } from './score';
+import { MusicInputError, TPQ, barIndexAt, barTicks, sortNotes } from './score';
 
 /** A replacement of `text[start, end)` by `newText` (character offsets into the file's text). */
 export interface TextEdit {
@@ -173,7 +173,7 @@ function contextAt(text: string, tuneStart: number, pos: number, score: Score, t
 // ---- continuation -----------------------------------------------------------------------------
 
 /** {@link planAbcContinuation} on text whose line ends are LF. */
-function continuationLf(text: string, tuneSource: SourceRange, score: Score, generated: Score, newBars: BarSpan, fold: boolean): TextEdit {
+function continuationLf(text: string, tuneSource: SourceRange, score: Score, generated: Score, newBars: BarSpan, options: ContinuationOptions): TextEdit {
   checkSpan(generated, newBars.from, newBars.to, 'append');
   if (newBars.from !== score.bars.length) {
     throw new MusicInputError(
@@ -190,7 +190,11 @@ function continuationLf(text: string, tuneSource: SourceRange, score: Score, gen
   const pos = run ? run.end : last.end;
   const lastBar = score.bars[score.bars.length - 1];
   const context = contextAt(text, tuneSource.start, pos, score, score.length, lastBar.meter);
-  const written = writeAbcBars(generated, newBars.from, newBars.to, context, { foldRepeats: fold });
+  const lineStart = text.lastIndexOf('\n', Math.max(0, pos - 1)) + 1;
+  const onLine = barsOnLine(text.slice(lineStart, pos));
+  const perLine = barTicks(lastBar.meter) < TPQ * 2 ? 8 : 4;
+  const sameLine = options.continueLine === true && run !== undefined && !run.text.includes(':') && onLine > 0 && onLine < perLine;
+  const written = writeAbcBars(generated, newBars.from, newBars.to, { ...context, onLine: sameLine ? onLine : 0 }, { foldRepeats: options.foldRepeats ?? true });
 
   let joiner: string;
   let finalBar: string;
@@ -214,7 +218,16 @@ function continuationLf(text: string, tuneSource: SourceRange, score: Score, gen
   const end = run ? run.end : start;
   // Lyrics (`w:`) and symbol lines (`s:`) under the last music line stay with it: the new bars go after them.
   const kept = lineFieldsAfter(text, end, tuneSource.end);
+  if (sameLine && kept === end) {
+    return { start, end, newText: `${joiner}${body}` };
+  }
   return { start, end: kept, newText: `${joiner}${text.slice(end, kept)}\n${body}` };
+}
+
+/** Bars on a line of ABC body text: the stretches between bar lines that hold a note or rest. */
+function barsOnLine(line: string): number {
+  const body = line.replace(/%.*$/, '').replace(/"[^"]*"/g, '').replace(/\[[A-Za-z]:[^\]]*\]/g, '').replace(/![^!]*!/g, '');
+  return body.split(/\|+[\]:]*\d*|:+\|\d*/).filter((part, i, all) => i < all.length - 1 && /[A-Ga-gz]/.test(part)).length;
 }
 
 /**
@@ -535,16 +548,27 @@ export function planAbcContinuation(
   score: Score,
   generated: Score,
   newBars: BarSpan,
-  options: { foldRepeats?: boolean } = {},
+  options: ContinuationOptions = {},
 ): TextEdit {
-  const fold = options.foldRepeats ?? true;
   if (!text.includes('\r')) {
-    return continuationLf(text, tuneSource, score, generated, newBars, fold);
+    return continuationLf(text, tuneSource, score, generated, newBars, options);
   }
   const length = tuneSource.end - tuneSource.start;
   return viaLf(text, tuneSource.start, (lf, tune) =>
-    continuationLf(lf, tune.source ?? { start: 0, end: Math.min(lf.length, length) }, tune, generated, newBars, fold),
+    continuationLf(lf, tune.source ?? { start: 0, end: Math.min(lf.length, length) }, tune, generated, newBars, options),
   );
+}
+
+/** Options of {@link planAbcContinuation}. */
+export interface ContinuationOptions {
+  /** Fold sections that come back exactly into repeat signs (default true; false for bar-by-bar ghost text). */
+  foldRepeats?: boolean;
+  /**
+   * Continue the tune's last line while it has fewer bars than a line holds (4, or 8 for bars
+   * shorter than a half note), as a writer typing bar by bar would; default false (new bars
+   * start a new line).
+   */
+  continueLine?: boolean;
 }
 
 /**

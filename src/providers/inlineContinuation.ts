@@ -73,7 +73,7 @@ export class InlineContinuationProvider extends Disposable implements vscode.Inl
         return undefined;
       }
       const src = active.tune.score.source ?? { start: 0, end: active.text.length };
-      const edit = planAbcContinuation(active.text, src, active.tune.score, candidate.score, candidate.newBars, { foldRepeats: false });
+      const edit = planAbcContinuation(active.text, src, active.tune.score, candidate.score, candidate.newBars, { foldRepeats: false, continueLine: true });
       const item = toGhostText(document, active.text, offset, edit);
       this._log.debug(`[inline] ${config.inline.bars} bar(s) in ${Date.now() - started} ms${item ? '' : ' (not shown: the edit is not at the cursor)'}`);
       return item ? [item] : undefined;

@@ -41,6 +41,8 @@ export interface AbcBarsContext {
    * begins with a line break, so the bars start a line of their own.
    */
   startsLine?: boolean;
+  /** Bars already on the line the text continues (the first line break comes after perLine - onLine bars); default 0. */
+  onLine?: number;
   /** Write only this track's notes (default: every pitched track, merged into one voice). */
   track?: number;
 }
@@ -234,7 +236,7 @@ export function writeAbcBars(
   const pickup = fromBar === 0 && frag.bars.length > 1 && first.duration < barTicks(first.meter) ? 1 : 0;
   let text = context.startsLine === false ? '\n' : '';
   const placed = options.foldRepeats ? foldRepeats(frag.bars) : frag.bars.map((b) => ({ pre: '', text: `${b.fields}${b.body}`, post: '|' }));
-  let onLine = -pickup;
+  let onLine = (context.onLine ?? 0) - pickup;
   placed.forEach((b, i) => {
     text += `${b.pre}${b.text}${b.post}`;
     onLine++;

@@ -178,3 +178,27 @@ describe('repeat folding', () => {
     continueTune(file, 0, [...A.slice(0, 2), ...A.slice(2, 4)]);
   });
 });
+
+describe('ghost text continues the line', () => {
+  const TUNE = 'X:1\nT:Line\nM:4/4\nL:1/8\nK:D\nd2fd AdFA|B2dB AFDF|\n';
+  const BAR: NewBar = { notes: [[64, 0, 1920]] };
+
+  test('a bar added to a line of two bars goes on that line; a fourth bar then ends it', () => {
+    const original = tunesOf(TUNE)[0].score;
+    const one = appendBars(original, [BAR]);
+    const edit = planAbcContinuation(TUNE, original.source!, original, one, { from: 2, to: 3 }, { foldRepeats: false, continueLine: true });
+    const out = applyTextEdit(TUNE, edit);
+    assert.equal(out.split('\n')[5], 'd2fd AdFA|B2dB AFDF|E8|');
+    const two = appendBars(original, [BAR, BAR, BAR]);
+    const edit3 = planAbcContinuation(TUNE, original.source!, original, two, { from: 2, to: 5 }, { foldRepeats: false, continueLine: true });
+    const lines = applyTextEdit(TUNE, edit3).split('\n');
+    assert.equal(lines[5], 'd2fd AdFA|B2dB AFDF|E8|E8|');
+    assert.equal(lines[6], 'E8|');
+  });
+
+  test('commands start a new line (continueLine off)', () => {
+    const original = tunesOf(TUNE)[0].score;
+    const edit = planAbcContinuation(TUNE, original.source!, original, appendBars(original, [BAR]), { from: 2, to: 3 });
+    assert.match(edit.newText, /\n/);
+  });
+});
