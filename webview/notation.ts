@@ -193,12 +193,11 @@ export function drawCandidateNotation(target: HTMLElement, abc: string, width: n
   try {
     drawAbc(target, abc, {
       foregroundColor: themeForeground(),
-      staffwidth: Math.max(200, Math.round(width) - 30),
+      staffwidth: Math.max(200, Math.round(width) - 20),
       paddingleft: 0,
       paddingright: 0,
       paddingtop: 0,
       paddingbottom: 0,
-      responsive: undefined,
     });
   } catch (e) {
     target.replaceChildren(h('p', { className: 'hint' }, `The notation could not be drawn: ${e instanceof Error ? e.message : String(e)}`));

@@ -463,8 +463,15 @@ export const CHECKS = [
         await waitFor('the candidates\' notation', () => frame.evaluate(() => document.querySelectorAll('.candidates .mini-notation svg').length > 0));
         await frame.evaluate(() => window.scrollTo(0, 0));
         await ctx.shot('panel-1280x800', frame, { docs: true });
-        await frame.locator('.candidates article.card').first().scrollIntoViewIfNeeded();
-        await frame.evaluate(() => document.querySelector('.candidates-title')?.scrollIntoView());
+        // The cards just below the sticky header, with the first card's ABC open.
+        await frame.evaluate(() => {
+          document.querySelector('.candidates details.abc-text')?.setAttribute('open', '');
+          const title = document.querySelector('.candidates-title');
+          const header = document.querySelector('.header');
+          if (title) {
+            window.scrollTo(0, title.getBoundingClientRect().top + window.scrollY - (header?.getBoundingClientRect().height ?? 0) - 4);
+          }
+        });
         await ctx.shot('panel-candidates-1280x800', frame, { docs: true });
         await frame.locator('vscode-collapsible .collapsible-header').first().click();
         await waitFor('the research section to open', research);
