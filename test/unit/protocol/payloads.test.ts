@@ -92,3 +92,29 @@ describe('candidateView', () => {
     assert.deepEqual(view.metrics, [{ name: 'se', value: 0.12 }]);
   });
 });
+
+describe('candidateView for the panel cards', () => {
+  test('carries follows-the-form, SE and the ABC Insert writes; drops figures out of range', () => {
+    const score = scoreOf([BAR_A, BAR_B, BAR_A, BAR_B]);
+    const view = candidateView('3-1', 'Candidate 1', { score, newBars: 2, metrics: {}, followsForm: 0.75, se: 0.02, abc: { insert: '|\nAB|', notation: 'X:1\nK:C\nAB|' } }, 'jaccard');
+    assert.equal(view.followsForm, 0.75);
+    assert.equal(view.se, 0.02);
+    assert.equal(view.abc, '|\nAB|');
+    assert.equal(view.notation, 'X:1\nK:C\nAB|');
+    const bad = candidateView('3-2', 'Candidate 2', { score, newBars: 2, metrics: {}, followsForm: 1.5, se: Number.NaN }, 'jaccard');
+    assert.equal(bad.followsForm, undefined);
+    assert.equal(bad.se, undefined);
+    assert.equal(bad.abc, undefined);
+  });
+
+  test('a piece view of an ABC tune carries its notation; a MIDI piece none', () => {
+    const score = scoreOf([BAR_A, BAR_B]);
+    const text = 'X:1\nK:C\nCDEF|GABc|\n';
+    const withSource = { ...score, source: { start: 0, end: text.length }, writtenBars: [{ source: { start: 8, end: 13 } }, { source: { start: 13, end: 18 } }] };
+    const abc = pieceView(withSource, { key: 'k', revision: 1, format: 'abc', name: 'a.abc', tuneIndex: 0, tuneCount: 1, feature: 'jaccard', selectable: true, text });
+    assert.equal(abc.notation?.abc, text);
+    assert.deepEqual(Array.from(abc.notation?.barStart ?? []), [8, 13]);
+    const midi = pieceView(score, { key: 'm', revision: 1, format: 'midi', name: 'a.mid', tuneIndex: 0, tuneCount: 1, feature: 'jaccard', selectable: false });
+    assert.equal(midi.notation, undefined);
+  });
+});
