@@ -94,10 +94,13 @@ export class App {
       [this._views.chartElement],
     );
     this._notation = new NotationView((bar) => this._select(bar, bar));
-    this._candidates = new CandidateList({
-      insert: (c, b) => void this._insert(c, b),
-      play: (c, overlay) => void this._playCandidate(c, overlay),
-    });
+    this._candidates = new CandidateList(
+      {
+        insert: (c, b) => void this._insert(c, b),
+        play: (c, overlay) => void this._playCandidate(c, overlay),
+      },
+      _kind === 'midi' ? 'midi' : 'abc',
+    );
     this._store.subscribe((s, prev) => {
       if (s.bars !== prev.bars && s.templateKind === 'painted') {
         this._drawAll();

@@ -41,7 +41,11 @@ export class CandidateList {
   private _stale: string | undefined;
   private _inserting = false;
 
-  constructor(private readonly _actions: CandidateActions) {
+  constructor(
+    private readonly _actions: CandidateActions,
+    /** ABC pieces show notation and ABC; MIDI pieces a piano roll. */
+    private readonly _format: 'abc' | 'midi' = 'abc',
+  ) {
     this.render([], undefined);
   }
 
@@ -62,7 +66,8 @@ export class CandidateList {
     this.element.replaceChildren();
     this.element.classList.toggle('stale', stale !== undefined && candidates.length > 0);
     if (candidates.length === 0) {
-      this.element.append(h('p', { className: 'hint' }, 'Candidates appear here: their new bars as notation and ABC, what they do in words, Insert and Play.'));
+      const shown = this._format === 'abc' ? 'their new bars as notation and ABC' : 'their new bars as a piano roll';
+      this.element.append(h('p', { className: 'hint' }, `Candidates appear here: ${shown}, what they do in words, Insert and Play.`));
       return;
     }
     if (stale !== undefined) {
