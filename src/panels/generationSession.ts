@@ -239,7 +239,7 @@ export class GenerationSession extends Disposable {
       throw new RequestError('stale', 'The piece has changed since these candidates were generated: generate again to insert.');
     }
     const result = await this._service.insert(this._host.insertTarget(stored.source), stored.candidate);
-    this._log.info(`[insert] candidate ${candidateId} into the ${stored.source.format === 'abc' ? 'ABC' : 'MIDI'} document`);
+    this._log.info(`[insert] candidate ${candidateId}: ${stored.candidate.newBars} new bar(s) into the ${stored.source.format === 'abc' ? 'ABC' : 'MIDI'} document (${result.message})`);
     if (this._shown?.source === stored.source) {
       this._markStale(STALE_INSERTED);
     }

@@ -105,7 +105,7 @@ export function structureOf(score: Score, feature: BarFeature): { ssm: SsmPayloa
   const ssm = barSsm(score, f);
   const maxInterval = Math.max(0, Math.min(VIEW_MAX_INTERVAL, ssm.size - 1));
   const lt = similarityByInterval(ssm, maxInterval);
-  const top = maxInterval > 1 ? topIntervals(lt, 8).map((t) => ({ interval: t.interval, value: t.value })) : [];
+  const top = maxInterval > 1 ? topIntervals(lt, 8, { bars: ssm.size }).map((t) => ({ interval: t.interval, value: t.value })) : [];
   return { ssm: ssmPayload(ssm.data, ssm.size, MAX_SSM_SIDE), lt: Float32Array.from(lt), top };
 }
 

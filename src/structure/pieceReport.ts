@@ -49,7 +49,7 @@ export function analyzeScore(score: Score, options: { feature?: BarFeature; maxI
     ssm,
     lt,
     maxInterval,
-    top: maxInterval > 0 ? topIntervals(lt, 5) : [],
+    top: maxInterval > 0 ? topIntervals(lt, 5, { bars: ssm.size }) : [],
   };
 }
 
@@ -59,7 +59,7 @@ export function formatReport(r: PieceReport, options: { heatmapSize?: number } =
   const head = [r.reference !== undefined ? `X:${r.reference}` : undefined, r.title].filter(Boolean).join(' ');
   lines.push(head || '(untitled)');
   lines.push(`bars: ${r.bars} performed (${r.writtenBars} written)   meter: ${r.meters.join(', ')}   key: ${r.keys.join(', ')}`);
-  lines.push(`notes: ${r.notes}   tempo: ${r.tempoBpm} bpm   length: ${r.seconds.toFixed(1)} s`);
+  lines.push(`notes: ${r.notes}   tempo: ${formatBpm(r.tempoBpm)} bpm   length: ${r.seconds.toFixed(1)} s`);
   lines.push(`tracks: ${r.tracks.map((t) => `${t.name}${t.isDrum ? ' (drums)' : ''} ${t.notes}`).join(', ')}`);
   lines.push('');
   lines.push(`bar self-similarity (${r.feature}), ${r.ssm.size} x ${r.ssm.size}; darker = more similar:`);
@@ -108,7 +108,7 @@ export function reportToJson(r: PieceReport): Record<string, unknown> {
     writtenBars: r.writtenBars,
     meters: r.meters,
     keys: r.keys,
-    tempoBpm: r.tempoBpm,
+    tempoBpm: roundBpm(r.tempoBpm),
     tracks: r.tracks,
     notes: r.notes,
     seconds: round(r.seconds),
@@ -117,6 +117,19 @@ export function reportToJson(r: PieceReport): Record<string, unknown> {
     lt,
     topIntervals: r.top,
   };
+}
+
+/**
+ * A tempo as people write it: MIDI stores microseconds per quarter, so 180 bpm reads back as
+ * 180.00018...; two decimals at most, trailing zeros dropped (`180`, `97.5`).
+ */
+export function roundBpm(bpm: number): number {
+  return Math.round(bpm * 100) / 100;
+}
+
+/** {@link roundBpm} as text. */
+export function formatBpm(bpm: number): string {
+  return String(roundBpm(bpm));
 }
 
 function unique(xs: string[]): string[] {

@@ -375,7 +375,18 @@ export interface TopIntervalsOptions {
   readonly maxInterval?: number;
   /** Keep only intervals whose prominence is strictly above this. Default 0. */
   readonly minProminence?: number;
+  /**
+   * Bars in the piece (the SSM's size). When given, an interval is considered only when at least
+   * {@link TopIntervalsOptions.minPairs} pairs of bars lie that far apart (`bars - t >= minPairs`):
+   * interval 31 of a 32-bar piece rests on one pair and says nothing about its structure.
+   */
+  readonly bars?: number;
+  /** Fewest bar pairs an interval needs when `bars` is given. Default {@link MIN_INTERVAL_PAIRS}. */
+  readonly minPairs?: number;
 }
+
+/** Fewest pairs of bars at one distance for that distance to be suggested as a structure interval. */
+export const MIN_INTERVAL_PAIRS = 4;
 
 function checkMaxInterval(maxInterval: number): void {
   if (!Number.isInteger(maxInterval) || maxInterval < 0) {
@@ -548,13 +559,15 @@ export function similarityError(
  * The `k` intervals most related to the piece's structure: local peaks of L_t (not below
  * either neighbour) that rise above the local trend, ranked by that rise (prominence), ties
  * to the shorter interval. The trend at t is the mean of the defined L values within `window`
- * intervals on each side (index 0 excluded). NaN entries are never picked. The result is
- * sorted by prominence, highest first.
+ * intervals on each side (index 0 excluded). NaN entries are never picked. With `bars`, an
+ * interval needs at least `minPairs` (default 4) pairs of bars. The result is sorted by
+ * prominence, highest first.
  */
 export function topIntervals(lt: Float64Array, k: number, options: TopIntervalsOptions = {}): StructureInterval[] {
   const window = Math.max(1, Math.floor(options.window ?? 2));
   const minT = Math.max(1, Math.floor(options.minInterval ?? 1));
-  const maxT = Math.min(lt.length - 1, Math.floor(options.maxInterval ?? lt.length - 1));
+  const byPairs = options.bars !== undefined ? Math.floor(options.bars) - Math.max(1, Math.floor(options.minPairs ?? MIN_INTERVAL_PAIRS)) : Number.POSITIVE_INFINITY;
+  const maxT = Math.min(lt.length - 1, Math.floor(options.maxInterval ?? lt.length - 1), byPairs);
   const minProminence = options.minProminence ?? 0;
   // Neighbours and trend read every defined interval (1..end), not only the candidate range.
   const at = (t: number): number => (t >= 1 && t < lt.length ? lt[t] : Number.NaN);

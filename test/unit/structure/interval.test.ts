@@ -192,6 +192,18 @@ describe('topIntervals', () => {
     assert.deepEqual(topIntervals(lt, 0), []);
   });
 
+  test('with the bar count, an interval needs at least 4 pairs of bars (no interval 31 of 32 bars)', () => {
+    // A 32-bar piece whose first and last bars match: L_31 = 1 rests on one pair.
+    const lt = new Float64Array(32).fill(0.1);
+    lt[8] = 0.6;
+    lt[31] = 1;
+    assert.deepEqual(topIntervals(lt, 3).map((t) => t.interval), [31, 8]);
+    assert.deepEqual(topIntervals(lt, 3, { bars: 32 }).map((t) => t.interval), [8]);
+    lt[28] = 0.9;
+    assert.deepEqual(topIntervals(lt, 3, { bars: 32 }).map((t) => t.interval), [28, 8]);
+    assert.deepEqual(topIntervals(lt, 3, { bars: 32, minPairs: 16 }).map((t) => t.interval), [8]);
+  });
+
   test('a flat curve has no peaks', () => {
     assert.deepEqual(topIntervals(new Float64Array(41).fill(0.5), 5), []);
   });
