@@ -5,60 +5,25 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { splitTunes } from '../../../src/music/abc/reader';
-import { compareReadings, diffTune, hasAbc2midi } from './abc2midiDiff';
-
-function repoRoot(): string {
-  const candidates = [resolve(__dirname, '../../../..'), process.cwd()];
-  const root = candidates.find((d) => existsSync(join(d, 'test/fixtures/abc')));
-  assert.ok(root, 'repository root not found');
-  return root;
-}
-
-function fixtureFiles(root: string): string[] {
-  const dirs = ['examples', 'test/fixtures/abc', 'test/fixtures/splice', 'test/fixtures/integration'];
-  return dirs.flatMap((d) =>
-    readdirSync(join(root, d))
-      .filter((n) => n.endsWith('.abc'))
-      .sort()
-      .map((n) => join(root, d, n)),
-  );
-}
+import { join } from 'node:path';
+import { KNOWN_DIFFERENCES, compareReadings, diffTune, fixtureTunes, hasAbc2midi, repoRoot } from './abc2midiDiff';
 
 const available = hasAbc2midi();
 
-/**
- * Fixture tunes on which abc2midi is known to be wrong, with the class of disagreement expected
- * (see docs/abc2midi-differences.md).
- */
-const KNOWN: Readonly<Record<string, string>> = {
-  // `K:D exp ^f _b` keeps only F sharp and B flat; abc2midi adds them to D major's signature.
-  'test/fixtures/abc/session.abc X:6': 'pitch',
-};
-
 test('every fixture tune reads like abc2midi reads it, voice by voice', { skip: available ? false : 'abc2midi is not installed' }, () => {
-  const root = repoRoot();
+  const root = repoRoot(__dirname);
   const dir = mkdtempSync(join(tmpdir(), 'refrain-diff-'));
   const failures: string[] = [];
   let count = 0;
   try {
-    for (const file of fixtureFiles(root)) {
-      const text = readFileSync(file, 'utf8');
-      for (const r of splitTunes(text)) {
-        const tuneText = text.slice(r.start, r.end);
-        if (!/^K:/m.test(tuneText)) {
-          continue;
-        }
-        count++;
-        const v = diffTune(tuneText, dir);
-        const id = `${file.slice(root.length + 1)} X:${r.reference ?? '?'}`;
-        const known = KNOWN[id];
-        if (v.agree ? known !== undefined : known !== v.kind) {
-          failures.push(`${id}: ${v.agree ? `agrees, but ${known} was expected` : `${v.kind}: ${v.detail}`}`);
-        }
+    for (const { id, text } of fixtureTunes(root)) {
+      count++;
+      const v = diffTune(text, dir);
+      const known = KNOWN_DIFFERENCES[id];
+      if (v.agree ? known !== undefined : known !== v.kind) {
+        failures.push(`${id}: ${v.agree ? `agrees, but ${known} was expected` : `${v.kind}: ${v.detail}`}`);
       }
     }
   } finally {

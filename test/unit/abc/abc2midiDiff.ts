@@ -8,9 +8,9 @@
  * the notes of a chord a few ticks apart; those are put back together.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { readAbc } from '../../../src/music/abc/reader';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readAbc, splitTunes } from '../../../src/music/abc/reader';
 import { scanSmf } from '../../../src/music/midi/smf';
 import { TPQ } from '../../../src/music/score';
 
@@ -106,7 +106,16 @@ export function abc2midiVoices(tuneText: string, dir: string): Row[][] | string 
   if (r.error || !existsSync(outPath)) {
     return `abc2midi wrote no file (${r.error?.message ?? (r.stdout + r.stderr).trim().slice(0, 120)})`;
   }
-  const smf = scanSmf(new Uint8Array(readFileSync(outPath)), 64 * 1024 * 1024);
+  return smfVoices(new Uint8Array(readFileSync(outPath)));
+}
+
+/**
+ * The notes per track of a MIDI file (tracks with notes, in file order, channel 10 left out),
+ * read the way abc2midi's output is read: a file Refrain writes is compared with abc2midi's
+ * output through this one reading.
+ */
+export function smfVoices(bytes: Uint8Array): Row[][] {
+  const smf = scanSmf(bytes, 64 * 1024 * 1024);
   const scale = (t: number): number => Math.round((t * TPQ) / smf.ppq);
   const voices: Row[][] = [];
   for (const track of smf.tracks) {
@@ -119,6 +128,57 @@ export function abc2midiVoices(tuneText: string, dir: string): Row[][] | string 
   }
   return voices;
 }
+
+/** The repository root (the folder holding test/fixtures/abc), from a compiled test or the cwd. */
+export function repoRoot(fromDir: string): string {
+  const candidates = [resolve(fromDir, '../../../..'), process.cwd()];
+  const root = candidates.find((d) => existsSync(join(d, 'test/fixtures/abc')));
+  if (!root) {
+    throw new Error('repository root not found');
+  }
+  return root;
+}
+
+/** The project's ABC fixture files: the bundled examples and the test fixtures. */
+export function fixtureFiles(root: string): string[] {
+  const dirs = ['examples', 'test/fixtures/abc', 'test/fixtures/splice', 'test/fixtures/integration'];
+  return dirs.flatMap((d) =>
+    readdirSync(join(root, d))
+      .filter((n) => n.endsWith('.abc'))
+      .sort()
+      .map((n) => join(root, d, n)),
+  );
+}
+
+/** One fixture tune: its text and an id `path X:n` (path relative to the root). */
+export interface FixtureTune {
+  readonly id: string;
+  readonly text: string;
+}
+
+/** Every fixture tune with a `K:` line, in file order. */
+export function fixtureTunes(root: string): FixtureTune[] {
+  const out: FixtureTune[] = [];
+  for (const file of fixtureFiles(root)) {
+    const text = readFileSync(file, 'utf8');
+    for (const r of splitTunes(text)) {
+      const tuneText = text.slice(r.start, r.end);
+      if (/^K:/m.test(tuneText)) {
+        out.push({ id: `${file.slice(root.length + 1)} X:${r.reference ?? '?'}`, text: tuneText });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Fixture tunes on which abc2midi is known to be wrong, with the class of disagreement expected
+ * (see docs/abc2midi-differences.md).
+ */
+export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
+  // `K:D exp ^f _b` keeps only F sharp and B flat; abc2midi adds them to D major's signature.
+  'test/fixtures/abc/session.abc X:6': 'pitch',
+};
 
 /** Refrain's notes per voice (track, then voice in track), or why the tune was not read. */
 export function refrainVoices(tuneText: string): Row[][] | string {
