@@ -278,6 +278,8 @@ function stage(stageRoot, buildDir, os, arch) {
   if (existsSync(join(repoRoot, 'media'))) {
     cpSync(join(repoRoot, 'media'), join(stageDir, 'media'), { recursive: true });
   }
+  // The example tune the walkthrough opens (Refrain: Open Example Tune).
+  copyFile(join(repoRoot, 'examples', 'refrain-tunes.abc'), join(stageDir, 'examples', 'refrain-tunes.abc'));
   const models = modelIds();
   for (const id of models) {
     const from = join(repoRoot, 'models', id);

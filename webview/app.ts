@@ -21,7 +21,7 @@ import type { PlayTarget } from './player';
 import { RpcClient, RpcError } from './rpc';
 import { barSpan, planPlayback } from './schedule';
 import type { PlaySegment } from './schedule';
-import { applyConfig, generateParams, restoreState, templateChoice } from './state';
+import { applyConfig, generateParams, restoreState, templateChoice, withRunSeed } from './state';
 import { Store } from './store';
 import { StructureViews } from './structureViews';
 import { readTheme } from './theme';
@@ -389,7 +389,13 @@ export class App {
     this._renderGenerating();
     this._compose.setStatus('Generating…');
     const piece = this._piece;
-    const params = generateParams(state, templateChoice(state, piece ? { bars: piece.ssm.bars, ssm: piece.ssm } : undefined));
+    // A fresh seed per Generate unless the user fixed one; the field shows the seed used.
+    const seeded = withRunSeed(state, () => crypto.getRandomValues(new Uint32Array(1))[0]);
+    if (seeded !== state) {
+      this._store.update(() => seeded);
+      this._research.showSeed();
+    }
+    const params = generateParams(seeded, templateChoice(state, piece ? { bars: piece.ssm.bars, ssm: piece.ssm } : undefined));
     try {
       const result = await this._rpc.request('generate', params, { signal: controller.signal }, (id) => {
         this._generation.requestId = id;

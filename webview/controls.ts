@@ -272,6 +272,8 @@ export class ResearchControls {
   private readonly _body = h('div', { className: 'section-body research' });
   private readonly _offsetBox = h('div', { className: 'offsets' });
   private readonly _suggestion = h('div', { className: 'hint' });
+  /** Unticked: every Generate draws a fresh seed (shown in the field); ticked: the seed is kept. */
+  private readonly _keepSeed = this._keepSeedBox();
   private readonly _layerBox = h('div', { className: 'layers' });
   private readonly _peSelect = document.createElement('vscode-single-select') as VscodeSingleSelect;
   private readonly _modelSelect = document.createElement('vscode-single-select') as VscodeSingleSelect;
@@ -326,13 +328,24 @@ export class ResearchControls {
         'div',
         { className: 'grid2' },
         this.fields.field('topP', 'Top-p', String(s.topP), (t) => setNumber(_store, 'topP', parseNumberField(t, 0, 1))),
-        this.fields.field('seed', 'Seed', String(s.seed), (t) => setNumber(_store, 'seed', parseIntField(t, 0, 0xffffffff))),
+        this.fields.field('seed', 'Seed', String(s.seed), (t) => this._typeSeed(t), 'The seed of the latest Generate: type one (or tick "Keep this seed") to hear the same music again'),
         h('div', { className: 'field' }, h('span', {}, ' '), button('New seed', () => this._newSeed(), true)),
       ),
+      this._keepSeed,
       ...extra,
     );
     this.element.append(this._body);
     this.render();
+  }
+
+  private _keepSeedBox(): VscodeCheckbox {
+    const box = document.createElement('vscode-checkbox') as VscodeCheckbox;
+    box.label = 'Keep this seed (unticked: a fresh seed each Generate)';
+    box.id = 'keep-seed';
+    box.addEventListener('change', () => {
+      this._store.update((s) => ({ ...s, seedFixed: box.checked }));
+    });
+    return box;
   }
 
   /** Renders everything from the store. */
@@ -341,6 +354,7 @@ export class ResearchControls {
     this._renderLayers();
     this.renderModels();
     this.fields.setValues(this._store.state, ['topP', 'seed']);
+    this._keepSeed.checked = this._store.state.seedFixed;
   }
 
   /** The models the host offers (or why there are none). */
@@ -410,8 +424,24 @@ export class ResearchControls {
 
   private _newSeed(): void {
     const seed = crypto.getRandomValues(new Uint32Array(1))[0];
-    this._store.update((s) => ({ ...s, seed }));
+    this._store.update((s) => ({ ...s, seed, seedFixed: true }));
+    this.showSeed();
+  }
+
+  /** A typed seed is kept for the following runs (same seed, same music). */
+  private _typeSeed(text: string): boolean {
+    const ok = setNumber(this._store, 'seed', parseIntField(text, 0, 0xffffffff));
+    if (ok) {
+      this._store.update((s) => ({ ...s, seedFixed: true }));
+      this._keepSeed.checked = true;
+    }
+    return ok;
+  }
+
+  /** Shows the seed a Generate drew (and whether it is kept). */
+  showSeed(): void {
     this.fields.setValues(this._store.state, ['seed']);
+    this._keepSeed.checked = this._store.state.seedFixed;
   }
 
   private _renderLayers(): void {

@@ -47,7 +47,10 @@ export interface UiState {
   readonly painted: readonly (readonly [number, number])[];
   readonly temperature: number;
   readonly topP: number;
+  /** The seed of the latest (or next, when fixed) generation: shown so a run can be reproduced. */
   readonly seed: number;
+  /** True when the user fixed the seed (typed one, or set `refrain.generation.seed`); else each Generate draws a fresh one. */
+  readonly seedFixed: boolean;
   readonly bars: number;
   readonly candidates: number;
   /** 0 = sections the template marks the same come back as written, 1 = free. */
@@ -77,6 +80,7 @@ export function defaultState(): UiState {
     temperature: 1,
     topP: 0.95,
     seed: 1,
+    seedFixed: false,
     bars: 8,
     candidates: 3,
     variation: DEFAULT_VARIATION,
@@ -147,6 +151,7 @@ export function restoreState(raw: unknown): UiState {
     temperature: numIn(raw.temperature, 0, 5, d.temperature),
     topP: numIn(raw.topP, 0, 1, d.topP),
     seed: intIn(raw.seed, 0, 0xffffffff, d.seed),
+    seedFixed: raw.seedFixed === true,
     bars: intIn(raw.bars, 1, MAX_GENERATE_BARS, d.bars),
     candidates: intIn(raw.candidates, 1, MAX_CANDIDATES, d.candidates),
     variation: typeof raw.variation === 'number' && Number.isFinite(raw.variation) && raw.variation >= 0 && raw.variation <= 1 ? raw.variation : d.variation,
@@ -171,8 +176,22 @@ export function applyConfig(state: UiState, config: NotificationMap['config']): 
     candidates: config.candidates,
     temperature: config.temperature,
     topP: config.topP,
+    ...(config.seed !== undefined ? { seed: config.seed, seedFixed: true } : {}),
     configApplied: true,
   };
+}
+
+/**
+ * The state a Generate runs with: a fresh seed from `draw` unless the user fixed one (the same
+ * rule as the commands, which draw one per run unless `refrain.generation.seed` is set). The
+ * seed used stays in the state, shown in the seed field, so the run can be reproduced.
+ */
+export function withRunSeed(state: UiState, draw: () => number): UiState {
+  if (state.seedFixed) {
+    return state;
+  }
+  const seed = Math.floor(draw()) >>> 0;
+  return { ...state, seed };
 }
 
 /** Turns an offset on or off. */

@@ -88,6 +88,7 @@ export function describeCandidate(c: Candidate): string {
   if (c.metrics.se !== undefined) {
     parts.push(`SE ${c.metrics.se.toFixed(3)}`);
   }
+  parts.push(`seed ${c.seed}`);
   return parts.join(' · ');
 }
 

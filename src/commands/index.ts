@@ -6,6 +6,8 @@ import type { EngineHost } from '../providers/engineHost';
 import { createAnalyzeCommand } from './analyze';
 import { createChooseModel, createContinueTune, createGenerateFromForm, createRegenerateBars } from './generate';
 import { reportCommandError } from './errors';
+import { createExportTrackToAbc, createExportTuneToMidi } from './export';
+import { createOpenExample, markInsertWhenEdited } from './walkthrough';
 
 /** A command handler; its arguments are whatever VS Code passes (e.g. the explorer's URI). */
 export type CommandHandler = (...args: never[]) => unknown;
@@ -23,10 +25,13 @@ export function createCommands(services: Services, reports: ReportDocuments, vie
     },
     play: () => views.play(),
     stop: () => views.stop(),
-    continueTune: createContinueTune(services, engine),
+    continueTune: markInsertWhenEdited(createContinueTune(services, engine)),
     regenerateBars: createRegenerateBars(services, engine),
-    generateFromForm: createGenerateFromForm(services, engine),
+    generateFromForm: markInsertWhenEdited(createGenerateFromForm(services, engine)),
     chooseModel: createChooseModel(engine),
+    exportTuneToMidi: createExportTuneToMidi(services),
+    exportTrackToAbc: createExportTrackToAbc(services, views.midi),
+    openExample: createOpenExample(services),
     cancelGeneration: () => {
       if (!engine.cancelRun()) {
         void vscode.window.setStatusBarMessage('Refrain: no generation is running', 3000);

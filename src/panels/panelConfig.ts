@@ -25,6 +25,11 @@ function clampNumber(value: unknown, min: number, max: number, fallback: number)
   return typeof value === 'number' && Number.isFinite(value) ? Math.max(min, Math.min(max, value)) : fallback;
 }
 
+/** A fixed seed from the settings (a whole number 0..2^32-1), else undefined (a fresh seed per Generate). */
+function seedOf(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff ? value : undefined;
+}
+
 /** Reads the views' settings, replacing values out of range by the nearest allowed one. */
 export function readPanelConfig(): PanelConfig {
   const c = vscode.workspace.getConfiguration('refrain');
@@ -43,6 +48,7 @@ export function readPanelConfig(): PanelConfig {
       candidates: clampInt(c.get('generation.candidates'), 1, MAX_CANDIDATES, 3),
       temperature: clampNumber(c.get('generation.temperature'), 0.05, 5, 1),
       topP: clampNumber(c.get('generation.topP'), 0.01, 1, 0.95),
+      ...(seedOf(c.get('generation.seed')) !== undefined ? { seed: seedOf(c.get('generation.seed')) } : {}),
     },
   };
 }

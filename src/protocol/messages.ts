@@ -304,6 +304,8 @@ export interface NotificationMap {
     readonly candidates: number;
     readonly temperature: number;
     readonly topP: number;
+    /** `refrain.generation.seed` when set: the panel keeps it; absent, every Generate draws a fresh seed. */
+    readonly seed?: number;
   };
   /** Start or stop playback (the Play / Stop commands). */
   playback: { readonly action: 'play' | 'stop' };

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Candidate } from '../engine/types';
+import { WALKTHROUGH_CONTEXT, markWalkthrough } from '../commands/walkthrough';
 import { MusicInputError } from '../music/score';
 import { planAbcContinuation, spliceScore } from '../music/splice';
 import type { TextEdit } from '../music/splice';
@@ -85,7 +86,8 @@ export class EngineGenerationService implements GenerationService {
         onProgress: (p) => onProgress({ done: p.candidate * request.bars + p.bars, total, message: `candidate ${p.candidate + 1}: ${p.phase ?? 'decode'}` }),
       },
     );
-    this._log.info(`[panel] ${candidates.length} candidate(s) of ${request.bars} bars with ${model.id} in ${Date.now() - started} ms`);
+    this._log.info(`[panel] ${candidates.length} candidate(s) of ${request.bars} bars with ${model.id}, seed ${request.sampling.seed}, in ${Date.now() - started} ms`);
+    markWalkthrough(WALKTHROUGH_CONTEXT.generated);
     const source = request.source;
     return candidates.map((c, i): EngineCandidate => {
       const abc = source.format === 'abc' && source.text !== undefined ? this._abcOf(source.text, source.score, c) : undefined;
@@ -118,6 +120,12 @@ export class EngineGenerationService implements GenerationService {
   }
 
   async insert(target: InsertTarget, candidate: GeneratedCandidate): Promise<{ readonly message: string }> {
+    const result = await this._insert(target, candidate);
+    markWalkthrough(WALKTHROUGH_CONTEXT.inserted);
+    return result;
+  }
+
+  private async _insert(target: InsertTarget, candidate: GeneratedCandidate): Promise<{ readonly message: string }> {
     const span = spanOf(candidate);
     if (target.kind === 'score') {
       const next = spliceScore(target.source.score, candidate.score, span);

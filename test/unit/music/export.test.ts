@@ -15,7 +15,7 @@ import { writeMidi } from '../../../src/music/midi/writer';
 import { MusicInputError } from '../../../src/music/score';
 import type { Score } from '../../../src/music/score';
 import { KNOWN_DIFFERENCES, abc2midiVoices, compareReadings, fixtureTunes, hasAbc2midi, repoRoot, smfVoices } from '../abc/abc2midiDiff';
-import { build, harbourLights } from '../midi/tune';
+import { build } from '../midi/tune';
 
 const available = hasAbc2midi();
 

@@ -17,6 +17,7 @@ import {
   toggleOffset,
   togglePainted,
   withLayers,
+  withRunSeed,
 } from '../../../webview/state';
 
 const CONFIG = { relatedOffsets: [1, 2, 4, 8], bars: 4, candidates: 2, temperature: 0.8, topP: 0.9 };
@@ -44,6 +45,22 @@ describe('UI state', () => {
     assert.equal(restored.templateKind, 'piece');
     assert.deepEqual(restored.painted, [[5, 1]]);
     assert.deepEqual(restored.layerWindows, d.layerWindows);
+  });
+
+  test('each Generate draws a fresh seed unless the user fixed one (as the commands do); the seed used stays shown', () => {
+    const fresh = defaultState();
+    assert.equal(fresh.seedFixed, false);
+    const run = withRunSeed(fresh, () => 123456789);
+    assert.equal(run.seed, 123456789);
+    assert.equal(withRunSeed(run, () => 42).seed, 42, 'a second Generate draws again');
+    const fixed = { ...run, seed: 7, seedFixed: true };
+    assert.equal(withRunSeed(fixed, () => 42), fixed, 'a fixed seed is kept');
+    assert.deepEqual(restoreState(JSON.parse(JSON.stringify(fixed))), fixed);
+    // refrain.generation.seed fixes the panel's seed too.
+    const configured = applyConfig(defaultState(), { ...CONFIG, seed: 99 });
+    assert.equal(configured.seed, 99);
+    assert.equal(configured.seedFixed, true);
+    assert.equal(applyConfig(defaultState(), CONFIG).seedFixed, false);
   });
 
   test('the host\'s defaults apply once, then user changes stick', () => {
