@@ -1,4 +1,4 @@
-/** Reproducers of inputs that once hung the ABC reader (issue 10); each must read within a second. */
+/** Reproducers from issue 10: inputs that hung the ABC reader, voices read wrongly, and readings abc2midi showed were wrong. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readAbc } from '../../../src/music/abc/reader';
