@@ -5,7 +5,9 @@
  *
  * The roll and the heatmap share one x axis: bar b spans `[b * barWidth, (b + 1) * barWidth)`
  * in both, so column j of the heatmap sits under bar j of the roll. Within a bar, x is
- * proportional to ticks (a short pickup bar is stretched to a full bar width).
+ * proportional to ticks on the scale of a full bar, so a short bar is drawn at its real width:
+ * a pickup (a first bar shorter than the second) at the right end of its column, leading into
+ * bar 2; any other short bar from the left of its column (see {@link barPlacement}).
  */
 
 import type { RollPayload, SsmPayload } from '../src/protocol/messages';
@@ -93,28 +95,42 @@ export function barOfTick(barStarts: ArrayLike<number>, tick: number): number {
   return lo;
 }
 
-/** The x of a tick: its bar's left edge plus its fraction of the bar. */
+/**
+ * How bar `b` fills its column: `span` its ticks, `full` the ticks of a whole column (the bar
+ * itself, or its neighbour when the bar is shorter: the next bar for the first bar, the previous
+ * one otherwise), `offset` the empty ticks before it (a pickup sits at the right end).
+ */
+export function barPlacement(barStarts: ArrayLike<number>, b: number): { span: number; full: number; offset: number } {
+  const bars = barStarts.length - 1;
+  const span = barStarts[b + 1] - barStarts[b];
+  const neighbour = b === 0 ? (bars > 1 ? barStarts[2] - barStarts[1] : span) : barStarts[b] - barStarts[b - 1];
+  const full = Math.max(span, neighbour);
+  return { span, full, offset: b === 0 ? full - span : 0 };
+}
+
+/** The x of a tick: its bar's left edge plus its place in the bar, on the scale of a full bar. */
 export function tickToX(layout: RollLayout, barStarts: ArrayLike<number>, tick: number): number {
   const b = barOfTick(barStarts, tick);
   if (b < 0) {
-    return 0;
+    return barStarts.length > 1 ? tickToX(layout, barStarts, barStarts[0]) : 0;
   }
   if (b >= layout.bars) {
     return layout.width;
   }
-  const span = barStarts[b + 1] - barStarts[b];
-  const frac = span > 0 ? (tick - barStarts[b]) / span : 0;
+  const { full, offset } = barPlacement(barStarts, b);
+  const frac = full > 0 ? (offset + tick - barStarts[b]) / full : 0;
   return (b + frac) * layout.barWidth;
 }
 
-/** The tick at x (inverse of {@link tickToX}), clamped to the roll. */
+/** The tick at x (inverse of {@link tickToX}), clamped to the roll and to the bar's real width. */
 export function xToTick(layout: RollLayout, barStarts: ArrayLike<number>, x: number): number {
   if (layout.bars === 0) {
     return 0;
   }
   const pos = Math.max(0, Math.min(layout.bars, x / layout.barWidth));
   const b = Math.min(layout.bars - 1, Math.floor(pos));
-  return barStarts[b] + (pos - b) * (barStarts[b + 1] - barStarts[b]);
+  const { span, full, offset } = barPlacement(barStarts, b);
+  return barStarts[b] + Math.max(0, Math.min(span, (pos - b) * full - offset));
 }
 
 /** The bar under x, or -1 outside the roll. */

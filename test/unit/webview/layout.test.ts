@@ -18,6 +18,7 @@ import {
   tickToX,
   xToBar,
   xToTick,
+  barPlacement,
 } from '../../../webview/layout';
 import type { ChartLayout } from '../../../webview/layout';
 
@@ -54,18 +55,28 @@ describe('piano roll layout', () => {
     assert.equal(layout.barWidth, 100);
   });
 
-  test('each bar gets the same width, and x is proportional to ticks inside a bar', () => {
+  test('each bar gets the same column, x is proportional to ticks, and a pickup is drawn at its real width', () => {
     const r = roll();
     const layout = createRollLayout(r, 300, 120);
-    assert.equal(tickToX(layout, r.barStarts, 0), 0);
-    assert.equal(tickToX(layout, r.barStarts, 240), 50, 'half of the pickup bar');
+    // The one-quarter pickup takes the last quarter of its column, leading into bar 2.
+    assert.equal(tickToX(layout, r.barStarts, 0), 75);
+    assert.equal(tickToX(layout, r.barStarts, 240), 87.5, 'half of the pickup bar');
     assert.equal(tickToX(layout, r.barStarts, 480), 100);
     assert.equal(tickToX(layout, r.barStarts, 480 + 960), 150);
     assert.equal(tickToX(layout, r.barStarts, 4320), 300);
     assert.equal(tickToX(layout, r.barStarts, 99_999), 300);
-    for (const x of [0, 12.5, 99, 100, 180, 299]) {
+    for (const x of [75, 80, 99, 100, 180, 299]) {
       assert.ok(Math.abs(tickToX(layout, r.barStarts, xToTick(layout, r.barStarts, x)) - x) < 1e-9, `x ${x}`);
     }
+    assert.equal(xToTick(layout, r.barStarts, 12.5), 0, 'the empty part of the pickup column is before the first note');
+    // A two-eighth pickup in 6/8 takes a third of its column; a short last bar starts at the left.
+    const jig = Uint32Array.from([0, 480, 1920, 3360, 4320]);
+    assert.deepEqual(barPlacement(jig, 0), { span: 480, full: 1440, offset: 960 });
+    assert.deepEqual(barPlacement(jig, 3), { span: 960, full: 1440, offset: 0 });
+    const four = createRollLayout({ ...r, barStarts: jig }, 400, 120);
+    assert.ok(Math.abs(tickToX(four, jig, 0) - 100 * (2 / 3)) < 1e-9);
+    assert.equal(tickToX(four, jig, 3360), 300);
+    assert.ok(Math.abs(tickToX(four, jig, 3360 + 480) - (300 + 100 / 3)) < 1e-9);
     assert.equal(xToBar(layout, 0), 0);
     assert.equal(xToBar(layout, 150), 1);
     assert.equal(xToBar(layout, 299.9), 2);
