@@ -34,7 +34,8 @@ async function stubbed(
   body: () => Thenable<unknown>,
 ): Promise<{ errors: string[]; infos: string[]; picks: string[] }> {
   const window = vscode.window as unknown as Window;
-  const saved = { ...window };
+  const keys = ['showSaveDialog', 'showQuickPick', 'showErrorMessage', 'showInformationMessage'] as const;
+  const saved = keys.map((k) => [k, window[k]] as const);
   const errors: string[] = [];
   const infos: string[] = [];
   const picks: string[] = [];
@@ -55,7 +56,9 @@ async function stubbed(
   try {
     await body();
   } finally {
-    Object.assign(window, saved);
+    for (const [k, v] of saved) {
+      window[k] = v;
+    }
   }
   return { errors, infos, picks };
 }
