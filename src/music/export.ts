@@ -130,7 +130,8 @@ export function exportableTracks(score: Score): TrackExportInfo[] {
     }
     const poly = findPolyphony(score, index);
     if (poly) {
-      const names = poly.pitches.map(pitchName).join(' and ');
+      const all = poly.pitches.map(pitchName);
+      const names = all.length > 1 ? `${all.slice(0, -1).join(', ')} and ${all[all.length - 1]}` : all.join('');
       out.push({ ...base, polyphony: poly, problem: `it is polyphonic: ${names} sound together at ${placeText(score, poly.tick, poly.bar)}` });
       return;
     }

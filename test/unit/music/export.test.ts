@@ -90,7 +90,8 @@ test('Export Track to ABC: every monophonic fixture tune, written as MIDI, round
     if (!tune) {
       continue;
     }
-    const midi = writeMidi(tune.score);
+    // As Export Tune to MIDI writes it: a track per voice.
+    const midi = tuneToMidi(tune.score);
     const read = readMidi(midi);
     for (const t of exportableTracks(read)) {
       if (t.problem) {
