@@ -6,9 +6,12 @@
  * prior walks s's tokens alongside b's: as long as b has followed s token for token, the next
  * token of s is the target; when b departs from s, the prior waits for the end of the current
  * note and picks s up again at the first onset at or after it (aligned by position in the bar).
- * The target's logit is raised by `(1 - variation) * cell * MAX_COPY_BIAS` nats (cell = the
- * template's similarity of b and s); variation 0 writes the target whenever the grammar allows
- * it, variation 1 leaves the model alone.
+ * The target's logit is raised by `(1 - variation) * strength(cell) * MAX_COPY_BIAS` nats, where
+ * cell is the template's similarity of b and s and strength rises from 0 at the "same" threshold
+ * (0.5) to 1 at 1: a form's repeated section (cell 1) comes back as written, while a real tune's
+ * SSM used as a template (cells of 0.5-0.8 for bars that vary) only leans the model towards its
+ * source, so the piece is not made more self-similar than its template. Variation 0 writes the
+ * target whenever the grammar allows it, variation 1 leaves the model alone.
  *
  * Pure TypeScript.
  */
@@ -16,6 +19,7 @@
 import type { Ssm } from '../structure/ssm';
 import { DURATION_STEPS, tokenIndex, tokenKind } from '../tokens/vocab';
 import type { TokenLayout } from './plan';
+import { TEMPLATE_SAME } from './structure';
 import type { BarStructure } from './structure';
 
 /** Logit boost (nats) of the copy target at variation 0 short of forcing, cell 1. */
@@ -79,7 +83,8 @@ export class CopyPrior {
     if (!this._src || this._k < 0 || this._k >= this._src.length || !this.active) {
       return undefined;
     }
-    return { id: this._src[this._k], bias: (1 - this._variation) * this._cell * MAX_COPY_BIAS, force: this._variation <= 0 && this._cell >= 0.5 };
+    const strength = Math.min(1, Math.max(0, (this._cell - TEMPLATE_SAME) / (1 - TEMPLATE_SAME)));
+    return { id: this._src[this._k], bias: (1 - this._variation) * strength * MAX_COPY_BIAS, force: this._variation <= 0 && this._cell >= TEMPLATE_SAME };
   }
 
   private _startBar(bar: number): void {
