@@ -7,7 +7,7 @@ import { createAnalyzeCommand } from './analyze';
 import { createChooseModel, createContinueTune, createGenerateFromForm, createRegenerateBars } from './generate';
 import { reportCommandError } from './errors';
 import { createExportTrackToAbc, createExportTuneToMidi } from './export';
-import { createOpenExample, markInsertWhenEdited } from './walkthrough';
+import { createOpenExample, markInsertWhenEdited, openWalkthrough } from './walkthrough';
 
 /** A command handler; its arguments are whatever VS Code passes (e.g. the explorer's URI). */
 export type CommandHandler = (...args: never[]) => unknown;
@@ -32,6 +32,7 @@ export function createCommands(services: Services, reports: ReportDocuments, vie
     exportTuneToMidi: createExportTuneToMidi(services),
     exportTrackToAbc: createExportTrackToAbc(services, views.midi),
     openExample: createOpenExample(services),
+    getStarted: openWalkthrough,
     cancelGeneration: () => {
       if (!engine.cancelRun()) {
         void vscode.window.setStatusBarMessage('Refrain: no generation is running', 3000);

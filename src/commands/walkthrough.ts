@@ -51,6 +51,14 @@ export function createOpenExample(services: Services): () => Promise<void> {
   };
 }
 
+/** The walkthrough's id as `workbench.action.openWalkthrough` takes it: `publisher.name#id`. */
+export const WALKTHROUGH_ID = 'refrain.refrain#refrain.gettingStarted';
+
+/** `refrain.getStarted`: opens the walkthrough (also listed on the Welcome page). */
+export async function openWalkthrough(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false);
+}
+
 /**
  * Wraps a command that may insert into the active ABC editor (Continue Tune, Generate From
  * Form): when the document changed while it ran, the walkthrough's insert step is marked done.
