@@ -19,6 +19,7 @@ import {
   viewFrame,
   waitFor,
 } from './lib/workbench.mjs';
+import { sleep } from './lib/processes.mjs';
 
 /** The fixture tunes (test/e2e/fixtures), copied into the scratch workspace. */
 export const FIXTURES = {
@@ -487,6 +488,41 @@ export const CHECKS = [
         });
         await frame.locator('vscode-collapsible .collapsible-header').first().click();
       } finally {
+        await ctx.page.setViewportSize({ width: 1600, height: 1000 });
+      }
+    },
+  },
+  {
+    name: 'Refrain: Get Started opens the walkthrough "Compose with Refrain" with its five steps (screenshot)',
+    async run(ctx) {
+      await ctx.page.setViewportSize({ width: 1280, height: 800 });
+      try {
+        // The whole window, so the steps and the step's page show side by side.
+        await runCommand(ctx.page, 'View: Close All Editors');
+        await runCommand(ctx.page, 'Refrain: Get Started');
+        const titles = ['Open the example tune', 'Show the structure panel', 'Pick a form and generate', 'Insert a candidate', 'Play it'];
+        await waitFor('the five steps', () =>
+          ctx.page.evaluate((want) => {
+            const text = document.querySelector('.part.editor')?.textContent ?? '';
+            return text.includes('Compose with Refrain') && want.every((t) => text.includes(t));
+          }, titles),
+        );
+        // The first step's page is markdown in a webview: wait until its text and image are drawn.
+        await waitFor('the first step\'s page', async () => {
+          for (const frame of ctx.page.frames()) {
+            const drawn = await frame
+              .evaluate(() => (document.body?.textContent ?? '').includes('Refrain works on tunes') && Array.from(document.images).some((i) => i.complete && i.naturalWidth > 0))
+              .catch(() => false);
+            if (drawn) {
+              return true;
+            }
+          }
+          return false;
+        });
+        await sleep(500);
+        await ctx.shot('walkthrough-1280x800', undefined, { docs: true });
+      } finally {
+        await runCommand(ctx.page, 'View: Close All Editors').catch(() => undefined);
         await ctx.page.setViewportSize({ width: 1600, height: 1000 });
       }
     },
