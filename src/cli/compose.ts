@@ -47,7 +47,7 @@ export const COMPOSE_HELP = `  refrain compose IN.abc|IN.mid -o OUT.abc|OUT.mid 
       --no-cadence        leave the ending to the model (default: end on the key's final)
       --no-mode-lock      allow notes outside the key's mode (ABC output)
       --scales full,256   per-layer windows (default: each layer's first)
-      --model ID          model id (default: the first in models/, folk-rope first)
+      --model ID          model id (default: the first in models/, folk-tsrope first)
       --models DIR        models folder (default: the one next to the CLI)
       --candidates N      candidates (default 1)   --seed N (default 1)
       --temperature T (1.0)  --top-p P (0.95)  --top-k K (0 = off)

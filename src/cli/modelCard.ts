@@ -31,7 +31,10 @@ interface Card {
     hardware?: string;
     evals?: { step: number; ppl: number; tag: string }[];
     bestValid?: { ppl: number; step: number } | null;
-    test?: { ppl: number; nll: number; tokens: number; step: number };
+    test?: { ppl: number; nll: number; tokens: number; step: number; template?: string };
+    testNoTemplate?: { ppl: number; nll: number; tokens: number; step: number };
+    split?: { train: number; valid: number; test: number; testHash: string };
+    condition?: { templateDrop: number; endDrop: number; transposeShifts: number[] };
   };
   corpusLt?: { feature: string; skipEmpty: boolean; values: (number | null)[] };
   data?: unknown;
@@ -121,10 +124,20 @@ export function renderModelCard(card: Card, about?: string): string {
   if (t.hardware) {
     lines.push(`- hardware: ${t.hardware}`);
   }
-  lines.push(`- reproduce: \`/usr/bin/python3 models/train/train.py models/train/configs/${t.config ?? card.id}.json --fresh --minutes ${t.budgetSeconds ? Math.round(t.budgetSeconds / 60) : 60} --threads 1 --eval-test --export\` after \`node bin/refrain.js corpus build --folders ${folders.join(',') || 'folk-abc'} --out .cache/corpus/folk\``, '');
+  lines.push(`- reproduce: \`/usr/bin/python3 models/train/train.py models/train/configs/${t.config ?? card.id}.json --fresh --minutes ${t.budgetSeconds ? Math.round(t.budgetSeconds / 60) : 60} --threads ${/(\d+) torch threads/.exec(t.hardware ?? '')?.[1] ?? 1} --eval-test --export\` after \`node bin/refrain.js corpus build --folders ${folders.join(',') || 'folk-abc'} --out .cache/corpus/folk\``, '');
   lines.push('## Held-out metrics', '');
   if (t.test) {
-    lines.push(`- test-split perplexity **${t.test.ppl.toFixed(3)}** (${t.test.tokens.toLocaleString('en-US')} target tokens, default plan: all trained offsets, full windows)`);
+    const own = t.test.template === 'own' ? ', with each piece\'s own structure as the template' : '';
+    lines.push(`- test-split perplexity **${t.test.ppl.toFixed(3)}** (${t.test.tokens.toLocaleString('en-US')} target tokens, default plan: all trained offsets, full windows${own})`);
+  }
+  if (t.testNoTemplate) {
+    lines.push(`- test-split perplexity without a template **${t.testNoTemplate.ppl.toFixed(3)}**`);
+  }
+  if (t.split) {
+    lines.push(`- split pinned: ${t.split.train} / ${t.split.valid} / ${t.split.test} pieces, test-split hash \`${t.split.testHash}\` (\`refrain eval\` refuses shards whose test split differs)`);
+  }
+  if (t.condition) {
+    lines.push(`- conditioning in training: each window given its piece's own structure (template dropped in ${Math.round(100 * t.condition.templateDrop)}% of windows, the end unknown in ${Math.round(100 * t.condition.endDrop)}%), transposition by ${t.condition.transposeShifts.join(', ') || 'none'} semitones`);
   }
   if (t.bestValid) {
     lines.push(`- best validation perplexity ${t.bestValid.ppl.toFixed(3)} at step ${t.bestValid.step}`);

@@ -16,7 +16,7 @@ import type { LayerScale, ModelInfo } from './types';
 export const DECODE_FORMAT = 'refrain-decode-1';
 
 /** The model preferred as the default when present. */
-export const PREFERRED_DEFAULT_MODEL = 'folk-rope';
+export const PREFERRED_DEFAULT_MODEL = 'folk-tsrope';
 
 /** The parts of card.json the engine reads. */
 export interface ModelCard {
@@ -47,7 +47,7 @@ export interface ModelCard {
    * Measured form compliance (`refrain eval --forms`, default settings): the share in [0, 1]
    * shown in the model pickers as "follows the form: N%", with the form and command that measured it.
    */
-  evaluation?: { followsForm?: number; form?: string; pieces?: number; command?: string };
+  evaluation?: { followsForm?: number; followsFormForm?: string; followsFormPieces?: number; followsFormCommand?: string; [key: string]: unknown };
   /** Shown in pickers as experimental (a variant kept for research, not recommended for writing). */
   experimental?: boolean;
 }

@@ -63,7 +63,7 @@ export class EngineClient implements EngineApi {
     return scan;
   }
 
-  /** Every usable model, the default (folk-rope when present) first. */
+  /** Every usable model, the default (folk-tsrope when present) first. */
   async listModels(): Promise<ModelInfo[]> {
     return (await this.scan()).models.map(modelInfoOf);
   }

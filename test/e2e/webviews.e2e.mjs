@@ -445,7 +445,7 @@ export const CHECKS = [
         const bundled = await frame.evaluate(() => {
           const select = document.querySelectorAll('vscode-collapsible vscode-single-select')[1];
           const ids = Array.from(select?.querySelectorAll('vscode-option') ?? []).map((o) => o.value);
-          const id = ['folk-rope', 'folk-srope'].find((m) => ids.includes(m)) ?? ids.find((m) => m !== 'tiny-folk');
+          const id = ['folk-tsrope', 'folk-rope', 'folk-srope'].find((m) => ids.includes(m)) ?? ids.find((m) => m !== 'tiny-folk');
           if (select && id) {
             select.value = id;
             select.dispatchEvent(new Event('change'));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { modelInfoOf, pickModel, scanModels } from '../../../src/engine/card';
+import { PREFERRED_DEFAULT_MODEL, modelInfoOf, pickModel, scanModels } from '../../../src/engine/card';
 import { EngineError } from '../../../src/engine/errors';
 import { fixtureModelsDir } from './helpers';
 
@@ -25,18 +25,18 @@ function setCard(dir: string, change: (c: Record<string, unknown>) => void): voi
 }
 
 describe('model catalog', () => {
-  test('folk-rope first, then by id; a repeated id goes by its folder name', async () => {
-    await withModels(['b', 'a', 'folk-rope', 'z'], async (dir) => {
-      setCard(join(dir, 'folk-rope'), (c) => {
-        c.id = 'folk-rope';
+  test('the preferred default model (folk-tsrope) first, then by id; a repeated id goes by its folder name', async () => {
+    await withModels(['b', 'a', PREFERRED_DEFAULT_MODEL, 'z'], async (dir) => {
+      setCard(join(dir, PREFERRED_DEFAULT_MODEL), (c) => {
+        c.id = PREFERRED_DEFAULT_MODEL;
       });
       setCard(join(dir, 'b'), (c) => {
         c.id = 'beta';
       });
       const scan = await scanModels([dir, join(dir, 'missing')]);
       // a and z carry the card id tiny-folk: a keeps it, z is known as "z".
-      assert.deepEqual(scan.models.map((m) => m.id), ['folk-rope', 'beta', 'tiny-folk', 'z']);
-      assert.equal(pickModel(scan, undefined).id, 'folk-rope');
+      assert.deepEqual(scan.models.map((m) => m.id), [PREFERRED_DEFAULT_MODEL, 'beta', 'tiny-folk', 'z']);
+      assert.equal(pickModel(scan, undefined).id, PREFERRED_DEFAULT_MODEL);
       assert.equal(pickModel(scan, 'b').id, 'beta', 'a folder name finds its model too');
     });
   });
