@@ -109,6 +109,16 @@ export function cliWorkerPath(): string {
   return process.env.REFRAIN_ENGINE_WORKER ?? join(__dirname, 'engineWorker.js');
 }
 
+/** The engine client of the evaluation commands: CPU, the CLI's worker, warnings to stderr. */
+export function evalEngineClient(ctx: CliContext, modelsDir: string | undefined): EngineClient {
+  return new EngineClient({
+    modelsDir: modelsDir ?? defaultModelsDir(),
+    executionProvider: 'cpu',
+    workerPath: cliWorkerPath(),
+    log: createLineLogger((l) => ctx.err(l), 'warn'),
+  });
+}
+
 /** OUT for candidate 1, OUT-2.ext, OUT-3.ext... for the others. */
 export function candidatePath(out: string, index: number): string {
   if (index === 0) {

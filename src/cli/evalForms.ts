@@ -38,7 +38,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { modelInfoOf } from '../engine/card';
-import { EngineClient } from '../engine/client';
 import { EngineError } from '../engine/errors';
 import { templateSsm } from '../engine/template';
 import type { Candidate, StructureControls, TemplateSpec } from '../engine/types';
@@ -47,13 +46,12 @@ import { writeAbc } from '../music/abc/writer';
 import { scoreHead } from '../music/score';
 import type { Score } from '../music/score';
 import { throwIfAborted } from '../platform/cancellation';
-import { createLineLogger } from '../platform/logger';
 import { REFERENCE_FORM, formCompliance, formPairs, inModeShare, tonicEnding } from '../structure/compliance';
 import type { FormPairs } from '../structure/compliance';
 import { formToTemplate, parseForm } from '../structure/form';
 import { IntervalSimilarityAccumulator, barSsm, similarityError, ssmDistance } from '../structure/ssm';
 import type { Ssm } from '../structure/ssm';
-import { cliWorkerPath, defaultModelsDir } from './compose';
+import { evalEngineClient } from './compose';
 import { defaultCorpusRoot } from './corpusBuild';
 import { checkBars } from './evaluate';
 import { guardTestSplit } from './evalSplit';
@@ -379,12 +377,7 @@ export async function runFormsEval(ctx: CliContext, options: FormsEvalOptions): 
   const configs = options.forms.map(configOf);
   const corpusRoot = resolve(options.corpus ?? defaultCorpusRoot());
   const entries = JSON.parse(readFileSync(join(options.shards, 'test.pieces.json'), 'utf8')) as { source: string; bars: number }[];
-  const client = new EngineClient({
-    modelsDir: options.models ?? defaultModelsDir(),
-    executionProvider: 'cpu',
-    workerPath: cliWorkerPath(),
-    log: createLineLogger((l) => ctx.err(l), 'warn'),
-  });
+  const client = evalEngineClient(ctx, options.models);
   try {
     const entry = await client.resolveModel(options.model);
     const model = modelInfoOf(entry);

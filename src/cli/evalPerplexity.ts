@@ -7,10 +7,8 @@
 import { openSync, readFileSync, readSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EngineClient } from '../engine/client';
 import type { ScorePiece, ScoreResult } from '../engine/scoring';
-import { createLineLogger } from '../platform/logger';
-import { cliWorkerPath, defaultModelsDir } from './compose';
+import { evalEngineClient } from './compose';
 import { guardTestSplit } from './evalSplit';
 import type { CliContext } from './usage';
 import { UsageError } from './usage';
@@ -81,12 +79,7 @@ export async function runPerplexityEvalCli(args: string[], ctx: CliContext): Pro
     throw new UsageError(`--pieces must be a whole number >= 1, got ${values.pieces}.`);
   }
   const pieces = readShardPieces(values.shards, values.split, limit);
-  const client = new EngineClient({
-    modelsDir: values.models ?? defaultModelsDir(),
-    executionProvider: 'cpu',
-    workerPath: cliWorkerPath(),
-    log: createLineLogger((l) => ctx.err(l), 'warn'),
-  });
+  const client = evalEngineClient(ctx, values.models);
   const rows: { model: string; template: string; result: ScoreResult; split: string; splitStatus: string; seconds: number }[] = [];
   try {
     const all = await client.listModels();

@@ -1,16 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EngineClient } from '../engine/client';
 import type { ModelInfo } from '../engine/types';
 import { readAbc } from '../music/abc/reader';
 import { writeAbc } from '../music/abc/writer';
 import { barTicks, scoreHead } from '../music/score';
 import type { Score } from '../music/score';
 import { throwIfAborted } from '../platform/cancellation';
-import { createLineLogger } from '../platform/logger';
 import { IntervalSimilarityAccumulator, barSsm, similarityError } from '../structure/ssm';
 import { defaultCorpusRoot } from './corpusBuild';
-import { cliWorkerPath, defaultModelsDir } from './compose';
+import { evalEngineClient } from './compose';
 import { guardTestSplit } from './evalSplit';
 import type { CliContext } from './usage';
 import { UsageError } from './usage';
@@ -62,12 +60,7 @@ export async function runEval(
 ): Promise<number> {
   const corpusRoot = resolve(options.corpus ?? defaultCorpusRoot());
   const entries = JSON.parse(readFileSync(join(options.shards, `${options.split}.pieces.json`), 'utf8')) as { source: string; bars: number }[];
-  const client = new EngineClient({
-    modelsDir: options.models ?? defaultModelsDir(),
-    executionProvider: 'cpu',
-    workerPath: cliWorkerPath(),
-    log: createLineLogger((l) => ctx.err(l), 'warn'),
-  });
+  const client = evalEngineClient(ctx, options.models);
   try {
     const models = await client.listModels();
     const model: ModelInfo | undefined = options.model ? models.find((m) => m.id === options.model) : models[0];

@@ -7,6 +7,7 @@
  */
 
 import { MusicInputError } from '../score';
+import { pushVlq } from './smf';
 
 /** One event: absolute tick and its bytes with the status byte written out (no running status). */
 export interface RawEvent {
@@ -164,17 +165,6 @@ export function parseRawSmf(input: Uint8Array): RawSmf {
   return file;
 }
 
-function pushVlq(out: number[], value: number): void {
-  const groups = [value & 0x7f];
-  let v = Math.floor(value / 128);
-  while (v > 0) {
-    groups.push((v & 0x7f) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  for (let i = groups.length - 1; i >= 0; i--) {
-    out.push(groups[i]);
-  }
-}
 
 function encodeTrack(events: readonly RawEvent[], endTick: number): number[] {
   const out: number[] = [];

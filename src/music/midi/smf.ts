@@ -527,7 +527,8 @@ export interface SmfOutEvent {
   data: number[];
 }
 
-function pushVlq(out: number[], value: number): void {
+/** Appends a MIDI variable-length quantity (delta times, chunk lengths). */
+export function pushVlq(out: number[], value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > 0x0fffffff) {
     throw new RangeError(`MIDI delta time out of range: ${value}`);
   }
