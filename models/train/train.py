@@ -128,6 +128,9 @@ def main() -> None:
     ap.add_argument('--minutes', type=float,
                     help='training-time budget in minutes (eval and checkpoints not counted, kept across resumes); '
                          'the LR schedule follows the fraction of it used, so runs of different models get the same time')
+    ap.add_argument('--clock', choices=('wall', 'cpu'), default='wall',
+                    help="what --minutes counts: wall time (default) or this process's CPU time, which stays fair "
+                         "when several budgeted runs share the cores (use with --threads 1)")
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda' (untested here: no GPU on this machine)")
     args = ap.parse_args()
@@ -208,9 +211,11 @@ def main() -> None:
     t_last, tok_acc, nll_acc, n_acc = time.time(), 0, 0.0, 0
     t_start = time.time()
     budget = args.minutes * 60 if args.minutes else None
+    clock = time.process_time if args.clock == 'cpu' else time.time
     summary.setdefault('trainSeconds', 0.0)
     if budget is not None:
         summary['budgetSeconds'] = budget
+        summary['budgetClock'] = 'process CPU time' if args.clock == 'cpu' else 'wall time'
     summary['hardware'] = f'{os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads, {dev.type}'
 
     def progress() -> Optional[float]:
@@ -220,7 +225,7 @@ def main() -> None:
         return budget is not None and summary['trainSeconds'] >= budget
 
     while step < stop and not out_of_time():
-        t_step = time.time()
+        t_step = clock()
         batch = to_device(next(it), dev)
         for g_ in opt.param_groups:
             g_['lr'] = lr_at(step, tc, progress())
@@ -233,7 +238,7 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), float(tc.get('clip', 1.0)))
         opt.step()
         step += 1
-        summary['trainSeconds'] += time.time() - t_step
+        summary['trainSeconds'] += clock() - t_step
         if out_of_time():
             stop = step  # the budget is spent: this step is the last (final eval, checkpoint)
         toks = int((batch['seg'] > 0).sum())
