@@ -9,7 +9,9 @@
  * - `'abc-folk'`: one monophonic voice on one track (no `TRACK` in bars, one note per
  *   position, the next onset not before the previous note ends) and only note lengths a folk
  *   tune writes (whole sixteenths, or eighth/quarter triplets);
- * - chord symbols only when the prompt has some.
+ * - chord symbols only when the prompt has some; with the mode lock, only chords whose tones lie in
+ *   the allowed pitch classes, the major or seventh chord on the fifth above the final (the
+ *   dominant a minor or modal tune borrows) and chords the prompt itself uses ({@link allowedChords}).
  *
  * Pure TypeScript: no vscode, no Node-only APIs.
  */
@@ -17,8 +19,10 @@
 import { TokenGrammar } from '../tokens/grammar';
 import { DURATION_STEPS, TOKEN_RANGES, VOCAB_SIZE, tokenIndex, tokenKind } from '../tokens/vocab';
 import type { TokenKind } from '../tokens/vocab';
-import { HEADER_BAR, NO_POS, PITCH_MIN } from '../tokens/vocab';
+import { CHORD_QUALITIES, HEADER_BAR, NO_CHORD_INDEX, NO_POS, PITCH_MIN } from '../tokens/vocab';
 import type { GenerationTarget } from './types';
+import { parseChordSymbol } from '../tokens/chords';
+import type { Score } from '../music/score';
 
 /** Options of {@link GenerationConstraints}. */
 export interface ConstraintOptions {
@@ -36,6 +40,8 @@ export interface ConstraintOptions {
   maxNotesPerPosition?: number;
   /** Mode lock: the pitch classes new notes may use (12 entries); default all. */
   pitchClasses?: readonly boolean[];
+  /** Mode lock for chord symbols: which chord-kind token indices may be written (see {@link allowedChords}); default all. */
+  chords?: readonly boolean[];
   /**
    * Cadence: in the last new bar, the last note has this pitch class (the key's final). A note of
    * another pitch class there must leave room for a later note; default no cadence rule.
@@ -48,6 +54,58 @@ export interface ConstraintOptions {
 /** Whether a duration in grid steps (12 per quarter) is one a folk tune writes. */
 export function isFolkDuration(steps: number): boolean {
   return steps % 3 === 0 || steps === 4 || steps === 8;
+}
+
+/** Chord tones of each of `CHORD_QUALITIES`, as semitones above the root. */
+const QUALITY_TONES: readonly (readonly number[])[] = [
+  [0, 4, 7], // major
+  [0, 3, 7], // m
+  [0, 4, 7, 10], // 7
+  [0, 4, 7, 11], // maj7
+  [0, 3, 7, 10], // m7
+  [0, 3, 6], // dim
+  [0, 3, 6, 9], // dim7
+  [0, 3, 6, 10], // m7b5
+  [0, 4, 8], // aug
+  [0, 2, 7], // sus2
+  [0, 5, 7], // sus4
+  [0, 4, 7, 9], // 6
+];
+
+/**
+ * The chord symbols a mode-locked tune may write, by chord-kind token index (root x 12 +
+ * quality, then no chord): those whose tones all lie in `pitchClasses`, the major and seventh
+ * chords on the fifth above `finalPc` (E and E7 in A minor or A dorian), no chord, and every
+ * chord in `used` (the prompt's own, by the same index).
+ */
+export function allowedChords(pitchClasses: readonly boolean[], finalPc: number, used: readonly number[] = []): boolean[] {
+  const out = new Array<boolean>(TOKEN_RANGES.chord.count).fill(false);
+  const dominant = (finalPc + 7) % 12;
+  for (let root = 0; root < 12; root++) {
+    for (let q = 0; q < CHORD_QUALITIES.length; q++) {
+      const inMode = QUALITY_TONES[q].every((t) => pitchClasses[(root + t) % 12]);
+      out[root * 12 + q] = inMode || (root === dominant && (q === 0 || q === 2));
+    }
+  }
+  out[NO_CHORD_INDEX] = true;
+  for (const i of used) {
+    if (i >= 0 && i < out.length) {
+      out[i] = true;
+    }
+  }
+  return out;
+}
+
+/** The chord-kind token index of each chord symbol in a score that reads as one. */
+export function promptChordIndices(score: Pick<Score, 'chords'>): number[] {
+  const out: number[] = [];
+  for (const c of score.chords) {
+    const v = parseChordSymbol(c.name);
+    if (v) {
+      out.push(v.root < 0 ? NO_CHORD_INDEX : v.root * 12 + v.quality);
+    }
+  }
+  return out;
 }
 
 const KIND_BLOCKED_ALWAYS: readonly TokenKind[] = ['eos', 'meter', 'len', 'keySig', 'mode', 'tempo', 'pad', 'bos'];
@@ -138,6 +196,21 @@ export class GenerationConstraints {
     if (!this._o.allowChords) {
       block('chord');
       block('bass');
+    } else {
+      const ch = this._o.chords;
+      const cr = TOKEN_RANGES.chord;
+      for (let i = 0; ch && i < cr.count; i++) {
+        if (!ch[i]) {
+          m[cr.start + i] = 0;
+        }
+      }
+      const pcs = this._o.pitchClasses;
+      const br = TOKEN_RANGES.bass;
+      for (let i = 0; pcs && i < br.count; i++) {
+        if (!pcs[i]) {
+          m[br.start + i] = 0;
+        }
+      }
     }
     if (this._folk) {
       block('track');

@@ -21,7 +21,7 @@ import type { TokenSequence } from '../tokens/encode';
 import { TokenGrammar } from '../tokens/grammar';
 import { BAR_ID, EOS_ID, PITCH_MAX, PITCH_MIN, tokenKind } from '../tokens/vocab';
 import type { ModelCard } from './card';
-import { GenerationConstraints, TokenCoordinates } from './constraints';
+import { GenerationConstraints, TokenCoordinates, allowedChords, promptChordIndices } from './constraints';
 import { Decoder } from './decoder';
 import type { StepModel } from './decoder';
 import { EngineError } from './errors';
@@ -217,6 +217,8 @@ interface Prepared {
   cadence: boolean;
   /** Mode lock: pitch classes new notes may use, or undefined. */
   pitchClasses: boolean[] | undefined;
+  /** Mode lock: chord-kind token indices new chord symbols may use, or undefined. */
+  chords: boolean[] | undefined;
   /** The key's final pitch class. */
   finalPc: number;
 }
@@ -253,11 +255,13 @@ function prepare(req: GenerateRequest): Prepared {
       pitchClasses[pitch % 12] = true; // the prompt's own accidentals stay allowed
     }
   }
+  const chords = pitchClasses && allowChords ? allowedChords(pitchClasses, finalPitchClass(key), promptChordIndices(prompt)) : undefined;
   const structureOpts = {
     explicitTemplate: req.controls.template !== undefined || task0.kind === 'fromForm',
     knownEnd: !openEnded,
     cadence: folk && task0.kind !== 'infill' && !openEnded && (req.controls.cadence ?? true),
     pitchClasses,
+    chords,
     finalPc: finalPitchClass(key),
   };
   let full: TokenSequence | undefined;
@@ -424,6 +428,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
       allowChords: prep.allowChords,
       barHeaders: prep.barHeaders,
       pitchClasses: prep.pitchClasses,
+      chords: prep.chords,
       finalPitchClass: prep.cadence ? prep.finalPc : undefined,
       finalMinSteps: beatSteps(prep.encScore),
     });
