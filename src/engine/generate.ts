@@ -33,7 +33,7 @@ import type { TrackMapping } from './splice';
 import { hasPickup, templateRelatedBars, templateSsm } from './template';
 import { CopyPrior } from './copyPrior';
 import { DEFAULT_VARIATION } from './limits';
-import { barStructure } from './structure';
+import { NO_SOURCE, barStructure } from './structure';
 import type { BarStructure } from './structure';
 import { finalPitchClass, followsForm, modeScale } from '../structure/compliance';
 import type { Candidate, GenerateProgress, GenerateRequest, LayerScale, TemplateSpec } from './types';
@@ -388,7 +388,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
   const related: RelatedBars = ctx.card.model.structRelated ? (bar) => [...chosenRelated(bar), ...structure.sameAs(bar)] : chosenRelated;
   const variation = prep.explicitTemplate ? (req.controls.variation ?? DEFAULT_VARIATION) : 1;
   const layers = layerPlansOf(ctx.card, req.controls.scales, req.controls.summaryHorizon === 0 ? null : (req.controls.summaryHorizon ?? DEFAULT_SUMMARY_HORIZON));
-  const plan: StepPlanOptions = { layers, related, sing: shape.sing, template };
+  const plan: StepPlanOptions = { layers, related, sing: shape.sing, template: req.controls.templateHead === false ? undefined : template };
   ctx.log?.debug(
     `plan: layers ${layers.map((l) => `${l.plan}/${l.window ?? 'full'}`).join(', ')}; ` +
       `${req.controls.relatedFromTemplate ? 'template-related bars' : `offsets ${req.controls.relatedOffsets.join(',')}`}; template ${prep.templateSpec.kind} (${template.size} bars)`,
@@ -402,7 +402,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     capacity: nextPow2(prep.prefix.ids.length + prep.bars * 64 + suffixLen),
     chunk: ctx.chunk,
     beforeStep: check,
-    structure,
+    structure: req.controls.templatePositions === false ? { ...structure, source: () => NO_SOURCE } : structure,
   });
   const progress = (p: GenerateProgress): void => ctx.onProgress?.(p);
   progress({ candidate: 0, bars: 0, tokens: 0, phase: 'prefill' });

@@ -72,6 +72,17 @@ export interface StructureControls {
    * Default true for `abc-folk`.
    */
   modeLock?: boolean;
+  /**
+   * Research ablation (`refrain eval --report`): false feeds the SING template head no template
+   * (every earlier bar weighs the same). Default true.
+   */
+  templateHead?: boolean;
+  /**
+   * Research ablation (`refrain eval --report`): false gives every token no structural source bar
+   * (`sbar`), so the template-derived positions are off; the bars the template marks the same
+   * are still attended in full. Default true.
+   */
+  templatePositions?: boolean;
 }
 
 /** Sampling settings. Same seed, same request, same model: same music. */
