@@ -16,6 +16,8 @@
 //   REFRAIN_E2E_SHOTS       screenshot folder (default <repo>/.cache/e2e-shots)
 //   REFRAIN_E2E_VERBOSE=1   print code-server's output and every console message of the page
 //   REFRAIN_E2E_DOCS=1      also keep the panel screenshots (1280x800, bundled model) in docs/screenshots/
+//   REFRAIN_E2E_ONLY        run only the checks whose names match this regular expression (case-insensitive),
+//                           with the checks they need; e.g. REFRAIN_E2E_ONLY='regenerate|playing'
 //   REFRAIN_CODE_SERVER, REFRAIN_TOOLS_DIR, REFRAIN_CHROMIUM   as for the integration tests
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +25,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOST, QUIET_SETTINGS, launchBrowser, sleep, startCodeServer, stopGroup } from './lib/processes.mjs';
 import { selectColorTheme, waitForWorkbench } from './lib/workbench.mjs';
-import { CHECKS, FIXTURES, GENERATION } from './webviews.e2e.mjs';
+import { CHECKS, EXAMPLES, FIXTURES, GENERATION } from './webviews.e2e.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -35,6 +37,8 @@ const verbose = process.env.REFRAIN_E2E_VERBOSE === '1';
 /** REFRAIN_E2E_DOCS=1: the screenshots meant for the documentation are copied to docs/screenshots/. */
 const docsShots = process.env.REFRAIN_E2E_DOCS === '1';
 const docsDir = join(repoRoot, 'docs', 'screenshots');
+/** REFRAIN_E2E_ONLY: a pattern of check names to run (with what they need); all checks when unset. */
+const only = process.env.REFRAIN_E2E_ONLY ? new RegExp(process.env.REFRAIN_E2E_ONLY, 'i') : undefined;
 
 function seconds(name, fallback) {
   const v = Number(process.env[name] ?? fallback);
@@ -141,6 +145,8 @@ function makeWorkspace(profileDir) {
     cpSync(join(here, 'fixtures', name), join(ws, name));
   }
   cpSync(join(repoRoot, 'test', 'fixtures', 'midi', 'harbour-lights.mid'), join(ws, 'harbour-lights.mid'));
+  // The bundled example tunes, unmodified, as a new user opens them.
+  cpSync(join(repoRoot, 'examples', EXAMPLES), join(ws, EXAMPLES));
   return ws;
 }
 
@@ -169,11 +175,38 @@ function withLimit(ms, what, body) {
   return Promise.race([body(), limit]).finally(() => clearTimeout(timer));
 }
 
+/** The checks to run: all, or those REFRAIN_E2E_ONLY names and every check they need, in their order. */
+function selectedChecks() {
+  if (!only) {
+    return CHECKS;
+  }
+  const wanted = new Set();
+  const want = (name) => {
+    if (wanted.has(name)) {
+      return;
+    }
+    wanted.add(name);
+    for (const n of CHECKS.find((c) => c.name === name)?.needs ?? []) {
+      want(n);
+    }
+  };
+  for (const c of CHECKS) {
+    if (only.test(c.name)) {
+      want(c.name);
+    }
+  }
+  return CHECKS.filter((c) => wanted.has(c.name));
+}
+
 async function runChecks(ctx) {
   const outcome = new Map();
   let passed = 0;
   let failed = 0;
-  for (const c of CHECKS) {
+  const checks = selectedChecks();
+  if (only) {
+    say(`REFRAIN_E2E_ONLY=${only.source}: ${checks.length} of ${CHECKS.length} checks`);
+  }
+  for (const c of checks) {
     const blocked = (c.needs ?? []).filter((n) => outcome.get(n) !== true);
     const started = Date.now();
     let error;

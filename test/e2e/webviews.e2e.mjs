@@ -6,13 +6,17 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  answerDialog,
   canvasHash,
   canvasInk,
   check,
   dominantColour,
   focusActiveEditor,
+  goToLine,
   heatmapCell,
   languageStatus,
+  openQuickPickRows,
+  pickOpenRow,
   quickOpen,
   runCommand,
   selectColorTheme,
@@ -26,6 +30,12 @@ export const FIXTURES = {
   reel: 'harbourWall.abc',
   air: 'ghost.abc',
 };
+
+/** The bundled example tunes (examples/), copied unmodified into the scratch workspace. */
+export const EXAMPLES = 'refrain-tunes.abc';
+
+/** The bundled model the checks that need real music use (the extension's default). */
+const BUNDLED_MODEL = 'folk-tsrope';
 
 /**
  * Generation settings the checks expect (run.mjs writes them into the user settings). The seed
@@ -87,6 +97,76 @@ async function switchTheme(ctx, theme, kind, bodyClass, frame) {
   if (frame) {
     await waitFor(`the webview body to get ${bodyClass}`, () => frame.evaluate((c) => document.body.classList.contains(c), bodyClass));
   }
+}
+
+/**
+ * Presses Insert on the panel's first card and checks the result: the card's ABC is exactly what
+ * the file gains, the cards turn stale (Insert disabled, with the reason, and a forced click on it
+ * writes nothing), the panel counts the new bars, and one Undo gives the file back byte for byte.
+ */
+async function insertFirstCard(ctx, frame, cardAbc, shotName) {
+  const file = join(ctx.workspace, FIXTURES.reel);
+  const textBefore = readFileSync(file, 'utf8');
+  const before = writtenBars(ctx, file);
+  await frame.locator('.candidates article.card').first().locator('vscode-button', { hasText: 'Insert' }).click();
+  const status = await waitFor('the panel to confirm the insertion', () =>
+    frame.evaluate(() => {
+      const s = document.querySelector('.status');
+      if (s?.classList.contains('error')) {
+        throw new Error(`the panel reports an error: ${s.textContent}`);
+      }
+      return /^Inserted \d+ bars/.test(s?.textContent ?? '') ? s.textContent : undefined;
+    }),
+  );
+  check(status.startsWith(`Inserted ${GENERATION.bars} bars`), `status: "${status}"`);
+  // The editor's text reaches the disk through auto save; read it back with Refrain's own reader.
+  const after = await waitFor(`the saved tune to have ${before.written + GENERATION.bars} written bars`, () => {
+    const text = readFileSync(file, 'utf8');
+    if (text === textBefore) {
+      return undefined;
+    }
+    const bars = writtenBars(ctx, file);
+    return bars.written === before.written + GENERATION.bars ? { text, bars } : undefined;
+  });
+  const body = textBefore.trimEnd();
+  check(after.text.startsWith(body.slice(0, body.lastIndexOf('|'))), 'the text before the insertion point changed');
+  check(after.text.includes(cardAbc), `the card's ABC should be exactly what Insert wrote:\n${cardAbc}\n--- file ---\n${after.text}`);
+  // Stale candidates: shown, but Insert is impossible, with the reason.
+  const stale = await waitFor('the candidates to be marked stale', () =>
+    frame.evaluate(() => {
+      const buttons = Array.from(document.querySelectorAll('.candidates .card-actions vscode-button')).filter((b) => b.textContent === 'Insert');
+      const note = document.querySelector('.candidates .stale-note')?.textContent ?? '';
+      return buttons.length > 0 && buttons.every((b) => b.disabled) && note !== '' ? { note, title: buttons[1]?.title ?? buttons[0].title } : undefined;
+    }),
+  );
+  check(stale.title.length > 0, 'a disabled Insert should say why');
+  ctx.log(`stale: ${stale.note}`);
+  await ctx.shot(shotName, frame);
+  // A click on a stale Insert (forced past its disabled state) writes nothing and says nothing new.
+  const statusBefore = await frame.evaluate(() => document.querySelector('.status')?.textContent ?? '');
+  await frame.locator('.candidates article.card').last().locator('vscode-button', { hasText: 'Insert' }).click({ force: true });
+  await sleep(1500);
+  check(readFileSync(file, 'utf8') === after.text, 'an Insert on a stale candidate changed the file');
+  const statusNow = await frame.evaluate(() => document.querySelector('.status')?.textContent ?? '');
+  check(statusNow === statusBefore, `a stale Insert should do nothing: status "${statusBefore}" -> "${statusNow}"`);
+  // The panel follows the edit: more bars in its header.
+  await waitFor('the panel to count the new bars', async () => {
+    const m = /\b(\d+) bars\b/.exec((await panelHeader(frame)).subtitle);
+    return m && Number(m[1]) === after.bars.performed;
+  });
+  ctx.log(`inserted: ${before.written} -> ${after.bars.written} written bars (${after.bars.performed} performed)`);
+  // The insertion is one edit: one Undo in the editor gives the file back byte for byte.
+  await runCommand(ctx.page, 'View: Focus First Editor Group');
+  await ctx.page.keyboard.press('Control+Z');
+  await waitFor('one Undo to restore the saved tune', () => readFileSync(file, 'utf8') === textBefore);
+  await waitFor('the panel to count 32 bars again', async () => /\b32 bars\b/.test((await panelHeader(frame)).subtitle));
+}
+
+/** Chooses the generation model as a user does (Refrain: Choose Model, then the model's row). */
+async function chooseModel(ctx, id) {
+  await runCommand(ctx.page, 'Refrain: Choose Model');
+  await openQuickPickRows(ctx.page, (row) => row.startsWith(id), `the model picker to list ${id}`);
+  await pickOpenRow(ctx.page, (row) => row.startsWith(id), `the row of ${id}`);
 }
 
 /** @type {{ name: string, needs?: string[], run: (ctx: object) => Promise<void> }[]} */
@@ -282,55 +362,67 @@ export const CHECKS = [
     name: 'Insert adds the candidate\'s bars to the tune in the editor, and one Undo takes them out',
     needs: [`Generate shows ${GENERATION.candidates} candidate cards (the candidates setting), each with metrics`],
     async run(ctx) {
-      const frame = ctx.panel;
-      const file = join(ctx.workspace, FIXTURES.reel);
+      await insertFirstCard(ctx, ctx.panel, ctx.cardAbc, 'candidates-stale-dark');
+    },
+  },
+  {
+    name: 'Regenerate Selected Bars on the unmodified example tune: a bar inside |: :| is regenerated in every pass after a confirm, as one undo step (bundled model)',
+    async run(ctx) {
+      const { page } = ctx;
+      const file = join(ctx.workspace, EXAMPLES);
       const textBefore = readFileSync(file, 'utf8');
+      check(textBefore === readFileSync(join(ctx.repoRoot, 'examples', EXAMPLES), 'utf8'), 'the example tunes should be copied unmodified');
+      // Bar 2 of The Lamplighter's Reel (after the pickup), inside the A part's |: ... :|.
+      const lines = textBefore.split('\n');
+      const lineNo = lines.findIndex((l) => l.startsWith('|:A2|"D"d2fd AdFA|"G"B2dB "D"AFDF|')) + 1;
+      check(lineNo > 0, 'the example reel\'s first line of music was not found');
+      const oldBar = '"G"B2dB "D"AFDF';
+      const column = lines[lineNo - 1].indexOf(oldBar) + 4;
+      const barStart = lines.slice(0, lineNo - 1).join('\n').length + 1 + lines[lineNo - 1].indexOf(oldBar);
       const before = writtenBars(ctx, file);
-      await frame.locator('.candidates article.card').first().locator('vscode-button', { hasText: 'Insert' }).click();
-      const status = await waitFor('the panel to confirm the insertion', () =>
-        frame.evaluate(() => {
-          const s = document.querySelector('.status');
-          if (s?.classList.contains('error')) {
-            throw new Error(`the panel reports an error: ${s.textContent}`);
-          }
-          return /^Inserted \d+ bars/.test(s?.textContent ?? '') ? s.textContent : undefined;
-        }),
-      );
-      check(status.startsWith(`Inserted ${GENERATION.bars} bars`), `status: "${status}"`);
-      // The editor's text reaches the disk through auto save; read it back with Refrain's own reader.
-      const after = await waitFor(`the saved tune to have ${before.written + GENERATION.bars} written bars`, () => {
-        const text = readFileSync(file, 'utf8');
-        if (text === textBefore) {
-          return undefined;
+      await chooseModel(ctx, BUNDLED_MODEL);
+      try {
+        await runCommand(page, 'View: Focus First Editor Group');
+        await quickOpen(page, EXAMPLES);
+        await focusActiveEditor(page);
+        await goToLine(page, lineNo, column);
+        await runCommand(page, 'Refrain: Regenerate Selected Bars');
+        // Asked before anything is generated: no progress notification yet.
+        const message = await answerDialog(page, undefined);
+        ctx.log(`confirm: ${message}`);
+        check(/inside a repeat/.test(message) && /played 2 times/.test(message), `the confirm should say the bar is repeated: "${message}"`);
+        const generating = await page.evaluate(() => /Refrain: regenerating/.test(document.querySelector('.notifications-toasts')?.textContent ?? ''));
+        check(!generating, 'generation should wait for the confirm');
+        await answerDialog(page, 'Regenerate in every pass');
+        const rows = await openQuickPickRows(page, (row) => row.startsWith('Candidate 1'), 'the candidate picker', 180_000);
+        ctx.log(`picker: ${rows.map((r) => r.text).join(' || ')}`);
+        check(rows.length === GENERATION.candidates, `the picker should list ${GENERATION.candidates} candidates: ${rows.length}`);
+        for (const r of rows) {
+          check(/bar \d+ ·/.test(r.text) && !/bars (\d+)-\1\b/.test(r.text), `a one-bar candidate should be labelled "bar N": "${r.text}"`);
+          check(/[A-Ga-g][,']*\d*/.test(r.text.replace(/^Candidate \d+/, '')), `the picker should show the candidate's ABC: "${r.text}"`);
         }
+        await pickOpenRow(page, (row) => row.startsWith('Candidate 1'), 'candidate 1');
+        const after = await waitFor('the regenerated bar to be saved', () => {
+          const text = readFileSync(file, 'utf8');
+          return text !== textBefore ? text : undefined;
+        });
+        // Only that bar's text changed: written once, it is played anew in both passes.
+        const barEnd = barStart + oldBar.length;
+        const suffix = textBefore.slice(barEnd);
+        check(after.startsWith(textBefore.slice(0, barStart)) && after.endsWith(suffix), `only the bar should change:\n${after}`);
+        const newBar = after.slice(barStart, after.length - suffix.length);
+        ctx.log(`the repeated bar: ${oldBar} -> ${newBar}`);
+        check(newBar !== oldBar && /[A-Ga-g]/.test(newBar) && !newBar.includes('\n'), `the new bar should hold new notes on the same line: "${newBar}"`);
+        check(rows[0].text.includes(newBar.trim()), `the picker's item should show the ABC Insert writes ("${newBar}"): "${rows[0].text}"`);
         const bars = writtenBars(ctx, file);
-        return bars.written === before.written + GENERATION.bars ? { text, bars } : undefined;
-      });
-      const body = textBefore.trimEnd();
-      check(after.text.startsWith(body.slice(0, body.lastIndexOf('|'))), 'the text before the insertion point changed');
-      check(after.text.includes(ctx.cardAbc), `the card's ABC should be exactly what Insert wrote:\n${ctx.cardAbc}\n--- file ---\n${after.text}`);
-      // Stale candidates: shown, but Insert is impossible, with the reason.
-      const stale = await waitFor('the candidates to be marked stale', () =>
-        frame.evaluate(() => {
-          const buttons = Array.from(document.querySelectorAll('.candidates .card-actions vscode-button')).filter((b) => b.textContent === 'Insert');
-          const note = document.querySelector('.candidates .stale-note')?.textContent ?? '';
-          return buttons.length > 0 && buttons.every((b) => b.disabled) && note !== '' ? { note, title: buttons[1]?.title ?? buttons[0].title } : undefined;
-        }),
-      );
-      check(stale.title.length > 0, 'a disabled Insert should say why');
-      ctx.log(`stale: ${stale.note}`);
-      await ctx.shot('candidates-stale-dark', frame);
-      // The panel follows the edit: more bars in its header.
-      await waitFor('the panel to count the new bars', async () => {
-        const m = /\b(\d+) bars\b/.exec((await panelHeader(frame)).subtitle);
-        return m && Number(m[1]) === after.bars.performed;
-      });
-      ctx.log(`inserted: ${before.written} -> ${after.bars.written} written bars (${after.bars.performed} performed)`);
-      // The insertion is one edit: one Undo in the editor gives the file back byte for byte.
-      await runCommand(ctx.page, 'View: Focus First Editor Group');
-      await ctx.page.keyboard.press('Control+Z');
-      await waitFor('one Undo to restore the saved tune', () => readFileSync(file, 'utf8') === textBefore);
-      await waitFor('the panel to count 32 bars again', async () => /\b32 bars\b/.test((await panelHeader(frame)).subtitle));
+        check(bars.written === before.written && bars.performed === before.performed, `bar counts changed: ${JSON.stringify(before)} -> ${JSON.stringify(bars)}`);
+        // One undo step gives the file back byte for byte.
+        await focusActiveEditor(page);
+        await page.keyboard.press('Control+Z');
+        await waitFor('one Undo to restore the example tunes', () => readFileSync(file, 'utf8') === textBefore);
+      } finally {
+        await chooseModel(ctx, 'tiny-folk');
+      }
     },
   },
   {
@@ -422,7 +514,7 @@ export const CHECKS = [
     },
   },
   {
-    name: 'at 1280x800 Generate is in view without scrolling, and the bundled model\'s candidates show notation (screenshots)',
+    name: 'at 1280x800 Generate is in view without scrolling; the bundled model\'s candidates show notation, and Insert writes the card\'s ABC and leaves the cards stale (screenshots)',
     needs: ['Refrain: Show Structure Panel opens the panel, which draws the tune\'s roll and AABB heatmap'],
     async run(ctx) {
       await ctx.page.setViewportSize({ width: 1280, height: 800 });
@@ -474,10 +566,16 @@ export const CHECKS = [
           }
         });
         await ctx.shot('panel-candidates-1280x800', frame, { docs: true });
+        const cardAbc = await frame.evaluate(() => document.querySelector('.candidates article.card pre.abc')?.textContent ?? '');
+        check(/[A-Ga-g]/.test(cardAbc), `the first card should show its ABC: "${cardAbc}"`);
         await frame.locator('vscode-collapsible .collapsible-header').first().click();
         await waitFor('the research section to open', research);
         await frame.evaluate(() => document.querySelector('vscode-collapsible')?.scrollIntoView());
         await ctx.shot('panel-research-1280x800', frame, { docs: true });
+        await frame.locator('vscode-collapsible .collapsible-header').first().click();
+        await waitFor('the research section to close', async () => !(await research()));
+        // The real model's candidate: Insert writes exactly the card's ABC, then the cards are stale.
+        await insertFirstCard(ctx, frame, cardAbc, 'candidates-stale-1280x800');
         // Leave the panel as the other checks expect it: the test model, research section closed.
         await frame.evaluate(() => {
           const select = document.querySelectorAll('vscode-collapsible vscode-single-select')[1];
@@ -486,7 +584,6 @@ export const CHECKS = [
             select.dispatchEvent(new Event('change'));
           }
         });
-        await frame.locator('vscode-collapsible .collapsible-header').first().click();
       } finally {
         await ctx.page.setViewportSize({ width: 1600, height: 1000 });
       }

@@ -273,3 +273,73 @@ export function dominantColour(frame, selector) {
     return best.split(',').map(Number);
   }, selector);
 }
+
+/**
+ * The rows of a quick pick that a command opened (not the palette): waits for it to show a row
+ * that `accept`s (its aria-label; the text of each row is returned too) and resolves with them.
+ */
+export async function openQuickPickRows(page, accept, what, timeoutMs = WAIT_MS) {
+  return waitFor(what, async () => {
+    if (!(await quickInputVisible(page))) {
+      return undefined;
+    }
+    const rows = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('.quick-input-widget .monaco-list-row')).map((r) => ({
+        label: r.getAttribute('aria-label') ?? '',
+        text: (r.textContent ?? '').replace(/\u00a0/g, ' '),
+      })),
+    );
+    return rows.some((r) => accept(r.label)) ? rows : undefined;
+  }, { timeoutMs });
+}
+
+/** In a quick pick already open: focuses the first row that `accept`s (by aria-label) and presses Enter. */
+export async function pickOpenRow(page, accept, what) {
+  const index = await waitFor(what, async () => {
+    const k = (await quickInputRows(page)).findIndex(accept);
+    return k >= 0 ? k : undefined;
+  }, { timeoutMs: 15_000 });
+  // The first row starts focused; move down to the one wanted.
+  for (let k = 0; k < index; k++) {
+    await page.keyboard.press('ArrowDown');
+  }
+  await waitFor(`${what}: its row focused`, async () => accept((await focusedRow(page)) ?? ''), { timeoutMs: 3000 });
+  await page.keyboard.press('Enter');
+  await waitFor('the quick pick to close', async () => !(await quickInputVisible(page)), { timeoutMs: 10_000 });
+}
+
+/**
+ * The workbench's modal dialog (a `{ modal: true }` message): waits for it, returns its message,
+ * and clicks the button labelled `button` (or none when `button` is undefined).
+ */
+export async function answerDialog(page, button, timeoutMs = WAIT_MS) {
+  const message = await waitFor('a modal dialog', () =>
+    page.evaluate(() => {
+      const box = document.querySelector('.monaco-dialog-box');
+      if (!box) {
+        return undefined;
+      }
+      const text = box.querySelector('.dialog-message-text, .dialog-message')?.textContent;
+      return text ?? Array.from(box.querySelectorAll('.dialog-buttons')).reduce((t, b) => t.replace(b.textContent ?? '', ''), box.textContent ?? '');
+    }),
+  { timeoutMs });
+  if (button !== undefined) {
+    await page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: button }).first().click();
+    await waitFor('the dialog to close', () => page.evaluate(() => !document.querySelector('.monaco-dialog-box')), { timeoutMs: 10_000 });
+  }
+  return message;
+}
+
+/** Moves the active editor's cursor to `line`:`column` (1-based) through Go to Line, as a user does. */
+export async function goToLine(page, line, column) {
+  await waitFor(`the cursor to reach ${line}:${column}`, async () => {
+    await closeQuickInput(page);
+    await page.keyboard.press('Control+G');
+    await waitFor('the quick input to open', () => quickInputVisible(page), { timeoutMs: 10_000 });
+    await page.keyboard.type(`${line}:${column}`, { delay: 10 });
+    await page.keyboard.press('Enter');
+    await waitFor('the quick input to close', async () => !(await quickInputVisible(page)), { timeoutMs: 10_000 });
+    const status = await page.evaluate(() => document.getElementById('status.editor.selection')?.textContent?.trim() ?? '');
+    return status.startsWith(`Ln ${line}, Col ${column}`) ? status : undefined;
+  }, { timeoutMs: WAIT_MS, intervalMs: 500 });
+}
