@@ -16,6 +16,7 @@ import './elements';
 import { createRollLayout } from './layout';
 import { NotationView } from './notation';
 import { barAtTick } from './notationMap';
+import { ticksToWholeNotes } from './noteTimeline';
 import { Player } from './player';
 import type { PlayTarget } from './player';
 import { RpcClient, RpcError } from './rpc';
@@ -469,8 +470,11 @@ export class App {
       plan: planPlayback(piece.roll, segments),
       overlay: this._views.rollOverlay,
       layout: () => this._views.rollLayout,
-      // The bar playing is marked in the notation as the playhead moves.
-      onTick: (tick) => this._notation.playing(tick !== undefined ? barAtTick(piece.roll.barStarts, tick) : -1),
+      // The bar playing, and the note playing in it, are marked in the notation as the playhead moves.
+      onTick: (tick) => {
+        const bar = tick !== undefined ? barAtTick(piece.roll.barStarts, tick) : -1;
+        this._notation.playing(bar, bar >= 0 && tick !== undefined ? ticksToWholeNotes(tick - piece.roll.barStarts[bar], piece.roll.ticksPerQuarter) : undefined);
+      },
     };
   }
 
@@ -506,6 +510,13 @@ export class App {
     const from = Math.max(0, (c.roll.firstNewBar ?? 0) - 1);
     const plan = planPlayback(c.roll, [{ from: bars[from], to: bars[bars.length - 1] }]);
     const width = overlay ? this._candidates.rollWidth(overlay) : 0;
-    await this._player.start({ roll: c.roll, plan, ...(overlay ? { overlay } : {}), layout: () => (overlay ? createRollLayout(c.roll, width, MINI_ROLL_HEIGHT) : undefined) });
+    await this._player.start({
+      roll: c.roll,
+      plan,
+      ...(overlay ? { overlay } : {}),
+      layout: () => (overlay ? createRollLayout(c.roll, width, MINI_ROLL_HEIGHT) : undefined),
+      // The card's notation holds the new bars only: its clock starts at the first new bar.
+      onTick: (tick) => this._candidates.playing(c, tick),
+    });
   }
 }

@@ -11,6 +11,8 @@ import { button, h } from './dom';
 import { drawHeatmap, drawRoll, fitCanvas } from './draw';
 import { createRollLayout } from './layout';
 import { drawCandidateNotation } from './notation';
+import type { PlayingNote } from './notation';
+import { ticksToWholeNotes } from './noteTimeline';
 import type { Theme } from './theme';
 import { candidateWords, metricsTooltip } from './words';
 
@@ -30,6 +32,8 @@ interface Card {
   readonly overlay?: HTMLCanvasElement;
   readonly ssm: HTMLCanvasElement;
   readonly notation?: HTMLElement;
+  /** Marks the note playing in the drawn notation (set once drawn). */
+  playingNote?: PlayingNote;
   readonly insert: VscodeButton;
 }
 
@@ -159,11 +163,25 @@ export class CandidateList {
       if (card.notation && c.notation !== undefined) {
         const key = `${width}|${theme.foreground ?? ''}`;
         if (card.notation.dataset.drawn !== key) {
-          drawCandidateNotation(card.notation, c.notation, width);
+          card.playingNote = drawCandidateNotation(card.notation, c.notation, width);
           card.notation.dataset.drawn = key;
         }
       }
     }
+  }
+
+  /**
+   * Marks the note of `c`'s notation sounding at `tick` of its roll (undefined: playback over).
+   * The notation starts at the first new bar; before it (the lead-in bar) nothing is marked.
+   */
+  playing(c: CandidateView, tick: number | undefined): void {
+    const card = this._cards.find((k) => k.candidate === c);
+    const note = card?.playingNote;
+    if (!note) {
+      return;
+    }
+    const start = c.roll.barStarts[c.roll.firstNewBar ?? 0] ?? 0;
+    note.markAt(note.events, tick !== undefined && tick >= start ? ticksToWholeNotes(tick - start, c.roll.ticksPerQuarter) : undefined);
   }
 
   /** The mini-roll width the card of `c` drew at (for the playhead), or undefined. */

@@ -7,7 +7,9 @@
  * so the policy has nothing to refuse. No eval, no injected stylesheet.
  *
  * A click on a note selects its bar (the piece's performed bar, first pass of a repeat); the
- * selected bars are highlighted with a CSS class on their SVG elements.
+ * selected bars are highlighted with a CSS class on their SVG elements. During playback the bar
+ * playing and, within it, the note playing get classes of their own (`bar-playing`,
+ * `note-playing`), for the tune and for a candidate's new bars.
  */
 
 import { renderAbc } from 'abcjs';
@@ -15,6 +17,8 @@ import type { AbcElem, AbcVisualParams, TuneObject } from 'abcjs';
 import type { NotationPayload } from '../src/protocol/messages';
 import { h } from './dom';
 import { barAtChar, inRanges, rangesOfBars, withoutHeaderText } from './notationMap';
+import { barEvents, eventAt, noteEvents, wholeNoteBpm } from './noteTimeline';
+import type { NoteEvent, TimingLike } from './noteTimeline';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -85,6 +89,56 @@ function drawnElements(tune: TuneObject): { start: number; end: number; nodes: E
   return out;
 }
 
+/** CSS class of the note (or chord) sounding now. */
+export const NOTE_PLAYING = 'note-playing';
+
+/**
+ * The note events of a drawn tune (abcjs's timing, taken once, on first use) and the one marked
+ * as playing.
+ */
+export class PlayingNote {
+  private _events: NoteEvent<Element>[] | undefined;
+  private _marked: Element[] = [];
+
+  constructor(private readonly _tune: TuneObject) {}
+
+  /** The tune's note events on a clock of whole notes from its first note. */
+  get events(): readonly NoteEvent<Element>[] {
+    if (!this._events) {
+      let timings: readonly TimingLike<unknown>[] = [];
+      try {
+        const beat = typeof this._tune.getBeatLength === 'function' ? this._tune.getBeatLength() : 0.25;
+        this._tune.setTiming(wholeNoteBpm(beat), 0);
+        timings = (this._tune as unknown as { noteTimings?: readonly TimingLike<unknown>[] }).noteTimings ?? [];
+      } catch {
+        timings = [];
+      }
+      this._events = noteEvents<unknown>(timings).map((ev) => ({ ...ev, elements: ev.elements.filter((e): e is Element => e instanceof Element) }));
+    }
+    return this._events;
+  }
+
+  /** Marks these elements as playing (none: clears the mark). */
+  mark(elements: readonly Element[]): void {
+    if (elements.length === this._marked.length && elements.every((e, k) => e === this._marked[k])) {
+      return;
+    }
+    for (const el of this._marked) {
+      el.classList.remove(NOTE_PLAYING);
+    }
+    this._marked = [...elements];
+    for (const el of this._marked) {
+      el.classList.add(NOTE_PLAYING);
+    }
+  }
+
+  /** Marks the event sounding `at` whole notes into `events` (a list of this tune's, or a bar's). */
+  markAt(events: readonly NoteEvent<Element>[], at: number | undefined): void {
+    const k = at === undefined ? -1 : eventAt(events, at);
+    this.mark(k >= 0 ? events[k].elements : []);
+  }
+}
+
 /** The piece's notation, kept in step with the bar selection. */
 export class NotationView {
   /** The container to place in the page. */
@@ -96,6 +150,9 @@ export class NotationView {
   private _tune: TuneObject | undefined;
   private _selected: number[] = [];
   private _playing = -1;
+  private _note: PlayingNote | undefined;
+  /** Note events of written bars on their first pass, by the bar's first character. */
+  private readonly _barEvents = new Map<number, NoteEvent<Element>[]>();
 
   constructor(private readonly _onBar: (bar: number) => void) {
     this.element.append(this._sheet, this._message);
@@ -111,7 +168,7 @@ export class NotationView {
     this._payload = payload;
     if (!payload) {
       this._drawn = undefined;
-      this._tune = undefined;
+      this._setTune(undefined);
       this._sheet.replaceChildren();
       this._message.textContent = 'Notation is shown for ABC tunes up to 60,000 characters.';
       return;
@@ -123,22 +180,34 @@ export class NotationView {
       return;
     }
     try {
-      this._tune = drawAbc(this._sheet, withoutHeaderText(payload.abc), {
+      this._setTune(undefined);
+      const tune = drawAbc(this._sheet, withoutHeaderText(payload.abc), {
         foregroundColor: colour,
         staffwidth: w - 30,
         paddingleft: 0,
         paddingright: 0,
         clickListener: (elem: AbcElem) => this._clicked(elem),
       });
+      this._setTune(tune);
       this._drawn = { abc: payload.abc, colour, width: w };
       this._message.textContent = '';
     } catch (e) {
-      this._tune = undefined;
+      this._setTune(undefined);
       this._drawn = undefined;
       this._sheet.replaceChildren();
       this._message.textContent = `The notation could not be drawn: ${e instanceof Error ? e.message : String(e)}`;
     }
     this.highlight(this._selected);
+    const playing = this._playing;
+    this._playing = -1;
+    this.playing(playing);
+  }
+
+  private _setTune(tune: TuneObject | undefined): void {
+    this._note?.mark([]);
+    this._tune = tune;
+    this._note = tune ? new PlayingNote(tune) : undefined;
+    this._barEvents.clear();
   }
 
   /** Highlights the written bars of these performed bars. */
@@ -147,13 +216,31 @@ export class NotationView {
     this._mark('bar-selected', bars);
   }
 
-  /** Marks the bar playing now (performed bar; -1 for none). */
-  playing(bar: number): void {
-    if (bar === this._playing) {
+  /**
+   * Marks the bar playing now (performed bar; -1 for none) and, given how far into the bar the
+   * playback is (whole notes), the note playing in it.
+   */
+  playing(bar: number, offset?: number): void {
+    if (bar !== this._playing) {
+      this._playing = bar;
+      this._mark('bar-playing', bar >= 0 ? [bar] : []);
+    }
+    const note = this._note;
+    const payload = this._payload;
+    if (!note || !payload) {
       return;
     }
-    this._playing = bar;
-    this._mark('bar-playing', bar >= 0 ? [bar] : []);
+    if (bar < 0 || bar >= payload.barStart.length || payload.barStart[bar] < 0 || offset === undefined) {
+      note.mark([]);
+      return;
+    }
+    const start = payload.barStart[bar];
+    let events = this._barEvents.get(start);
+    if (!events) {
+      events = barEvents(note.events, start, payload.barEnd[bar]);
+      this._barEvents.set(start, events);
+    }
+    note.markAt(events, offset);
   }
 
   private _mark(className: string, bars: readonly number[]): void {
@@ -188,10 +275,13 @@ export class NotationView {
   }
 }
 
-/** Draws a candidate's new bars (a small tune) into `target`; a message instead when it cannot. */
-export function drawCandidateNotation(target: HTMLElement, abc: string, width: number): void {
+/**
+ * Draws a candidate's new bars (a small tune) into `target`; a message instead when it cannot.
+ * Returns what marks its playing note, when drawn.
+ */
+export function drawCandidateNotation(target: HTMLElement, abc: string, width: number): PlayingNote | undefined {
   try {
-    drawAbc(target, abc, {
+    const tune = drawAbc(target, abc, {
       foregroundColor: themeForeground(),
       staffwidth: Math.max(200, Math.round(width) - 20),
       paddingleft: 0,
@@ -199,7 +289,9 @@ export function drawCandidateNotation(target: HTMLElement, abc: string, width: n
       paddingtop: 0,
       paddingbottom: 0,
     });
+    return tune ? new PlayingNote(tune) : undefined;
   } catch (e) {
     target.replaceChildren(h('p', { className: 'hint' }, `The notation could not be drawn: ${e instanceof Error ? e.message : String(e)}`));
+    return undefined;
   }
 }

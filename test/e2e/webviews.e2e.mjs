@@ -359,6 +359,64 @@ export const CHECKS = [
     },
   },
   {
+    name: 'during playback the note playing is highlighted in the notation, for the tune and for a candidate\'s new bars',
+    needs: [`Generate shows ${GENERATION.candidates} candidate cards (the candidates setting), each with metrics`],
+    async run(ctx) {
+      const frame = ctx.panel;
+      /** The notes marked as playing under `root`: their abcjs note and measure classes, and whether their bar is marked too. */
+      const marked = (root) =>
+        frame.evaluate((sel) => {
+          const notes = Array.from(document.querySelectorAll(`${sel} .note-playing`));
+          const bars = new Set(Array.from(document.querySelectorAll(`${sel} .bar-playing`)).flatMap((e) => Array.from(e.classList).filter((c) => /^abcjs-mm\d+$/.test(c))));
+          const status = document.querySelector('.status');
+          if (status?.classList.contains('error')) {
+            throw new Error(`the panel reports an error: ${status.textContent}`);
+          }
+          return notes.map((n) => {
+            const classes = Array.from(n.classList);
+            const measure = classes.find((c) => /^abcjs-mm\d+$/.test(c)) ?? '';
+            return { id: `${measure} ${classes.find((c) => /^abcjs-n\d+$/.test(c)) ?? ''}`, inBar: bars.has(measure), note: classes.includes('abcjs-note') };
+          });
+        }, root);
+      const stop = () => frame.locator('.header .actions vscode-button', { hasText: 'Stop' }).first().click();
+      try {
+        // The tune: Play, then the marked note moves on, inside the bar marked as playing.
+        await frame.evaluate(() => window.scrollTo(0, 0));
+        // "Play" comes before "Play bars".
+        await frame.locator('.header .actions vscode-button', { hasText: 'Play' }).first().click();
+        const first = await waitFor('a note of the tune to be marked as playing', async () => {
+          const m = await marked('.notation');
+          return m.some((n) => n.note) ? m : undefined;
+        }, { timeoutMs: 20_000 });
+        check(first.every((n) => n.inBar), `the note playing should lie in the bar playing: ${JSON.stringify(first)}`);
+        const firstId = first.map((n) => n.id).join(',');
+        const next = await waitFor('the mark to move to a later note', async () => {
+          const m = await marked('.notation');
+          const id = m.map((n) => n.id).join(',');
+          return m.some((n) => n.note) && id !== firstId ? id : undefined;
+        }, { timeoutMs: 20_000 });
+        ctx.log(`tune: playing ${firstId}, then ${next}`);
+        await ctx.shot('notation-playing-dark', frame);
+        await stop();
+        await waitFor('the marks to clear when playback stops', async () => (await marked('.notation')).length === 0, { timeoutMs: 10_000 });
+        // A candidate: its card's Play plays the piece's last bar, then the new bars drawn on the card.
+        const card = frame.locator('.candidates article.card').first();
+        await card.scrollIntoViewIfNeeded();
+        await card.locator('.card-actions vscode-button', { hasText: 'Play' }).first().click();
+        const inCard = await waitFor('a note of the candidate\'s notation to be marked as playing', async () => {
+          const m = await marked('.candidates article.card:first-of-type .mini-notation');
+          return m.some((n) => n.note) ? m : undefined;
+        }, { timeoutMs: 30_000 });
+        ctx.log(`candidate: playing ${inCard.map((n) => n.id).join(',')}`);
+        await ctx.shot('candidate-playing-dark', frame);
+        await stop();
+        await waitFor('the candidate\'s mark to clear', async () => (await marked('.candidates .mini-notation')).length === 0, { timeoutMs: 10_000 });
+      } finally {
+        await stop().catch(() => undefined);
+      }
+    },
+  },
+  {
     name: 'Insert adds the candidate\'s bars to the tune in the editor, and one Undo takes them out',
     needs: [`Generate shows ${GENERATION.candidates} candidate cards (the candidates setting), each with metrics`],
     async run(ctx) {
