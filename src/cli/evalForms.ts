@@ -40,7 +40,7 @@ import { parseArgs } from 'node:util';
 import { modelInfoOf } from '../engine/card';
 import { EngineError } from '../engine/errors';
 import { templateSsm } from '../engine/template';
-import type { Candidate, StructureControls, TemplateSpec } from '../engine/types';
+import type { Candidate, GenerateRequest, StructureControls, TemplateSpec } from '../engine/types';
 import { readAbc } from '../music/abc/reader';
 import { writeAbc } from '../music/abc/writer';
 import { scoreHead } from '../music/score';
@@ -104,7 +104,7 @@ interface Config {
 }
 
 /** Per-piece figures of one row, kept for the summary and the bootstrap. */
-class RowStats {
+export class RowStats {
   fidelity: number[] = [];
   contrast: number[] = [];
   distance: number[] = [];
@@ -277,7 +277,7 @@ export function seWithInterval(sums: readonly Float64Array[], counts: readonly F
 }
 
 /** Adds one piece's figures to a row. */
-function addPiece(row: RowStats, score: Score, template: Ssm, pairs: FormPairs, realWhole?: Score): void {
+export function addPiece(row: RowStats, score: Score, template: Ssm, pairs: FormPairs, realWhole?: Score): void {
   const ssm = barSsm(score, 'jaccard');
   const mean = (ps: FormPairs['fidelity']): number => {
     const xs = ps.filter((p) => p.bar < ssm.size).map((p) => ssm.data[p.bar * ssm.size + p.earlier]);
@@ -315,7 +315,7 @@ function addPiece(row: RowStats, score: Score, template: Ssm, pairs: FormPairs, 
 }
 
 /** Summary of one row (figures rounded; SE as a fraction, the table prints it x100). */
-function summarise(name: string, row: RowStats, pairs: FormPairs, reference: Float64Array | undefined, seed: number): Record<string, unknown> {
+export function summarise(name: string, row: RowStats, pairs: FormPairs, reference: Float64Array | undefined, seed: number): Record<string, unknown> {
   const mean = (xs: number[]): number | null => {
     const ok = xs.filter((x) => Number.isFinite(x));
     return ok.length > 0 ? round(ok.reduce((a, b) => a + b, 0) / ok.length, 4) : null;
@@ -355,7 +355,7 @@ function round(x: number, digits: number): number | null {
 }
 
 /** Picks one candidate: the first when there is one; else the best by follows-the-form (ties: the first). */
-function pick(cands: Candidate[], template: Ssm): Candidate {
+export function pick(cands: Candidate[], template: Ssm): Candidate {
   if (cands.length === 1) {
     return cands[0];
   }
@@ -372,11 +372,70 @@ function pick(cands: Candidate[], template: Ssm): Candidate {
   return best;
 }
 
+/** A test piece of the forms eval: its source id (`file#index`) and the whole tune. */
+export interface FormsPiece {
+  source: string;
+  score: Score;
+}
+
+/**
+ * The pieces of the forms eval: the first `count` entries of `<shards>/test.pieces.json`, in file
+ * order, that are ABC, read as one track and have at least {@link FORMS_PIECE_BARS} performed bars
+ * (each corpus file read once).
+ */
+export function formsEvalPieces(ctx: CliContext, shards: string, corpusRoot: string, count: number): FormsPiece[] {
+  const entries = JSON.parse(readFileSync(join(shards, 'test.pieces.json'), 'utf8')) as { source: string; bars: number }[];
+  const files = new Map<string, ReturnType<typeof readAbc> | null>();
+  const tunes: FormsPiece[] = [];
+  for (const e of entries) {
+    if (tunes.length >= count) {
+      break;
+    }
+    const [rel, idx] = e.source.split('#');
+    if (e.bars < FORMS_PIECE_BARS || !rel.endsWith('.abc')) {
+      continue;
+    }
+    let file = files.get(rel);
+    if (file === undefined) {
+      try {
+        file = readAbc(readFileSync(join(corpusRoot, rel), 'utf8'));
+      } catch (err) {
+        ctx.err(`warning: ${rel}: ${(err as Error).message}`);
+        file = null;
+      }
+      files.set(rel, file);
+    }
+    const tune = file?.tunes.find((t) => t.index === Number(idx));
+    if (tune && tune.score.tracks.length === 1 && tune.score.bars.length >= FORMS_PIECE_BARS) {
+      tunes.push({ source: e.source, score: tune.score });
+    }
+  }
+  if (tunes.length < count) {
+    ctx.err(`warning: only ${tunes.length} test pieces qualify (ABC, one track, >= ${FORMS_PIECE_BARS} bars); asked for ${count}.`);
+  }
+  return tunes;
+}
+
+/**
+ * The request of the forms eval for piece `index`: its 4-bar prompt continued to 32 bars,
+ * temperature 1, top-p 0.95, seed `seed + index` (the same in every configuration).
+ */
+export function formsRequest(model: string, prompt: Score, controls: StructureControls, seed: number, index: number, candidates: number): GenerateRequest {
+  return {
+    model,
+    prompt,
+    task: { kind: 'continue', bars: FORMS_PIECE_BARS - FORMS_PROMPT_BARS },
+    controls,
+    sampling: { temperature: 1, topP: 0.95, seed: seed + index },
+    candidates,
+    target: 'abc-folk',
+  };
+}
+
 /** Runs the forms eval; resolves to the exit code. */
 export async function runFormsEval(ctx: CliContext, options: FormsEvalOptions): Promise<number> {
   const configs = options.forms.map(configOf);
   const corpusRoot = resolve(options.corpus ?? defaultCorpusRoot());
-  const entries = JSON.parse(readFileSync(join(options.shards, 'test.pieces.json'), 'utf8')) as { source: string; bars: number }[];
   const client = evalEngineClient(ctx, options.models);
   try {
     const entry = await client.resolveModel(options.model);
@@ -386,40 +445,10 @@ export async function runFormsEval(ctx: CliContext, options: FormsEvalOptions): 
     if (!reference) {
       ctx.err(`warning: model card of ${model.id} has no corpus L_t; SE is not reported.`);
     }
-    // Pieces: in test.pieces.json order, ABC, one track, >= 32 performed bars; each corpus file read once.
-    const files = new Map<string, ReturnType<typeof readAbc> | null>();
-    const tunes: { source: string; score: Score }[] = [];
-    for (const e of entries) {
-      if (tunes.length >= options.pieces) {
-        break;
-      }
-      const [rel, idx] = e.source.split('#');
-      if (e.bars < FORMS_PIECE_BARS || !rel.endsWith('.abc')) {
-        continue;
-      }
-      let file = files.get(rel);
-      if (file === undefined) {
-        try {
-          file = readAbc(readFileSync(join(corpusRoot, rel), 'utf8'));
-        } catch (err) {
-          ctx.err(`warning: ${rel}: ${(err as Error).message}`);
-          file = null;
-        }
-        files.set(rel, file);
-      }
-      const tune = file?.tunes.find((t) => t.index === Number(idx));
-      if (tune && tune.score.tracks.length === 1 && tune.score.bars.length >= FORMS_PIECE_BARS) {
-        tunes.push({ source: e.source, score: tune.score });
-      }
-    }
-    files.clear();
-    if (tunes.length < options.pieces) {
-      ctx.err(`warning: only ${tunes.length} test pieces qualify (ABC, one track, >= ${FORMS_PIECE_BARS} bars); asked for ${options.pieces}.`);
-    }
+    const tunes = formsEvalPieces(ctx, options.shards, corpusRoot, options.pieces);
     const rows = configs.map(() => new RowStats());
     const real = new RowStats();
     const aabb = formToTemplate(parseForm(REFERENCE_FORM));
-    const newBars = FORMS_PIECE_BARS - FORMS_PROMPT_BARS;
     for (let k = 0; k < tunes.length; k++) {
       const whole = tunes[k].score;
       const real32 = scoreHead(whole, FORMS_PIECE_BARS);
@@ -447,18 +476,7 @@ export async function runFormsEval(ctx: CliContext, options: FormsEvalOptions): 
         const started = Date.now();
         let cands: Candidate[];
         try {
-          cands = await client.generate(
-            {
-              model: model.id,
-              prompt,
-              task: { kind: 'continue', bars: newBars },
-              controls,
-              sampling: { temperature: 1, topP: 0.95, seed: options.seed + k },
-              candidates: options.candidates,
-              target: 'abc-folk',
-            },
-            { signal: ctx.signal },
-          );
+          cands = await client.generate(formsRequest(model.id, prompt, controls, options.seed, k, options.candidates), { signal: ctx.signal });
         } catch (err) {
           if (err instanceof EngineError && err.code !== 'cancelled') {
             ctx.err(`warning: ${tunes[k].source}, ${cfg.name}: ${err.message}`);

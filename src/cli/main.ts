@@ -7,6 +7,7 @@
  *   refrain compose IN -o OUT [--bars N | --infill A-B] [--form F] [options]   (src/cli/compose.ts)
  *   refrain bench [--model ID] [options]                                      (src/cli/bench.ts)
  *   refrain eval --forms [LIST] [options]                                     (src/cli/evalForms.ts)
+ *   refrain eval --report [options]                                           (src/cli/evalReport.ts)
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -21,6 +22,7 @@ import { runModelCard } from './modelCard';
 import { runEval } from './evaluate';
 import { EVAL_FORMS_HELP, runFormsEvalCli } from './evalForms';
 import { EVAL_PERPLEXITY_HELP, runPerplexityEvalCli } from './evalPerplexity';
+import { EVAL_REPORT_HELP, runReportCli } from './evalReport';
 import { runRoundTrip } from './roundtrip';
 import { UsageError } from './usage';
 import type { CliContext } from './usage';
@@ -45,7 +47,7 @@ Usage:
   refrain eval --model ID [--shards DIR] [--split test] [--pieces 20] [--prompt-bars 4] [--bars 32] [-o FILE]
       Continues held-out tunes and reports metrically complete bars, ABC
       validity and the similarity error SE against the training corpus.
-${EVAL_FORMS_HELP}${EVAL_PERPLEXITY_HELP}  refrain model-card DIR [--corpus-dir DIR] [--eval FILE] [--about TEXT]
+${EVAL_FORMS_HELP}${EVAL_PERPLEXITY_HELP}${EVAL_REPORT_HELP}  refrain model-card DIR [--corpus-dir DIR] [--eval FILE] [--about TEXT]
       Completes models/<id>/card.json (training-corpus L_t for the SE metric,
       data and licences, evaluation results) and writes MODEL_CARD.md.
   refrain roundtrip DIR [--json]
@@ -71,6 +73,13 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   if (command === '-v' || command === '--version') {
     ctx.out(readVersion());
     return 0;
+  }
+  if (command === 'eval' && rest.includes('--report')) {
+    try {
+      return await runReportCli(rest, ctx);
+    } catch (e) {
+      return reportError(ctx, e);
+    }
   }
   if (command === 'eval' && rest.includes('--perplexity')) {
     try {
