@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { createCommands, registerCommands } from './commands/index';
 import { RefrainViews } from './panels/views';
 import { createChannelLogger } from './platform/vscodeLog';
-import { EngineGenerationService } from './providers/engineGenerationService';
+import { GenerationService } from './generation/service';
+import { readConfig } from './platform/config';
 import { EngineHost } from './providers/engineHost';
 import { InlineContinuationProvider } from './providers/inlineContinuation';
 import { ParseHost } from './providers/parseHost';
@@ -25,18 +26,19 @@ export function activate(context: vscode.ExtensionContext): void {
     // User text is parsed in a worker with a time limit, never on this thread.
     const parser = new ParseHost({ log: log.child('parse') });
     context.subscriptions.push(parser);
-    const services: Services = { context, channel, log, parser };
+    // The engine worker starts on first use, not here.
+    const engine = new EngineHost(context.extensionUri, log.child('engine'));
+    const generation = new GenerationService(engine, () => readConfig().model, log.child('generation'));
+    context.subscriptions.push(engine, generation);
+    const services: Services = { context, channel, log, parser, generation };
     const reports = new ReportDocuments();
     context.subscriptions.push(reports);
-    // The engine worker starts on first use, not here.
-    const engine = new EngineHost(context.extensionUri, log);
-    context.subscriptions.push(engine);
     // The structure panel and the MIDI editor.
-    const views = new RefrainViews(context.extensionUri, new EngineGenerationService(engine, parser, log.child('panel')), parser, log.child('views'));
+    const views = new RefrainViews(context.extensionUri, generation, parser, log);
     context.subscriptions.push(views);
-    context.subscriptions.push(...registerCommands(services, createCommands(services, reports, views, engine)));
+    context.subscriptions.push(...registerCommands(services, createCommands(services, reports, views)));
     // Ghost-text continuation in ABC files only.
-    const inline = new InlineContinuationProvider(engine, parser, log.child('inline'));
+    const inline = new InlineContinuationProvider(generation, parser, log.child('inline'));
     context.subscriptions.push(inline, vscode.languages.registerInlineCompletionItemProvider({ language: 'abc' }, inline));
     log.info(`[activate] Refrain ${String(context.extension.packageJSON.version)} activated in ${Date.now() - started} ms`);
   } catch (e) {

@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import type { GenerationService } from './generation/service';
 import type { Logger } from './platform/logger';
 import type { ParseHost } from './providers/parseHost';
 
@@ -9,4 +10,6 @@ export interface Services {
   readonly log: Logger;
   /** Reads user text (ABC tunes, MIDI files) in a worker thread with a time limit. */
   readonly parser: ParseHost;
+  /** The one generation path (model choice, the current run, candidates' edits). */
+  readonly generation: GenerationService;
 }

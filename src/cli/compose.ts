@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { EngineClient } from '../engine/client';
 import { EngineError } from '../engine/errors';
 import { modelInfoOf } from '../engine/card';
+import { MAX_CANDIDATES, MAX_NEW_BARS } from '../engine/limits';
 import type { Candidate, ExecutionProviderChoice, GenerateRequest, GenerationTarget, LayerScale, TemplateSpec } from '../engine/types';
 import { writeAbcFolded } from '../music/abc/fragment';
 import { formatOfPath } from '../music/load';
@@ -47,7 +48,7 @@ export const COMPOSE_HELP = `  refrain compose IN.abc|IN.mid -o OUT.abc|OUT.mid 
       --no-cadence        leave the ending to the model (default: end on the key's final)
       --no-mode-lock      allow notes outside the key's mode (ABC output)
       --scales full,256   per-layer windows (default: each layer's first)
-      --model ID          model id (default: the first in models/, folk-tsrope first)
+      --model ID          model id (default: folk-tsrope when installed, else the first)
       --models DIR        models folder (default: the one next to the CLI)
       --candidates N      candidates (default 1)   --seed N (default 1)
       --temperature T (1.0)  --top-p P (0.95)  --top-k K (0 = off)
@@ -192,7 +193,7 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
   if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(ep)) {
     throw new UsageError(`--ep must be auto, cpu, webgpu or cuda, not "${values.ep}".`);
   }
-  const candidates = num(values.candidates, '--candidates', (n) => Number.isInteger(n) && n >= 1 && n <= 16, 'a whole number from 1 to 16') ?? 1;
+  const candidates = num(values.candidates, '--candidates', (n) => Number.isInteger(n) && n >= 1 && n <= MAX_CANDIDATES, `a whole number from 1 to ${MAX_CANDIDATES}`) ?? 1;
   const seed = num(values.seed, '--seed', (n) => Number.isInteger(n) && Math.abs(n) < 2 ** 31, 'a whole number') ?? 1;
   const temperature = num(values.temperature, '--temperature', (n) => n >= 0, 'a number >= 0') ?? 1.0;
   const topP = num(values['top-p'], '--top-p', (n) => n > 0 && n <= 1, 'a number in (0, 1]') ?? 0.95;
@@ -229,7 +230,7 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
   } else if (values.bars === undefined && values.form !== undefined) {
     task = { kind: 'fromForm', form: values.form };
   } else {
-    task = { kind: 'continue', bars: num(values.bars, '--bars', (n) => Number.isInteger(n) && n >= 1 && n <= 512, 'a whole number from 1 to 512') ?? 16 };
+    task = { kind: 'continue', bars: num(values.bars, '--bars', (n) => Number.isInteger(n) && n >= 1 && n <= MAX_NEW_BARS, `a whole number from 1 to ${MAX_NEW_BARS}`) ?? 16 };
   }
   let template: TemplateSpec | undefined;
   if (values.template !== undefined) {

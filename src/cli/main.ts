@@ -26,6 +26,8 @@ import { EVAL_REPORT_HELP, runReportCli } from './evalReport';
 import { runRoundTrip } from './roundtrip';
 import { UsageError } from './usage';
 import type { CliContext } from './usage';
+import { EngineError } from '../engine/errors';
+import { RefrainError, toUserError } from '../platform/errors';
 
 const HELP = `refrain: structure analysis and generation for ABC and MIDI
 
@@ -211,6 +213,12 @@ function reportError(ctx: CliContext, e: unknown): number {
   }
   if (e instanceof MusicInputError) {
     ctx.err(`refrain: ${e.message} [${e.code}]`);
+    return 1;
+  }
+  if (e instanceof RefrainError || e instanceof EngineError) {
+    // The user-facing error of every surface: a missing model, a broken card, a failed run.
+    const user = toUserError(e);
+    ctx.err(`refrain: ${user.message} [${user.code}]`);
     return 1;
   }
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import type { AbcTune } from '../music/abc/reader';
+import type { GenerationSource } from '../generation/request';
+import { RefrainError } from '../platform/errors';
 import { MusicInputError } from '../music/score';
 import type { TuneAtResult } from '../music/select';
 
@@ -18,7 +20,7 @@ export interface ActiveTune {
 export function activeAbcEditor(): vscode.TextEditor {
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.document.languageId !== 'abc') {
-    throw new MusicInputError('no-abc-editor', 'Open an ABC (.abc) file and put the cursor in a tune first.');
+    throw new RefrainError('no-piece', 'Open an ABC (.abc) file and put the cursor in a tune first.');
   }
   return editor;
 }
@@ -44,4 +46,9 @@ export async function tuneAt(reader: TuneReader, editor: vscode.TextEditor, offs
     throw new MusicInputError('no-readable-piece', `Refrain could not read the tune here${why ? `: ${why}` : '.'}`);
   }
   return { editor, document, text, version, tune, tuneCount: result.count };
+}
+
+/** The tune as the source of a generation. */
+export function sourceOf(active: ActiveTune): GenerationSource {
+  return { format: 'abc', uri: active.document.uri.toString(), version: active.version, tuneIndex: active.tune.index, score: active.tune.score, text: active.text };
 }

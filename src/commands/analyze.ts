@@ -2,10 +2,11 @@ import * as vscode from 'vscode';
 import { formatOfPath } from '../music/load';
 import type { LoadedPiece } from '../music/load';
 import { MusicInputError } from '../music/score';
-import type { BarFeature } from '../structure/ssm';
+import { readConfig } from '../platform/config';
 import { analyzeScore, formatReport } from '../structure/pieceReport';
 import type { ReportDocuments } from '../providers/reportDocuments';
 import type { Services } from '../services';
+import { RefrainError } from '../platform/errors';
 
 /**
  * `refrain.analyze`: the structure report of the tune under the cursor (ABC) or of a MIDI file,
@@ -15,11 +16,11 @@ export function createAnalyzeCommand(services: Services, reports: ReportDocument
   return async (uri?: vscode.Uri) => {
     const target = resolveTarget(uri);
     if (!target) {
-      throw new MusicInputError('no-music-editor', 'Open an ABC (.abc) or MIDI (.mid) file to analyze its structure.');
+      throw new RefrainError('no-piece', 'Open an ABC (.abc) or MIDI (.mid) file to analyze its structure.');
     }
     const { bytes, offset, name } = await readTarget(target);
     const { piece, count } = await readPiece(services, target.path, bytes, offset);
-    const feature = vscode.workspace.getConfiguration('refrain').get<BarFeature>('analysis.feature', 'jaccard');
+    const feature = readConfig().feature;
     const started = Date.now();
     const report = analyzeScore(piece.score, { feature, reference: piece.reference, title: piece.title });
     services.log.info(`[analyze] ${name}: ${report.bars} bars in ${Date.now() - started} ms`);

@@ -6,6 +6,7 @@ import { MusicInputError } from '../music/score';
 import type { Score } from '../music/score';
 import type { Services } from '../services';
 import { activeAbcEditor, tuneAt } from './activeTune';
+import { RefrainError } from '../platform/errors';
 
 /** What Export Track to ABC needs of the MIDI editor: the open document's score (unsaved edits included). */
 export interface MidiDocuments {
@@ -86,7 +87,7 @@ function midiTarget(uri: unknown): vscode.Uri {
   if (input instanceof vscode.TabInputText && formatOfPath(input.uri.path) === 'midi') {
     return input.uri;
   }
-  throw new MusicInputError('no-midi-file', 'Open a MIDI (.mid) file in the Refrain MIDI editor, or pick one in the explorer, to export a track as ABC.');
+  throw new RefrainError('no-piece', 'Open a MIDI (.mid) file in the Refrain MIDI editor, or pick one in the explorer, to export a track as ABC.');
 }
 
 /** The score of a MIDI file: the open editor's (with unsaved edits), else read from disk in the parse worker. */

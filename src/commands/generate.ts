@@ -1,72 +1,49 @@
 import * as vscode from 'vscode';
-import type { Candidate, GenerateRequest, GenerationTask, ModelInfo, TemplateSpec } from '../engine/types';
-import { writeAbcFolded } from '../music/abc/fragment';
-import { planAbcContinuation, planAbcInfill } from '../music/splice';
-import type { TextEdit } from '../music/splice';
-import { firstPass, withSamePasses } from '../music/passes';
-import { MusicInputError, scoreHead } from '../music/score';
-import type { Score } from '../music/score';
+import { MAX_NEW_BARS } from '../engine/limits';
+import type { GenerationTask, TemplateSpec } from '../engine/types';
+import { insertCandidate } from '../generation/insert';
+import type { InsertWording } from '../generation/insert';
+import { controlsOf } from '../generation/request';
+import type { GenerationCandidate, GenerationRequest } from '../generation/request';
+import { firstPass } from '../music/passes';
+import { scoreHead } from '../music/score';
 import { toAbortSignal } from '../platform/cancellation';
 import { readConfig } from '../platform/config';
-import type { RefrainConfig } from '../platform/config';
-import type { EngineHost } from '../providers/engineHost';
+import { RefrainError } from '../platform/errors';
 import type { Services } from '../services';
 import { parseForm, formToString } from '../structure/form';
-import { activeAbcEditor, tuneAt } from './activeTune';
+import { activeAbcEditor, sourceOf, tuneAt } from './activeTune';
 import type { ActiveTune } from './activeTune';
 
-/** The request fields every generation command shares, from settings. */
-export function baseRequest(config: RefrainConfig, model: ModelInfo, prompt: Score, task: GenerationTask, template?: TemplateSpec): GenerateRequest {
-  const g = config.generation;
-  return {
-    model: model.id,
-    prompt,
-    task,
-    controls: { relatedOffsets: [...g.relatedOffsets], relatedFromTemplate: g.relatedFromTemplate, scales: [...g.scales], template },
-    sampling: { temperature: g.temperature, topP: g.topP, topK: g.topK, seed: g.seed ?? Math.floor(Math.random() * 2 ** 31) },
-    candidates: g.candidates,
-    target: 'abc-folk',
-  };
+/**
+ * Runs a command's generation through the service under a cancellable progress notification
+ * (the service's current run: "Refrain: Cancel Generation" stops it too).
+ */
+export async function generateWithProgress(services: Services, title: string, request: GenerationRequest): Promise<GenerationCandidate[]> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Refrain: ${title}`, cancellable: true }, (progress, token) =>
+    services.generation.generate(request, { signal: toAbortSignal(token), origin: 'command', onProgress: (p) => progress.report({ message: p.message }) }),
+  );
 }
 
-/** Runs a request under a cancellable progress notification; rejects with a cancellation error when cancelled. */
-export async function generateWithProgress(services: Services, engine: EngineHost, title: string, req: GenerateRequest): Promise<Candidate[]> {
-  services.log.info(`[generate] ${title}: model ${req.model}, ${req.candidates} candidate(s), seed ${req.sampling.seed}, offsets ${req.controls.relatedOffsets.join(',')}`);
-  const started = Date.now();
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Refrain: ${title}`, cancellable: true },
-    async (progress, token) => {
-      const signal = engine.beginRun(toAbortSignal(token));
-      let last = 0;
-      try {
-        return await engine.engine().generate(req, {
-        signal,
-        onProgress: (p) => {
-          const now = Date.now();
-          if (now - last > 100) {
-            last = now;
-            progress.report({ message: `candidate ${p.candidate + 1}/${req.candidates}: ${p.phase ?? 'decode'}, ${p.bars} bar(s)` });
-          }
-        },
-        });
-      } finally {
-        engine.endRun(signal);
-      }
-    },
-  );
-  services.log.info(`[generate] ${title}: ${result.length} candidate(s) in ${Date.now() - started} ms`);
-  return result;
+/** A command's request: the settings' controls on the tune, with a template. */
+function commandRequest(active: ActiveTune, task: GenerationTask, template: TemplateSpec | undefined, source = sourceOf(active)): GenerationRequest {
+  return { source, task, template, controls: controlsOf(readConfig().generation) };
+}
+
+/** What Insert tells the user when the tune moved on while generating. */
+function staleWhile(what: string): InsertWording {
+  return { what, stale: `The tune changed while Refrain was generating, so the ${what} was not inserted. Run the command again.` };
 }
 
 /** Lets the user choose among candidates (skipped when there is one). Undefined when dismissed. */
-export async function pickCandidate(candidates: readonly Candidate[], abcOf?: (c: Candidate) => string): Promise<Candidate | undefined> {
+export async function pickCandidate(candidates: readonly GenerationCandidate[], abcOf: (c: GenerationCandidate) => string = (c) => c.abc?.edit.newText ?? ''): Promise<GenerationCandidate | undefined> {
   if (candidates.length <= 1) {
     return candidates[0];
   }
   const items = candidates.map((c, i) => ({
     label: `Candidate ${i + 1}`,
     description: describeCandidate(c),
-    detail: abcOf ? abcPreview(abcOf(c)) : `seed ${c.seed}, ${c.tokens} tokens`,
+    detail: abcPreview(abcOf(c)) || `seed ${c.seed}, ${c.tokens} tokens`,
     candidate: c,
   }));
   const picked = await vscode.window.showQuickPick(items, { title: 'Refrain: choose a candidate to insert', placeHolder: 'The ABC each candidate writes; "follows the form" = how closely it keeps the structure you chose' });
@@ -79,7 +56,7 @@ function abcPreview(text: string): string {
 }
 
 /** Figures of a candidate for a picker line. */
-export function describeCandidate(c: Candidate): string {
+export function describeCandidate(c: GenerationCandidate): string {
   const { from, to } = c.newBars;
   const parts = [to - from === 1 ? `bar ${from + 1}` : `bars ${from + 1}-${to}`];
   if (c.metrics.followsForm !== undefined) {
@@ -90,23 +67,6 @@ export function describeCandidate(c: Candidate): string {
   }
   parts.push(`seed ${c.seed}`);
   return parts.join(' · ');
-}
-
-/**
- * Applies a text edit as one WorkspaceEdit (one undo step), only if the document has not
- * changed since the tune was read: otherwise nothing is written and the user is told.
- */
-export async function applyTuneEdit(active: ActiveTune, edit: TextEdit, what: string): Promise<void> {
-  if (active.document.isClosed || active.document.version !== active.version) {
-    throw new MusicInputError('document-changed', `The tune changed while Refrain was generating, so the ${what} was not inserted. Run the command again.`);
-  }
-  const doc = active.document;
-  const we = new vscode.WorkspaceEdit();
-  we.replace(doc.uri, new vscode.Range(doc.positionAt(edit.start), doc.positionAt(edit.end)), edit.newText);
-  const ok = await vscode.workspace.applyEdit(we);
-  if (!ok) {
-    throw new MusicInputError('edit-refused', `VS Code refused the edit, so the ${what} was not inserted (is the file read-only?).`);
-  }
 }
 
 /**
@@ -127,8 +87,8 @@ function commandArgs(args: unknown): GenerateCommandArgs {
   const a = args as Record<string, unknown>;
   const out: GenerateCommandArgs = {};
   if (a.bars !== undefined) {
-    if (!Number.isInteger(a.bars) || (a.bars as number) < 1 || (a.bars as number) > 64) {
-      throw new MusicInputError('bad-argument', `"bars" must be a whole number from 1 to 64, not ${JSON.stringify(a.bars)}.`);
+    if (!Number.isInteger(a.bars) || (a.bars as number) < 1 || (a.bars as number) > MAX_NEW_BARS) {
+      throw new RefrainError('bad-argument', `"bars" must be a whole number from 1 to ${MAX_NEW_BARS}, not ${JSON.stringify(a.bars)}.`);
     }
     out.bars = a.bars as number;
   }
@@ -138,14 +98,14 @@ function commandArgs(args: unknown): GenerateCommandArgs {
   }
   if (a.candidate !== undefined) {
     if (!Number.isInteger(a.candidate) || (a.candidate as number) < 1) {
-      throw new MusicInputError('bad-argument', `"candidate" must be a whole number from 1, not ${JSON.stringify(a.candidate)}.`);
+      throw new RefrainError('bad-argument', `"candidate" must be a whole number from 1, not ${JSON.stringify(a.candidate)}.`);
     }
     out.candidate = a.candidate as number;
   }
   return out;
 }
 
-async function chooseCandidate(candidates: readonly Candidate[], args: GenerateCommandArgs, abcOf: (c: Candidate) => string): Promise<Candidate | undefined> {
+async function chooseCandidate(candidates: readonly GenerationCandidate[], args: GenerateCommandArgs, abcOf?: (c: GenerationCandidate) => string): Promise<GenerationCandidate | undefined> {
   if (args.candidate !== undefined) {
     return candidates[Math.min(args.candidate, candidates.length) - 1];
   }
@@ -153,7 +113,7 @@ async function chooseCandidate(candidates: readonly Candidate[], args: GenerateC
 }
 
 /** `refrain.continueTune`: append bars to the tune under the cursor. */
-export function createContinueTune(services: Services, engine: EngineHost): (args?: unknown) => Promise<void> {
+export function createContinueTune(services: Services): (args?: unknown) => Promise<void> {
   return async (rawArgs?: unknown) => {
     const args = commandArgs(rawArgs);
     const config = readConfig();
@@ -166,24 +126,20 @@ export function createContinueTune(services: Services, engine: EngineHost): (arg
     if (template === null) {
       return;
     }
-    const model = await engine.resolveModel();
-    const req = baseRequest(config, model, active.tune.score, { kind: 'continue', bars }, template);
-    const candidates = await generateWithProgress(services, engine, `continuing "${active.tune.title ?? 'tune'}" by ${bars} bars`, req);
-    const src = active.tune.score.source ?? { start: 0, end: active.text.length };
-    const plan = (c: Candidate): TextEdit => planAbcContinuation(active.text, src, active.tune.score, c.score, c.newBars);
-    const chosen = await chooseCandidate(candidates, args, (c) => plan(c).newText);
+    const req = commandRequest(active, { kind: 'continue', bars }, template);
+    const candidates = await generateWithProgress(services, `continuing "${active.tune.title ?? 'tune'}" by ${bars} bars`, req);
+    const chosen = await chooseCandidate(candidates, args);
     if (!chosen) {
       return;
     }
-    await applyTuneEdit(active, plan(chosen), 'continuation');
+    await insertCandidate(chosen, { kind: 'text' }, staleWhile('continuation'));
   };
 }
 
 /** `refrain.regenerateBars`: regenerate the bars the selection touches (infill). */
-export function createRegenerateBars(services: Services, engine: EngineHost): (args?: unknown) => Promise<void> {
+export function createRegenerateBars(services: Services): (args?: unknown) => Promise<void> {
   return async (rawArgs?: unknown) => {
     const args = commandArgs(rawArgs);
-    const config = readConfig();
     const editor = activeAbcEditor();
     const active = await tuneAt(services.parser, editor);
     const sel = editor.selection;
@@ -201,15 +157,13 @@ export function createRegenerateBars(services: Services, engine: EngineHost): (a
         return;
       }
     }
-    const model = await engine.resolveModel();
-    const req = baseRequest(config, model, active.tune.score, { kind: 'infill', fromBar: from, toBar: to }, { kind: 'piece' });
-    const candidates = await generateWithProgress(services, engine, `regenerating ${what}`, req);
-    const plan = (c: Candidate): TextEdit => planAbcInfill(active.text, active.tune.score, withSamePasses(c.score, from, to), from, to);
-    const chosen = await chooseCandidate(candidates, args, (c) => plan(c).newText);
+    const req = commandRequest(active, { kind: 'infill', fromBar: from, toBar: to }, { kind: 'piece' });
+    const candidates = await generateWithProgress(services, `regenerating ${what}`, req);
+    const chosen = await chooseCandidate(candidates, args);
     if (!chosen) {
       return;
     }
-    await applyTuneEdit(active, plan(chosen), 'new bars');
+    await insertCandidate(chosen, { kind: 'text' }, staleWhile('new bars'));
   };
 }
 
@@ -228,16 +182,15 @@ export function selectedBars(active: ActiveTune, start: number, end: number): { 
     }
   });
   if (hits.length === 0) {
-    throw new MusicInputError('no-bars-selected', 'Select the bars to regenerate (or put the cursor in one) inside the tune body.');
+    throw new RefrainError('bad-argument', 'Select the bars to regenerate (or put the cursor in one) inside the tune body.');
   }
   return firstPass(score, hits);
 }
 
 /** `refrain.generateFromForm`: a new tune after this one, following a form string. */
-export function createGenerateFromForm(services: Services, engine: EngineHost): (args?: unknown) => Promise<void> {
+export function createGenerateFromForm(services: Services): (args?: unknown) => Promise<void> {
   return async (rawArgs?: unknown) => {
     const args = commandArgs(rawArgs);
-    const config = readConfig();
     const active = await tuneAt(services.parser, activeAbcEditor());
     const form = args.form ?? await vscode.window.showInputBox({
       title: 'Refrain: Generate From Form',
@@ -249,27 +202,21 @@ export function createGenerateFromForm(services: Services, engine: EngineHost): 
       return;
     }
     const sections = parseForm(form);
-    const model = await engine.resolveModel();
     // The current tune gives the header (meter, key, tempo) and its first bar as the opening motif.
     const prompt = scoreHead(active.tune.score, Math.min(1, active.tune.score.bars.length));
-    const req = baseRequest(config, model, prompt, { kind: 'fromForm', form }, { kind: 'form', form });
-    const candidates = await generateWithProgress(services, engine, `a ${formToString(sections)} tune`, req);
-    const reference = nextReference(active.text);
-    const tuneText = (c: Candidate): string => {
-      const score: Score = { ...c.score, meta: { ...c.score.meta, reference, title: `${active.tune.title ?? 'Tune'} (form ${formToString(sections)})` } };
-      return writeAbcFolded(score, { reference });
-    };
-    const chosen = await chooseCandidate(candidates, args, (c) => tuneText(c).split('\n').filter((l) => !/^[A-Za-z]:/.test(l)).join('\n'));
+    const req = commandRequest(active, { kind: 'fromForm', form }, { kind: 'form', form }, { ...sourceOf(active), score: prompt });
+    const candidates = await generateWithProgress(services, `a ${formToString(sections)} tune`, req);
+    // The picker shows the tune's body (its header lines are the same for every candidate).
+    const chosen = await chooseCandidate(candidates, args, (c) => (c.abc?.edit.newText ?? '').split('\n').filter((l) => !/^[A-Za-z]:/.test(l)).join('\n'));
     if (!chosen) {
       return;
     }
-    const abc = tuneText(chosen);
+    await insertCandidate(chosen, { kind: 'text' }, staleWhile('new tune'));
     const end = active.text.length;
-    const sep = active.text.endsWith('\n\n') ? '' : active.text.endsWith('\n') ? '\n' : '\n\n';
-    await applyTuneEdit(active, { start: end, end, newText: `${sep}${abc.endsWith('\n') ? abc : `${abc}\n`}` }, 'new tune');
+    const sep = chosen.abc?.edit.newText.match(/^\n*/)?.[0].length ?? 0;
     const editor = vscode.window.activeTextEditor;
     if (editor && editor.document === active.document) {
-      const pos = active.document.positionAt(end + sep.length);
+      const pos = active.document.positionAt(end + sep);
       editor.selection = new vscode.Selection(pos, pos);
       editor.revealRange(new vscode.Range(pos, pos));
     }
@@ -277,11 +224,11 @@ export function createGenerateFromForm(services: Services, engine: EngineHost): 
 }
 
 /** `refrain.chooseModel`: pick the model from those installed; saved in the user settings. */
-export function createChooseModel(engine: EngineHost): () => Promise<void> {
+export function createChooseModel(services: Services): () => Promise<void> {
   return async () => {
-    const models = await engine.listModels();
+    const models = await services.generation.listModels();
     if (models.length === 0) {
-      throw new MusicInputError('no-model', 'No Refrain model is installed.');
+      throw new RefrainError('no-model', 'No Refrain model is installed: the extension ships models in its models/ folder, or set "refrain.modelPath".', 'show-logs');
     }
     const current = readConfig().model;
     const picked = await vscode.window.showQuickPick(
@@ -313,7 +260,7 @@ async function askBars(defaultBars: number): Promise<number | undefined> {
   const typed = await vscode.window.showInputBox({
     title: 'Bars to add',
     value: String(defaultBars),
-    validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 64 ? undefined : 'A whole number from 1 to 64'),
+    validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_NEW_BARS ? undefined : `A whole number from 1 to ${MAX_NEW_BARS}`),
   });
   return typed === undefined ? undefined : Number(typed);
 }
@@ -343,15 +290,6 @@ async function askTemplate(totalBars: number): Promise<TemplateSpec | undefined 
     validateInput: formProblem,
   });
   return form === undefined ? null : { kind: 'form', form };
-}
-
-/** One more than the largest `X:` number in the file. */
-export function nextReference(text: string): number {
-  let max = 0;
-  for (const m of text.matchAll(/^X:\s*(\d+)/gm)) {
-    max = Math.max(max, Number(m[1]));
-  }
-  return max + 1;
 }
 
 /** What is wrong with a form string, for an input box; undefined when it parses. */

@@ -2,7 +2,6 @@ import * as vscode from 'vscode';
 import type { RefrainViews } from '../panels/views';
 import type { ReportDocuments } from '../providers/reportDocuments';
 import type { Services } from '../services';
-import type { EngineHost } from '../providers/engineHost';
 import { createAnalyzeCommand } from './analyze';
 import { createChooseModel, createContinueTune, createGenerateFromForm, createRegenerateBars } from './generate';
 import { reportCommandError } from './errors';
@@ -16,7 +15,7 @@ export type CommandHandler = (...args: never[]) => unknown;
  * Every Refrain command by its id suffix: `refrain.<name>`. `scripts/check-commands.mjs` checks
  * this table against `package.json` in CI.
  */
-export function createCommands(services: Services, reports: ReportDocuments, views: RefrainViews, engine: EngineHost): Record<string, CommandHandler> {
+export function createCommands(services: Services, reports: ReportDocuments, views: RefrainViews): Record<string, CommandHandler> {
   return {
     analyze: createAnalyzeCommand(services, reports),
     showLog: () => services.channel.show(),
@@ -25,16 +24,17 @@ export function createCommands(services: Services, reports: ReportDocuments, vie
     },
     play: () => views.play(),
     stop: () => views.stop(),
-    continueTune: markInsertWhenEdited(createContinueTune(services, engine)),
-    regenerateBars: createRegenerateBars(services, engine),
-    generateFromForm: markInsertWhenEdited(createGenerateFromForm(services, engine)),
-    chooseModel: createChooseModel(engine),
+    continueTune: markInsertWhenEdited(createContinueTune(services)),
+    regenerateBars: createRegenerateBars(services),
+    generateFromForm: markInsertWhenEdited(createGenerateFromForm(services)),
+    chooseModel: createChooseModel(services),
     exportTuneToMidi: createExportTuneToMidi(services),
     exportTrackToAbc: createExportTrackToAbc(services, views.midi),
     openExample: createOpenExample(services),
     getStarted: openWalkthrough,
+    // Stops the one current run, whichever front started it (a command, the panel, a MIDI editor).
     cancelGeneration: () => {
-      if (!engine.cancelRun()) {
+      if (!services.generation.cancel()) {
         void vscode.window.setStatusBarMessage('Refrain: no generation is running', 3000);
       }
     },

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { MusicInputError } from '../music/score';
 import type { Services } from '../services';
+import { RefrainError } from '../platform/errors';
 
 /** The bundled example tune the walkthrough starts from (shipped in the VSIX, see scripts/package.mjs). */
 export const EXAMPLE_TUNE = 'examples/refrain-tunes.abc';
@@ -32,7 +32,7 @@ export function createOpenExample(services: Services): () => Promise<void> {
       text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
     } catch (e) {
       services.log.error(`[walkthrough] ${uri.toString()} could not be read`, e);
-      throw new MusicInputError('example-missing', 'The example tune is missing from this installation of Refrain.');
+      throw new RefrainError('not-found', 'The example tune is missing from this installation of Refrain.', 'show-logs');
     }
     const doc = await vscode.workspace.openTextDocument({ language: 'abc', content: text });
     const editor = await vscode.window.showTextDocument(doc, { preview: false });

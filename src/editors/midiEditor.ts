@@ -2,11 +2,14 @@ import * as vscode from 'vscode';
 import type { Logger } from '../platform/logger';
 import { Disposable } from '../platform/disposable';
 import type { CommandMessage } from '../protocol/messages';
-import type { GenerationService, GenerationSource } from '../panels/generationService';
+import type { GenerationSource } from '../generation/request';
+import { VIEW_INSERT, insertCandidate } from '../generation/insert';
+import type { GenerationService } from '../generation/service';
+import type { BarFeature } from '../structure/ssm';
 import { GenerationSession } from '../panels/generationSession';
 import { renderViewHtml, webviewOptions } from '../panels/html';
-import { PANEL_CONFIG_SECTIONS, readPanelConfig } from '../panels/panelConfig';
-import { pieceView } from '../panels/payloads';
+import { VIEW_SECTIONS, readConfig } from '../platform/config';
+import { configPayload, pieceView } from '../panels/payloads';
 import { pickMusicFile, readMusicFile } from '../panels/files';
 import type { ParseHost } from '../providers/parseHost';
 import { MusicInputError } from '../music/score';
@@ -41,7 +44,8 @@ class MidiEditorView extends Disposable {
         generation,
         {
           current: () => this._current(),
-          insertTarget: (source) => ({ kind: 'score', source, replace: (next, label) => this.document.applyEdit(next, label) }),
+          insert: (candidate) => insertCandidate(candidate, { kind: 'score', replace: (next, label) => this.document.applyEdit(next, label) }, VIEW_INSERT),
+          settings: () => readConfig().generation,
           readFile: (uri) => readMusicFile(uri),
           load: (path, bytes) => parser.pieces(path, bytes),
           pickFile: () => pickMusicFile(),
@@ -49,6 +53,7 @@ class MidiEditorView extends Disposable {
           remember: (method, params) => this._channel.remember(method, params),
         },
         _log,
+        'midi',
       ),
     );
     this._channel = this._register(new WebviewChannel(panel.webview, this._session.handlers(), (m) => this._onCommand(m), _log));
@@ -63,26 +68,26 @@ class MidiEditorView extends Disposable {
     this._register(document.onDidChangeContent(() => this._schedule()));
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (PANEL_CONFIG_SECTIONS.some((s) => e.affectsConfiguration(s))) {
-          this._channel.notify('config', readPanelConfig().defaults);
+        if (VIEW_SECTIONS.some((s) => e.affectsConfiguration(s))) {
+          this._channel.notify('config', configPayload(readConfig()));
           this._publish();
         }
       }),
     );
     this._register({ dispose: () => this._timer !== undefined && clearTimeout(this._timer) });
-    this._channel.notify('config', readPanelConfig().defaults);
+    this._channel.notify('config', configPayload(readConfig()));
     this._publish();
     panel.webview.html = renderViewHtml(panel.webview, extensionUri, 'midi', name);
   }
 
-  private _current(): { source: GenerationSource; feature: ReturnType<typeof readPanelConfig>['feature'] } | undefined {
+  private _current(): { source: GenerationSource; feature: BarFeature } | undefined {
     const score = this.document.score;
     if (!score) {
       return undefined;
     }
     return {
       source: { format: 'midi', uri: this.document.uri.toString(), version: this.document.version, tuneIndex: 0, score },
-      feature: readPanelConfig().feature,
+      feature: readConfig().feature,
     };
   }
 
@@ -109,7 +114,7 @@ class MidiEditorView extends Disposable {
       this._channel.notify('noPiece', { reason, isError: true });
       return;
     }
-    const config = readPanelConfig();
+    const config = readConfig();
     const name = this.document.uri.path.split('/').pop() ?? 'MIDI';
     try {
       const started = Date.now();
@@ -126,9 +131,9 @@ class MidiEditorView extends Disposable {
       this.status.pieceKey = view.key;
       this.status.noPiece = undefined;
       this._channel.notify('piece', view);
-      this._log.debug(`[midi] ${name}: ${score.bars.length} bars analysed in ${Date.now() - started} ms`);
+      this._log.debug(`${name}: ${score.bars.length} bars analysed in ${Date.now() - started} ms`);
     } catch (e) {
-      this._log.error(`[midi] analysing ${name} failed`, e);
+      this._log.error(`analysing ${name} failed`, e);
       this._channel.notify('noPiece', { reason: e instanceof Error ? e.message : String(e), isError: true });
     }
   }
@@ -236,13 +241,13 @@ export class MidiEditorProvider extends Disposable implements vscode.CustomEdito
       }
     });
     if (document.error) {
-      this._log.info(`[midi] ${uri.path.split('/').pop()}: ${document.error}`);
+      this._log.info(`${uri.path.split('/').pop()}: ${document.error}`);
     }
     return document;
   }
 
   async resolveCustomEditor(document: MidiDocument, panel: vscode.WebviewPanel): Promise<void> {
-    const view = new MidiEditorView(document, panel, this._extensionUri, this._generation, this._parser, this._log.child('midiEditor'));
+    const view = new MidiEditorView(document, panel, this._extensionUri, this._generation, this._parser, this._log.child('editor'));
     this._views.add(view);
     const closed = panel.onDidDispose(() => {
       closed.dispose();

@@ -10,13 +10,12 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { VOCAB, VOCAB_VERSION } from '../tokens/vocab';
 import { EngineError } from './errors';
+import { DEFAULT_MODEL } from './limits';
 import type { LayerScale, ModelInfo } from './types';
 
 /** The decode-step format this engine runs. */
 export const DECODE_FORMAT = 'refrain-decode-1';
 
-/** The model preferred as the default when present. */
-export const PREFERRED_DEFAULT_MODEL = 'folk-tsrope';
 
 /** The parts of card.json the engine reads. */
 export interface ModelCard {
@@ -201,7 +200,7 @@ export interface CatalogScan {
 /**
  * Every model folder (a child folder with a `card.json`, or the directory itself when it has
  * one) of the given directories, in
- * order: {@link PREFERRED_DEFAULT_MODEL} first, then by id. When two cards give the same id,
+ * order: {@link DEFAULT_MODEL} first, then by id. When two cards give the same id,
  * the later folder goes by its folder name (or is skipped if that is taken too). Missing
  * directories are skipped.
  */
@@ -250,7 +249,7 @@ export async function scanModels(dirs: readonly string[]): Promise<CatalogScan> 
       }
     }
   }
-  models.sort((a, b) => Number(b.id === PREFERRED_DEFAULT_MODEL) - Number(a.id === PREFERRED_DEFAULT_MODEL) || a.id.localeCompare(b.id));
+  models.sort((a, b) => Number(b.id === DEFAULT_MODEL) - Number(a.id === DEFAULT_MODEL) || a.id.localeCompare(b.id));
   return { models, broken };
 }
 

@@ -32,16 +32,14 @@ import { appendBars, replaceBars } from './splice';
 import type { TrackMapping } from './splice';
 import { hasPickup, templateRelatedBars, templateSsm } from './template';
 import { CopyPrior } from './copyPrior';
-import { DEFAULT_VARIATION } from './limits';
+import { DEFAULT_VARIATION, MAX_CANDIDATES, MAX_NEW_BARS, MAX_RELATED_OFFSET } from './limits';
 import { NO_SOURCE, barStructure } from './structure';
 import type { BarStructure } from './structure';
 import { finalPitchClass, followsForm, modeScale } from '../structure/compliance';
 import type { Candidate, GenerateProgress, GenerateRequest, LayerScale, TemplateSpec } from './types';
 
-/** Most candidates per request. */
-export const MAX_CANDIDATES = 16;
-/** Most bars per request. */
-export const MAX_NEW_BARS = 512;
+// The request limits are decided in one place (`./limits`), shared with the protocol, the settings and the CLI.
+export { MAX_CANDIDATES, MAX_NEW_BARS };
 /** Guard against a runaway bar: most tokens one new bar may take. */
 export const MAX_TOKENS_PER_BAR = 1200;
 
@@ -94,8 +92,8 @@ export function validateRequest(req: GenerateRequest): void {
     badRequest('controls need relatedOffsets and scales arrays.');
   }
   for (const o of c.relatedOffsets) {
-    if (!Number.isInteger(o) || o < 1 || o > 4096) {
-      badRequest(`Related offsets must be whole numbers of bars from 1 to 4096, got ${o}.`);
+    if (!Number.isInteger(o) || o < 1 || o > MAX_RELATED_OFFSET) {
+      badRequest(`Related offsets must be whole numbers of bars from 1 to ${MAX_RELATED_OFFSET}, got ${o}.`);
     }
   }
   for (const w of c.scales) {

@@ -58,19 +58,29 @@ export function withPickup(t: Ssm): Ssm {
 }
 
 /**
- * The template SSM of a spec, `bars` bars square (tiled or cut to size). `piece` is the
- * prompt (for `{ kind: 'piece' }`).
+ * The one rule that sizes a template SSM to the `bars` of the piece being made, whatever its
+ * source (the piece itself, another score, a painted matrix): cut when longer, and when shorter
+ * the bars past it repeat the template's pattern ({@link tileSsm}).
+ */
+export function fitTemplate(ssm: Ssm, bars: number): Ssm {
+  return ssm.size === bars ? ssm : tileSsm(ssm, bars);
+}
+
+/**
+ * The template SSM of a spec. `piece` is the prompt (for `{ kind: 'piece' }`). The piece's own
+ * SSM, another score's and an explicit matrix are sized to `bars` by one rule ({@link fitTemplate}),
+ * whichever front sent them; a form keeps its own length.
  */
 export function templateSsm(spec: TemplateSpec, piece: Score, bars: number): Ssm {
   switch (spec.kind) {
     case 'piece':
-      return tileSsm(barSsm(piece), bars);
+      return fitTemplate(barSsm(piece), bars);
     case 'form': {
       const t = formToTemplate(parseForm(spec.form));
       return hasPickup(piece) ? withPickup(t) : t;
     }
     case 'score':
-      return barSsm(spec.score);
+      return fitTemplate(barSsm(spec.score), bars);
     case 'matrix': {
       if (!Number.isInteger(spec.size) || spec.size < 0 || !Array.isArray(spec.data) || spec.data.length !== spec.size * spec.size) {
         throw new MusicInputError(
@@ -85,7 +95,7 @@ export function templateSsm(spec: TemplateSpec, piece: Score, bars: number): Ssm
           throw new MusicInputError('template-invalid', `Template values must lie in [0, 1], got ${v}.`);
         }
       }
-      return ssm;
+      return fitTemplate(ssm, bars);
     }
     default:
       throw new MusicInputError('template-invalid', `Unknown template kind '${String((spec as { kind: unknown }).kind)}'.`);

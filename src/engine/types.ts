@@ -17,7 +17,11 @@ export type LayerScale = 'full' | number;
 
 /** Where the template SSM (SING head and structure-derived related bars) comes from. */
 export type TemplateSpec =
-  /** The prompt piece's own bar SSM; bars past the prompt repeat its pattern (bar b acts as bar b mod P). */
+  /**
+   * The prompt piece's own bar SSM. This, `score` and `matrix` are sized to the piece being made
+   * by one rule (`template.ts` `fitTemplate`): bars past the SSM take the model's corpus
+   * background, or (a model without a corpus curve) repeat its pattern.
+   */
   | { kind: 'piece' }
   /** A form string such as `'A8 A8 B8 A8'` or POP909-style `'i4A4B8A4'` (see `structure/form.ts`). */
   | { kind: 'form'; form: string }
@@ -124,7 +128,7 @@ export interface GenerateRequest {
   task: GenerationTask;
   controls: StructureControls;
   sampling: SamplingOptions;
-  /** How many candidates to return (1..16). */
+  /** How many candidates to return (1..`MAX_CANDIDATES` of `./limits`). */
   candidates: number;
   target: GenerationTarget;
   /**

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatOfPath } from '../music/load';
-import { MusicInputError } from '../music/score';
+import { RefrainError } from '../platform/errors';
 
 /** Reads a music file named by a URI string (for templates taken from another file). */
 export async function readMusicFile(uri: string): Promise<{ bytes: Uint8Array; path: string; name: string }> {
@@ -8,11 +8,11 @@ export async function readMusicFile(uri: string): Promise<{ bytes: Uint8Array; p
   try {
     parsed = vscode.Uri.parse(uri, true);
   } catch {
-    throw new MusicInputError('template-file', `"${uri}" is not a file address.`);
+    throw new RefrainError('bad-argument', `"${uri}" is not a file address.`);
   }
   const name = parsed.path.split('/').pop() ?? parsed.path;
   if (!formatOfPath(parsed.path)) {
-    throw new MusicInputError('template-file', `${name} is not an ABC or MIDI file: pick a .abc, .mid or .midi file.`);
+    throw new RefrainError('bad-argument', `${name} is not an ABC or MIDI file: pick a .abc, .mid or .midi file.`);
   }
   // An open, possibly unsaved, ABC document wins over the file on disk.
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === parsed.toString());
@@ -22,7 +22,7 @@ export async function readMusicFile(uri: string): Promise<{ bytes: Uint8Array; p
   try {
     return { bytes: await vscode.workspace.fs.readFile(parsed), path: parsed.path, name };
   } catch (e) {
-    throw new MusicInputError('template-file', `${name} could not be read: ${e instanceof Error ? e.message : String(e)}`);
+    throw new RefrainError('not-found', `${name} could not be read: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 

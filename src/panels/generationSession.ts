@@ -1,35 +1,40 @@
 /**
  * The request side of a view that shows one piece (the structure panel, a MIDI editor): it
- * answers `generate`, `insert`, `listModels`, `previewTemplate` and `pickTemplateFile` through a
- * {@link GenerationService}. One generation runs at a time per view: a new one aborts the
- * one in flight (the newest request wins). Progress goes out at most {@link PROGRESS_HZ} times a
- * second.
+ * answers `generate`, `insert`, `listModels`, `previewTemplate` and `pickTemplateFile` through the
+ * generation service. The view's controls become the one generation request
+ * ({@link requestFromParams}); the service holds the current run, so a new run (from this view,
+ * another view or a command) stops the one going, and "Refrain: Cancel Generation" stops it too.
  *
  * No `vscode` import: the editor-specific parts come in through {@link SessionHost}.
  */
 
+import type { ModelInfo, TemplateSpec } from '../engine/types';
+import type { GenerationCandidate, GenerationRequest, GenerationSource } from '../generation/request';
+import type { GenerationService } from '../generation/service';
 import type { Logger } from '../platform/logger';
 import { isCancellationError } from '../platform/cancellation';
-import { Disposable, MutableDisposable, toDisposable } from '../platform/disposable';
-import { PROGRESS_HZ } from '../protocol/messages';
+import type { GenerationSettings } from '../platform/config';
+import { Disposable, toDisposable } from '../platform/disposable';
+import { RefrainError } from '../platform/errors';
 import type { CandidateView, GenerateParams, ModelChoice, NotificationMap, NotificationMethod, RequestResult, TemplateChoice } from '../protocol/messages';
 import { ssmPayload } from '../protocol/ssmPayload';
-import { MusicInputError } from '../music/score';
-import { Throttle } from '../protocol/throttle';
 import type { BarFeature } from '../structure/ssm';
-import type { GeneratedCandidate, GenerationRequest, GenerationService, GenerationSource, InsertTarget } from './generationService';
 import { candidateView } from './payloads';
-import { resolveTemplate } from './templates';
+import { templatePreview, templateSpecOf } from './templates';
 import type { TemplateContext } from './templates';
-import { RequestError } from './webviewChannel';
 import type { RequestContext, RequestHandlers } from './webviewChannel';
+
+/** What a session needs of the generation service. */
+export type SessionGenerator = Pick<GenerationService, 'generate' | 'listModels'>;
 
 /** What a session needs from the view that owns it. */
 export interface SessionHost {
   /** The piece on screen now, or undefined when there is none. */
   current(): { readonly source: GenerationSource; readonly feature: BarFeature } | undefined;
-  /** Where a candidate for `source` is inserted. */
-  insertTarget(source: GenerationSource): InsertTarget;
+  /** Inserts a candidate into its document; resolves with a short confirmation. */
+  insert(candidate: GenerationCandidate): Promise<string>;
+  /** The generation settings the controls do not carry. */
+  settings(): GenerationSettings;
   /** Reads another file for a template. */
   readFile: TemplateContext['readFile'];
   /** Parses a template file's bytes off the extension host's thread (default: here). */
@@ -42,9 +47,43 @@ export interface SessionHost {
   remember<M extends NotificationMethod>(method: M, params: NotificationMap[M]): void;
 }
 
-interface StoredCandidate {
-  readonly source: GenerationSource;
-  readonly candidate: GeneratedCandidate;
+/**
+ * The generation request of a view's controls on its piece: the controls as sent, and the
+ * settings for what the controls leave out (top-k, template-related bars).
+ */
+export function requestFromParams(params: GenerateParams, source: GenerationSource, template: TemplateSpec | undefined, settings: GenerationSettings): GenerationRequest {
+  return {
+    source,
+    task: { kind: 'continue', bars: params.bars },
+    template,
+    ...(params.modelId !== '' ? { modelId: params.modelId } : {}),
+    controls: {
+      candidates: params.candidates,
+      temperature: params.temperature,
+      topP: params.topP,
+      topK: params.topK ?? settings.topK,
+      seed: params.seed,
+      relatedOffsets: [...params.relatedOffsets],
+      relatedFromTemplate: params.relatedFromTemplate ?? settings.relatedFromTemplate,
+      scales: params.layerWindows.map((w) => (w > 0 ? w : 'full')),
+      variation: params.variation,
+    },
+  };
+}
+
+/** A model as the picker offers it. */
+export function modelChoice(m: ModelInfo): ModelChoice {
+  return {
+    id: m.id,
+    label: m.title,
+    positionalEncoding: m.pe,
+    layers: m.layers,
+    // Layers and encoding have their own fields: the description says only what they do not.
+    description: `attention ${[...new Set(m.plans)].join('/')}${m.sing ? ' + SING head' : ''}`,
+    ...(m.corpusLt !== undefined ? { corpusLt: Float32Array.from(m.corpusLt, (v) => (v === null ? Number.NaN : v)) } : {}),
+    ...(m.followsForm !== undefined && Number.isFinite(m.followsForm) ? { followsForm: Math.max(0, Math.min(1, m.followsForm)) } : {}),
+    ...(m.experimental ? { experimental: true } : {}),
+  };
 }
 
 /** The candidates of the latest run as the view was told them, to re-send them marked stale. */
@@ -64,19 +103,23 @@ export const STALE_OTHER_PIECE = 'These candidates belong to another piece: show
 
 /** Generation requests of one view. */
 export class GenerationSession extends Disposable {
-  private readonly _run = this._register(new MutableDisposable());
-  private _candidates = new Map<string, StoredCandidate>();
+  private readonly _closed = new AbortController();
+  private _candidates = new Map<string, GenerationCandidate>();
   private _shown: ShownCandidates | undefined;
   /** Files the user chose in the file picker: the only files a `'file'` template may read. */
   private readonly _pickedFiles = new Set<string>();
   private _runs = 0;
 
   constructor(
-    private readonly _service: GenerationService,
+    private readonly _service: SessionGenerator,
     private readonly _host: SessionHost,
     private readonly _log: Logger,
+    /** For the log: `'panel'` or `'midi'`. */
+    private readonly _origin = 'panel',
   ) {
     super();
+    // A view that closes stops its run.
+    this._register(toDisposable(() => this._closed.abort()));
   }
 
   /** The request handlers to give the view's channel. */
@@ -84,8 +127,8 @@ export class GenerationSession extends Disposable {
     return {
       generate: (params, context) => this._generate(params, context),
       insert: (params) => this._insert(params.candidateId),
-      listModels: () => this._listModels(),
-      previewTemplate: (params) => this._preview(params.template),
+      listModels: async () => ({ models: (await this._service.listModels()).map(modelChoice) }),
+      previewTemplate: (params) => this._preview(params.template, params.bars),
       pickTemplateFile: async () => {
         const picked = await this._host.pickFile();
         if (picked) {
@@ -94,16 +137,6 @@ export class GenerationSession extends Disposable {
         return picked ?? {};
       },
     };
-  }
-
-  /** Whether a generation is running. */
-  get isRunning(): boolean {
-    return this._run.value !== undefined;
-  }
-
-  /** Aborts the running generation, if any. */
-  cancel(): void {
-    this._run.clear();
   }
 
   /**
@@ -134,15 +167,14 @@ export class GenerationSession extends Disposable {
   }
 
   private _templateContext(): TemplateContext {
-    const current = this._host.current();
     const load = this._host.load;
-    return { score: current?.source.score, feature: current?.feature ?? 'jaccard', readFile: (uri) => this._readPicked(uri), ...(load ? { load } : {}) };
+    return { score: this._host.current()?.source.score, readFile: (uri) => this._readPicked(uri), ...(load ? { load } : {}) };
   }
 
   /** Reads a template file, but only one the user picked in this view (the webview names it by URI). */
   private async _readPicked(uri: string): ReturnType<TemplateContext['readFile']> {
     if (!this._pickedFiles.has(uri)) {
-      throw new MusicInputError('template-file', 'This template file was not chosen in this view: pick it again with "Choose file…".');
+      throw new RefrainError('not-found', 'This template file was not chosen in this view: pick it again with "Choose file…".');
     }
     return this._host.readFile(uri);
   }
@@ -150,72 +182,38 @@ export class GenerationSession extends Disposable {
   private async _generate(params: GenerateParams, context: RequestContext): Promise<RequestResult<'generate'>> {
     const current = this._host.current();
     if (!current) {
-      throw new RequestError('no-piece', 'Open an ABC tune or a MIDI file to continue it.');
+      throw new RefrainError('no-piece', 'Open an ABC tune or a MIDI file to continue it.');
     }
-    const template = await resolveTemplate(params.template, this._templateContext());
-    if (context.signal.aborted) {
-      throw new RequestError('cancelled', 'Cancelled.');
-    }
-    // This run's signal aborts on the webview's cancel, on a newer run, and on disposal.
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort();
-    context.signal.addEventListener('abort', onAbort, { once: true });
+    const template = await templateSpecOf(params.template, this._templateContext());
+    const request = requestFromParams(params, current.source, template.spec, this._host.settings());
     const requestId = context.id;
-    const progress = new Throttle<{ done: number; total: number; message?: string }>(
-      (p) => this._host.notify('progress', { requestId, done: p.done, total: p.total, ...(p.message !== undefined ? { message: p.message } : {}) }),
-      1000 / PROGRESS_HZ,
-    );
-    const run = toDisposable(() => {
-      controller.abort();
-      progress.dispose();
-    });
-    this._run.value = run;
     const runNumber = ++this._runs;
     this._host.notify('generation', { running: true, requestId });
-    const request: GenerationRequest = {
-      source: current.source,
-      bars: params.bars,
-      candidates: params.candidates,
-      sampling: { temperature: params.temperature, topP: params.topP, seed: params.seed },
-      structure: { relatedOffsets: params.relatedOffsets, layerWindows: params.layerWindows, variation: params.variation },
-      ...(params.modelId !== '' ? { modelId: params.modelId } : {}),
-      template,
-    };
-    const started = Date.now();
     try {
-      const results = await this._service.generate(request, controller.signal, (p) => {
-        if (!controller.signal.aborted && Number.isFinite(p.done) && Number.isFinite(p.total)) {
-          progress.push(p);
-        }
+      const results = await this._service.generate(request, {
+        // Stopped by the webview's cancel, by the view closing, by a newer run and by Cancel Generation.
+        signal: AbortSignal.any([context.signal, this._closed.signal]),
+        origin: this._origin,
+        onProgress: (p) => this._host.notify('progress', { requestId, done: p.done, total: p.total, message: p.message }),
       });
-      if (controller.signal.aborted) {
-        throw new RequestError('cancelled', 'Cancelled.');
-      }
-      progress.flush();
       const views: CandidateView[] = [];
-      const stored = new Map<string, StoredCandidate>();
+      const stored = new Map<string, GenerationCandidate>();
       results.forEach((candidate, k) => {
         const id = `${requestId}-${k + 1}`;
-        stored.set(id, { source: current.source, candidate });
-        views.push(candidateView(id, candidate.label ?? `Candidate ${k + 1}`, candidate, current.feature));
+        stored.set(id, candidate);
+        views.push(candidateView(id, `Candidate ${k + 1} (seed ${candidate.seed})`, candidate, current.feature));
       });
       this._candidates = stored;
       this._shown = { requestId, source: current.source, views };
       this._host.remember('candidates', { requestId, candidates: views });
-      this._log.info(`[generate] ${views.length} candidate(s) of ${params.bars} bar(s) in ${Date.now() - started} ms`);
       return { candidates: views };
     } catch (e) {
-      if (isCancellationError(e) || controller.signal.aborted) {
-        this._log.debug(`[generate] request ${requestId} cancelled`);
-        throw new RequestError('cancelled', 'Generation cancelled.');
+      if (isCancellationError(e)) {
+        this._log.debug(`request ${requestId} cancelled`);
+        throw new RefrainError('cancelled', 'Generation cancelled.');
       }
       throw e;
     } finally {
-      context.signal.removeEventListener('abort', onAbort);
-      progress.dispose();
-      if (this._run.value === run) {
-        this._run.value = undefined;
-      }
       // A newer run has announced itself already; only the latest run says "idle".
       if (runNumber === this._runs) {
         this._host.notify('generation', { running: false, requestId });
@@ -224,48 +222,36 @@ export class GenerationSession extends Disposable {
   }
 
   private async _insert(candidateId: string): Promise<RequestResult<'insert'>> {
-    const stored = this._candidates.get(candidateId);
-    if (!stored) {
-      throw new RequestError('not-found', 'That candidate is no longer available: generate again.');
+    const candidate = this._candidates.get(candidateId);
+    if (!candidate) {
+      throw new RefrainError('not-found', 'That candidate is no longer available: generate again.');
     }
-    if (this._shown?.stale && stored.source === this._shown.source) {
-      throw new RequestError('stale', this._shown.stale);
+    const source = candidate.source;
+    if (this._shown?.stale && source === this._shown.source) {
+      throw new RefrainError('stale', this._shown.stale);
     }
     const current = this._host.current();
-    if (!current || current.source.uri !== stored.source.uri || current.source.tuneIndex !== stored.source.tuneIndex) {
-      throw new RequestError('stale', 'The candidate belongs to another piece: show that piece again, or generate for this one.');
+    if (!current || current.source.uri !== source.uri || current.source.tuneIndex !== source.tuneIndex) {
+      throw new RefrainError('stale', STALE_OTHER_PIECE);
     }
-    if (current.source.version !== stored.source.version) {
-      throw new RequestError('stale', 'The piece has changed since these candidates were generated: generate again to insert.');
+    if (current.source.version !== source.version) {
+      throw new RefrainError('stale', STALE_EDITED);
     }
-    const result = await this._service.insert(this._host.insertTarget(stored.source), stored.candidate);
-    this._log.info(`[insert] candidate ${candidateId}: ${stored.candidate.newBars} new bar(s) into the ${stored.source.format === 'abc' ? 'ABC' : 'MIDI'} document (${result.message})`);
-    if (this._shown?.source === stored.source) {
+    const message = await this._host.insert(candidate);
+    this._log.info(`candidate ${candidateId}: ${candidate.newBars.to - candidate.newBars.from} new bar(s) into the ${source.format === 'abc' ? 'ABC' : 'MIDI'} document (${message})`);
+    if (this._shown?.source === source) {
       this._markStale(STALE_INSERTED);
     }
-    return { message: result.message };
+    return { message };
   }
 
-  private async _listModels(): Promise<RequestResult<'listModels'>> {
-    const models = await this._service.listModels();
-    const choices: ModelChoice[] = models.map((m) => ({
-      id: m.id,
-      label: m.label,
-      positionalEncoding: m.positionalEncoding,
-      layers: m.layers,
-      ...(m.description !== undefined ? { description: m.description } : {}),
-      ...(m.corpusLt !== undefined ? { corpusLt: Float32Array.from(m.corpusLt) } : {}),
-      ...(m.followsForm !== undefined && Number.isFinite(m.followsForm) ? { followsForm: Math.max(0, Math.min(1, m.followsForm)) } : {}),
-      ...(m.experimental ? { experimental: true } : {}),
-    }));
-    return { models: choices };
-  }
-
-  private async _preview(choice: TemplateChoice): Promise<RequestResult<'previewTemplate'>> {
-    const template = await resolveTemplate(choice, this._templateContext());
-    if (template.kind === 'none') {
-      return { ssm: { bars: 0, size: 0, data: new Float32Array(0) }, label: 'no template' };
+  private async _preview(choice: TemplateChoice, bars: number): Promise<RequestResult<'previewTemplate'>> {
+    const piece = this._host.current()?.source.score;
+    const template = await templateSpecOf(choice, this._templateContext());
+    const ssm = templatePreview(template.spec, piece, bars);
+    if (!ssm) {
+      return { ssm: { bars: 0, size: 0, data: new Float32Array(0) }, label: template.label };
     }
-    return { ssm: ssmPayload(template.ssm.data, template.ssm.size), label: template.label };
+    return { ssm: ssmPayload(ssm.data, ssm.size), label: template.label };
   }
 }

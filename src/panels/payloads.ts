@@ -5,10 +5,12 @@
  * Pure TypeScript (no vscode), so plain-Node tests cover it.
  */
 
+import type { GenerationCandidate } from '../generation/request';
 import type { Score } from '../music/score';
 import { TPQ } from '../music/score';
 import { MAX_NOTATION_CHARS, MAX_ROLL_NOTES, MAX_SSM_SIDE } from '../protocol/messages';
-import type { CandidateView, IntervalHint, NotationPayload, PieceView, RollPayload, SsmPayload } from '../protocol/messages';
+import type { CandidateView, IntervalHint, NotationPayload, NotificationMap, PieceView, RollPayload, SsmPayload } from '../protocol/messages';
+import type { RefrainConfig } from '../platform/config';
 import { ssmPayload } from '../protocol/ssmPayload';
 import { barSsm, isBarFeature, similarityByInterval, topIntervals } from '../structure/ssm';
 import type { BarFeature } from '../structure/ssm';
@@ -154,38 +156,32 @@ export const CANDIDATE_CONTEXT_BARS = 4;
 
 /**
  * The view of one generated candidate: the roll of its new bars with a few bars of context
- * before them, the SSM of the whole candidate score, and its metrics (non-finite ones dropped).
+ * before them, the SSM of the whole candidate score, its figures (non-finite ones dropped), and
+ * for ABC the text Insert writes.
  */
-export function candidateView(
-  id: string,
-  label: string,
-  candidate: {
-    readonly score: Score;
-    readonly newBars: number;
-    readonly metrics: Readonly<Record<string, number>>;
-    readonly followsForm?: number;
-    readonly se?: number;
-    readonly abc?: { readonly insert: string; readonly notation: string };
-  },
-  feature: BarFeature,
-): CandidateView {
+export function candidateView(id: string, label: string, candidate: GenerationCandidate, feature: BarFeature): CandidateView {
   const total = candidate.score.bars.length;
-  const newBars = Math.max(0, Math.min(total, Math.floor(candidate.newBars)));
-  const first = total - newBars;
+  const first = Math.max(0, Math.min(total, candidate.newBars.from));
+  const newBars = Math.max(0, Math.min(total, candidate.newBars.to) - first);
   const from = Math.max(0, first - CANDIDATE_CONTEXT_BARS);
   const { ssm } = structureOf(candidate.score, feature);
+  const m = candidate.metrics;
+  const figures: [string, number | undefined][] = [
+    ['follows the form', m.followsForm],
+    ['similarity error', m.se],
+    ['template distance', m.templateDistance],
+    ['log-likelihood', candidate.logLikelihood],
+  ];
   return {
     id,
     label,
     newBars,
-    roll: rollPayload(candidate.score, { fromBar: from, firstNewBar: first - from }),
+    roll: rollPayload(candidate.score, { fromBar: from, toBar: first + newBars, firstNewBar: first - from }),
     ssm,
-    metrics: Object.entries(candidate.metrics)
-      .filter(([, v]) => typeof v === 'number' && Number.isFinite(v))
-      .map(([name, value]) => ({ name, value })),
-    ...(isUnit(candidate.followsForm) ? { followsForm: candidate.followsForm } : {}),
-    ...(candidate.se !== undefined && Number.isFinite(candidate.se) && candidate.se >= 0 ? { se: candidate.se } : {}),
-    ...(candidate.abc ? { abc: candidate.abc.insert, notation: candidate.abc.notation } : {}),
+    metrics: figures.filter((f): f is [string, number] => typeof f[1] === 'number' && Number.isFinite(f[1])).map(([name, value]) => ({ name, value })),
+    ...(isUnit(m.followsForm) ? { followsForm: m.followsForm } : {}),
+    ...(m.se !== undefined && Number.isFinite(m.se) && m.se >= 0 ? { se: m.se } : {}),
+    ...(candidate.abc ? { abc: candidate.abc.edit.newText, notation: candidate.abc.notation } : {}),
   };
 }
 
@@ -223,4 +219,17 @@ export function notationPayload(text: string, score: Score): NotationPayload | u
 
 function unique(xs: string[]): string[] {
   return [...new Set(xs)];
+}
+
+/** The `config` notification: what the views' controls start from (the generation settings). */
+export function configPayload(config: RefrainConfig): NotificationMap['config'] {
+  const g = config.generation;
+  return {
+    relatedOffsets: [...g.relatedOffsets],
+    bars: g.bars,
+    candidates: g.candidates,
+    temperature: g.temperature,
+    topP: g.topP,
+    ...(g.seed !== undefined ? { seed: g.seed } : {}),
+  };
 }

@@ -8,8 +8,8 @@ import type { PieceView } from '../protocol/messages';
 import type { BarFeature } from '../structure/ssm';
 import type { ParseHost } from '../providers/parseHost';
 import { MIDI_EDITOR_VIEW_TYPE } from '../editors/midiEditor';
-import type { GenerationSource } from './generationService';
-import { readPanelConfig } from './panelConfig';
+import type { GenerationSource } from '../generation/request';
+import { readConfig } from '../platform/config';
 import { pieceView } from './payloads';
 
 /** The piece the structure panel shows. */
@@ -90,7 +90,7 @@ export class PieceTracker extends Disposable {
     this._register(
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (this._target?.kind === 'abc' && e.document.uri.toString() === this._target.uri.toString() && e.contentChanges.length > 0) {
-          this._schedule(readPanelConfig().updateDelayMs);
+          this._schedule(readConfig().updateDelayMs);
         }
       }),
     );
@@ -193,7 +193,7 @@ export class PieceTracker extends Disposable {
     if (!target || this.isDisposed) {
       return;
     }
-    const feature = readPanelConfig().feature;
+    const feature = readConfig().feature;
     try {
       await this._computeAbc(target, feature);
     } catch (e) {

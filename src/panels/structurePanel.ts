@@ -2,13 +2,15 @@ import * as vscode from 'vscode';
 import type { MidiEditorProvider } from '../editors/midiEditor';
 import type { Logger } from '../platform/logger';
 import { Disposable } from '../platform/disposable';
-import type { CommandMessage } from '../protocol/messages';
+import type { CommandMessage, HostToWebviewMessage } from '../protocol/messages';
 import { pickMusicFile, readMusicFile } from './files';
 import type { ParseHost } from '../providers/parseHost';
-import type { GenerationService } from './generationService';
+import type { GenerationService } from '../generation/service';
+import { VIEW_INSERT, insertCandidate } from '../generation/insert';
 import { GenerationSession } from './generationSession';
 import { renderViewHtml, webviewOptions } from './html';
-import { PANEL_CONFIG_SECTIONS, readPanelConfig } from './panelConfig';
+import { VIEW_SECTIONS, readConfig } from '../platform/config';
+import { configPayload } from './payloads';
 import { PieceTracker } from './pieceTracker';
 import type { TrackedState } from './pieceTracker';
 import type { ViewStatus } from './viewStatus';
@@ -56,15 +58,11 @@ export class StructurePanel extends Disposable {
             const piece = this._tracker.piece;
             return piece ? { source: piece.source, feature: piece.feature } : undefined;
           },
-          insertTarget: (source) => {
-            if (source.format === 'midi') {
-              const doc = midi.documentFor(source.uri);
-              if (doc) {
-                return { kind: 'score', source, replace: (next, label) => doc.applyEdit(next, label) };
-              }
-            }
-            return { kind: 'text', source };
+          insert: (candidate) => {
+            const doc = candidate.source.format === 'midi' ? midi.documentFor(candidate.source.uri) : undefined;
+            return insertCandidate(candidate, doc ? { kind: 'score', replace: (next, label) => doc.applyEdit(next, label) } : { kind: 'text' }, VIEW_INSERT);
           },
+          settings: () => readConfig().generation,
           readFile: (uri) => readMusicFile(uri),
           load: (path, bytes) => parser.pieces(path, bytes),
           pickFile: () => pickMusicFile(),
@@ -72,6 +70,7 @@ export class StructurePanel extends Disposable {
           remember: (method, params) => this._channel.remember(method, params),
         },
         _log,
+        'panel',
       ),
     );
     this._channel = this._register(new WebviewChannel(this._panel.webview, this._session.handlers(), (m) => this._onCommand(m), _log));
@@ -87,13 +86,13 @@ export class StructurePanel extends Disposable {
     this._register(this._tracker.onDidChange((state) => this._show(state)));
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (PANEL_CONFIG_SECTIONS.some((s) => e.affectsConfiguration(s))) {
-          this._channel.notify('config', readPanelConfig().defaults);
+        if (VIEW_SECTIONS.some((s) => e.affectsConfiguration(s))) {
+          this._channel.notify('config', configPayload(readConfig()));
           this._tracker.refresh();
         }
       }),
     );
-    this._channel.notify('config', readPanelConfig().defaults);
+    this._channel.notify('config', configPayload(readConfig()));
     this._panel.webview.html = renderViewHtml(this._panel.webview, extensionUri, 'panel', 'Refrain Structure');
     this._tracker.start();
   }
@@ -106,6 +105,11 @@ export class StructurePanel extends Disposable {
   /** Resolves once the webview has loaded and said `ready`. */
   whenReady(): Promise<void> {
     return this._channel.whenReady();
+  }
+
+  /** Handles a message as if the webview had posted it, resolving with the answer (integration tests). */
+  request(message: unknown): Promise<HostToWebviewMessage | undefined> {
+    return this._channel.handle(message);
   }
 
   /** Starts or stops playback in the panel. */
@@ -172,7 +176,7 @@ export class StructurePanel extends Disposable {
     const editor = visible ?? (await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: false }));
     editor.selections = ranges.map((r) => new vscode.Selection(r.start, r.end));
     editor.revealRange(ranges[0], vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-    this._log.debug(`[panel] selected bars ${i + 1} and ${j + 1}`);
+    this._log.debug(`selected bars ${i + 1} and ${j + 1}`);
   }
 
   override dispose(): void {

@@ -1,47 +1,54 @@
 /**
- * Turns the panel's template choice into an SSM (SING's target structure): the piece's own,
- * another file's, a form string's, or one painted on the heatmap.
+ * The panel's template choice as the engine's template spec: the same spec the commands and the
+ * CLI send, resolved (sized to the piece, extended over the new bars) once, in the engine
+ * (`engine/template.ts`). The preview draws what that rule gives.
  *
  * No `vscode` import: reading another file goes through the injected `readFile`.
  */
 
+import { templateSsm } from '../engine/template';
+import type { TemplateSpec } from '../engine/types';
 import { loadPieces } from '../music/load';
 import type { LoadResult } from '../music/load';
 import type { Score } from '../music/score';
-import { MusicInputError } from '../music/score';
+import { MusicInputError, emptyScore } from '../music/score';
+import { RefrainError } from '../platform/errors';
 import type { TemplateChoice } from '../protocol/messages';
-import { formToString, formToTemplate, parseForm } from '../structure/form';
-import { barSsm, validateSsm } from '../structure/ssm';
-import type { BarFeature, Ssm } from '../structure/ssm';
-import type { TemplateSpec } from '../engine/types';
-import type { ResolvedTemplate } from './generationService';
+import { formToString, parseForm } from '../structure/form';
+import { validateSsm } from '../structure/ssm';
+import type { Ssm } from '../structure/ssm';
 
 /** What resolving a template may need. */
 export interface TemplateContext {
   /** The piece on screen (for `'piece'`). */
   readonly score: Score | undefined;
-  readonly feature: BarFeature;
   /** Reads another file (for `'file'`): its bytes and a path whose extension names the format. */
   readFile(uri: string): Promise<{ bytes: Uint8Array; path: string; name: string }>;
   /** Parses the file's bytes (in the parse worker); default `loadPieces` on this thread. */
   load?(path: string, bytes: Uint8Array): Promise<LoadResult>;
 }
 
+/** A template spec with words for it. */
+export interface LabelledTemplate {
+  /** Undefined: no template (free continuation). */
+  readonly spec: TemplateSpec | undefined;
+  readonly label: string;
+}
+
 /**
- * Resolves a template choice. Throws `MusicInputError` with a user-readable message when the
- * choice cannot be used (no piece, unreadable file, bad form string, malformed painting).
+ * The engine's template spec of a choice: `this piece` is `{ kind: 'piece' }`, a form its string,
+ * another file that piece's score, a painting its matrix. Throws `RefrainError` or
+ * `MusicInputError` with a user-readable message when the choice cannot be used.
  */
-export async function resolveTemplate(choice: TemplateChoice, context: TemplateContext): Promise<ResolvedTemplate> {
+export async function templateSpecOf(choice: TemplateChoice, context: TemplateContext): Promise<LabelledTemplate> {
   switch (choice.kind) {
     case 'none':
-      return { kind: 'none' };
-    case 'piece': {
+      return { spec: undefined, label: 'no template' };
+    case 'piece':
       if (!context.score) {
-        throw new MusicInputError('no-piece', 'There is no piece to take the structure from: open an ABC tune or a MIDI file.');
+        throw new RefrainError('no-piece', 'There is no piece to take the structure from: open an ABC tune or a MIDI file.');
       }
-      const ssm = barSsm(context.score, context.feature);
-      return { kind: 'ssm', origin: 'piece', ssm, label: `this piece (${ssm.size} bars)` };
-    }
+      return { spec: { kind: 'piece' }, label: `this piece (${context.score.bars.length} bars)` };
     case 'file': {
       const file = await context.readFile(choice.uri);
       const result = context.load ? await context.load(file.path, file.bytes) : loadPieces(file.path, file.bytes);
@@ -50,25 +57,36 @@ export async function resolveTemplate(choice: TemplateChoice, context: TemplateC
         const why = result.skipped[0]?.reason;
         throw new MusicInputError('no-readable-piece', `No readable piece in ${file.name}${why ? `: ${why}` : '.'}`);
       }
-      const ssm = barSsm(piece.score, context.feature);
-      return { kind: 'ssm', origin: 'file', ssm, label: `${file.name}${piece.title ? ` (${piece.title})` : ''}, ${ssm.size} bars` };
+      return { spec: { kind: 'score', score: piece.score }, label: `${file.name}${piece.title ? ` (${piece.title})` : ''}, ${piece.score.bars.length} bars` };
     }
     case 'form': {
       const sections = parseForm(choice.form);
-      const ssm = formToTemplate(sections);
-      return { kind: 'ssm', origin: 'form', ssm, label: `form ${formToString(sections)}`, form: choice.form.trim() };
+      return { spec: { kind: 'form', form: choice.form.trim() }, label: `form ${formToString(sections)}` };
     }
     case 'painted': {
       const ssm: Ssm = { size: choice.size, data: Float32Array.from(choice.data) };
       validateSsm(ssm);
       symmetrize(ssm);
-      return { kind: 'ssm', origin: 'painted', ssm, label: `painted, ${ssm.size} bars` };
+      return { spec: { kind: 'matrix', size: ssm.size, data: Array.from(ssm.data) }, label: `painted, ${ssm.size} bars` };
     }
     default: {
       const never: never = choice;
-      throw new MusicInputError('template-invalid', `Unknown template ${JSON.stringify(never)}.`);
+      throw new RefrainError('invalid-request', `Unknown template ${JSON.stringify(never)}.`);
     }
   }
+}
+
+/**
+ * The template SSM the engine will follow for a choice when `bars` bars are added to the piece:
+ * the engine's own rule (`templateSsm`), so the preview is what generation uses. `undefined`
+ * for no template.
+ */
+export function templatePreview(spec: TemplateSpec | undefined, piece: Score | undefined, bars: number): Ssm | undefined {
+  if (spec === undefined) {
+    return undefined;
+  }
+  const prompt = piece ?? emptyScore();
+  return templateSsm(spec, prompt, prompt.bars.length + bars);
 }
 
 /** Makes a painted matrix symmetric (the mean of both halves) with 1 on the diagonal, in place. */
@@ -83,22 +101,4 @@ export function symmetrize(ssm: Ssm): void {
       d[j * n + i] = v;
     }
   }
-}
-
-/**
- * The panel's resolved template as the engine's template spec: "this piece" is the engine's own
- * `{ kind: 'piece' }` (which extends the piece's pattern over the new bars), a form string goes as
- * the form, a file or painted template as its matrix. `none` gives undefined (free).
- */
-export function toTemplateSpec(t: ResolvedTemplate): TemplateSpec | undefined {
-  if (t.kind === 'none') {
-    return undefined;
-  }
-  if (t.origin === 'piece') {
-    return { kind: 'piece' };
-  }
-  if (t.origin === 'form' && t.form !== undefined) {
-    return { kind: 'form', form: t.form };
-  }
-  return { kind: 'matrix', size: t.ssm.size, data: Array.from(t.ssm.data) };
 }

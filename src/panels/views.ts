@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { MidiEditorProvider } from '../editors/midiEditor';
 import type { Logger } from '../platform/logger';
 import { Disposable, MutableDisposable } from '../platform/disposable';
-import type { GenerationService } from './generationService';
+import type { GenerationService } from '../generation/service';
 import { StructurePanel } from './structurePanel';
 import type { ParseHost } from '../providers/parseHost';
 import type { ViewStatus } from './viewStatus';
@@ -10,8 +10,16 @@ import type { ViewStatus } from './viewStatus';
 /** The id of the command that reports the views' state (integration tests; not in the palette). */
 export const VIEW_STATUS_COMMAND = 'refrain.internal.viewStatus';
 
+/**
+ * The id of the command that hands the structure panel a message as if its webview had posted
+ * it, and resolves with the answer (integration tests drive generation with it; not in the palette).
+ */
+export const PANEL_REQUEST_COMMAND = 'refrain.internal.panelRequest';
+
 /** What {@link RefrainViews.status} reports. */
 export interface ViewsStatus {
+  /** Whether a generation run is going (from any front). */
+  readonly generating: boolean;
   readonly panel?: ViewStatus;
   /** The MIDI editor of the given URI, or else of the active tab. */
   readonly midiEditor?: ViewStatus;
@@ -36,6 +44,7 @@ export class RefrainViews extends Disposable {
     this.midi = this._register(new MidiEditorProvider(_extensionUri, _generation, _parser, _log.child('midi')));
     this._register(this.midi.register());
     this._register(vscode.commands.registerCommand(VIEW_STATUS_COMMAND, (uri?: unknown) => this.status(typeof uri === 'string' ? uri : undefined)));
+    this._register(vscode.commands.registerCommand(PANEL_REQUEST_COMMAND, (message: unknown) => this._panel.value?.request(message)));
   }
 
   /** Opens the structure panel beside the editor, or brings it forward. */
@@ -77,6 +86,7 @@ export class RefrainViews extends Disposable {
     const panel = this._panel.value;
     const midi = midiUri !== undefined ? this.midi.viewFor(midiUri) : this.midi.activeView();
     return {
+      generating: this._generation.isRunning,
       ...(panel && !panel.isDisposed ? { panel: { ...panel.status } } : {}),
       ...(midi ? { midiEditor: { ...midi.status } } : {}),
     };

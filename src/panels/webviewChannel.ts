@@ -9,14 +9,13 @@
  */
 
 import type { Logger } from '../platform/logger';
-import { isCancellationError } from '../platform/cancellation';
 import { Disposable, toDisposable } from '../platform/disposable';
 import type { IDisposable } from '../platform/disposable';
-import { MusicInputError } from '../music/score';
+import { toUserError } from '../platform/errors';
 import { assertNever, errorResponse, notification, okResponse, parseWebviewMessage } from '../protocol/messages';
 import type {
   CommandMessage,
-  ErrorCode,
+  ProtocolError,
   HostToWebviewMessage,
   NotificationMap,
   NotificationMethod,
@@ -24,7 +23,6 @@ import type {
   RequestParams,
   RequestResult,
 } from '../protocol/messages';
-import { GenerationUnavailableError } from './generationService';
 
 /** The part of `vscode.Webview` the channel uses. */
 export interface WebviewPort {
@@ -42,17 +40,6 @@ export interface RequestContext {
 export type RequestHandlers = {
   readonly [M in RequestMethod]: (params: RequestParams<M>, context: RequestContext) => Promise<RequestResult<M>>;
 };
-
-/** An error whose code and message go to the webview as they are. */
-export class RequestError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
 
 /**
  * Which replay slot a notification fills: the latest message of each slot is posted again after
@@ -82,22 +69,17 @@ const SLOT_ORDER = ['config', 'piece', 'generation', 'candidates'];
 /** Most transient messages kept while the webview is not ready. */
 const MAX_QUEUED = 32;
 
-/** Maps a handler's failure to the error a webview sees; unexpected errors are logged with stacks. */
-export function toProtocolError(error: unknown, log: Logger, method: string): { code: ErrorCode; message: string } {
-  if (isCancellationError(error)) {
-    return { code: 'cancelled', message: 'Cancelled.' };
+/**
+ * Maps a handler's failure to the error a webview sees: the user-facing error (`platform/errors`)
+ * with its code, message and action; unexpected errors are logged with their stacks.
+ */
+export function toProtocolError(error: unknown, log: Logger, method: string): ProtocolError {
+  const e = toUserError(error);
+  if (e.unexpected) {
+    log.error(`${method} failed [${e.code}]`, error);
+    return { code: e.code, message: `${method} failed: ${e.message}. See the Refrain log for details.`, action: e.action };
   }
-  if (error instanceof RequestError) {
-    return { code: error.code, message: error.message };
-  }
-  if (error instanceof GenerationUnavailableError) {
-    return { code: 'no-model', message: error.message };
-  }
-  if (error instanceof MusicInputError) {
-    return { code: error.code === 'no-piece' ? 'no-piece' : 'failed', message: error.message };
-  }
-  log.error(`${method} failed`, error);
-  return { code: 'failed', message: `${method} failed: ${error instanceof Error ? error.message : String(error)}. See the Refrain log for details.` };
+  return { code: e.code, message: e.message, action: e.action };
 }
 
 /** The host end of one webview's channel. */
@@ -196,23 +178,34 @@ export class WebviewChannel extends Disposable {
   }
 
   private _receive(raw: unknown): void {
+    void this.handle(raw);
+  }
+
+  /**
+   * Handles a message as the webview's own (validated the same way); resolves with the response
+   * posted for a request, undefined for a command or a refused message. The integration tests
+   * drive a view through it.
+   */
+  async handle(raw: unknown): Promise<HostToWebviewMessage | undefined> {
     if (this.isDisposed) {
-      return;
+      return undefined;
     }
     const parsed = parseWebviewMessage(raw);
     if (!parsed.ok) {
       this._log.warn(`refused a webview message: ${parsed.reason}`);
       if (parsed.request) {
-        this._post(errorResponse(parsed.request.id, parsed.request.method, 'invalid-request', `Invalid request: ${parsed.reason}.`));
+        const response = errorResponse(parsed.request.id, parsed.request.method, 'invalid-request', `Invalid request: ${parsed.reason}.`);
+        this._post(response);
+        return response;
       }
-      return;
+      return undefined;
     }
     const message = parsed.message;
     if (message.kind === 'command') {
       this._command(message);
-    } else {
-      void this._request(message.id, message.method, message.params);
+      return undefined;
     }
+    return this._request(message.id, message.method, message.params);
   }
 
   private _command(message: CommandMessage): void {
@@ -260,7 +253,7 @@ export class WebviewChannel extends Disposable {
     }
   }
 
-  private async _request<M extends RequestMethod>(id: number, method: M, params: RequestParams<M>): Promise<void> {
+  private async _request<M extends RequestMethod>(id: number, method: M, params: RequestParams<M>): Promise<HostToWebviewMessage> {
     const controller = new AbortController();
     this._inFlight.get(id)?.abort();
     this._inFlight.set(id, controller);
@@ -271,7 +264,7 @@ export class WebviewChannel extends Disposable {
       response = controller.signal.aborted ? errorResponse(id, method, 'cancelled', 'Cancelled.') : okResponse(id, method, result);
     } catch (e) {
       const error = toProtocolError(e, this._log, method);
-      response = errorResponse(id, method, error.code, error.message);
+      response = errorResponse(id, method, error.code, error.message, error.action);
     } finally {
       if (this._inFlight.get(id) === controller) {
         this._inFlight.delete(id);
@@ -280,5 +273,6 @@ export class WebviewChannel extends Disposable {
     if (!this.isDisposed) {
       this._post(response);
     }
+    return response;
   }
 }

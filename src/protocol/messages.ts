@@ -16,9 +16,29 @@
  * all use this file.
  */
 
-import { DEFAULT_VARIATION } from '../engine/limits';
+import {
+  DEFAULT_RELATED_OFFSETS,
+  DEFAULT_VARIATION,
+  MAX_CANDIDATES,
+  MAX_LAYERS,
+  MAX_LAYER_WINDOW,
+  MAX_NEW_BARS,
+  MAX_RELATED_OFFSET,
+  MAX_RELATED_OFFSETS,
+  MAX_SEED,
+  MAX_TEMPERATURE,
+  cleanRelatedOffsets,
+} from '../engine/limits';
+import { ERROR_CODES } from '../platform/errors';
+import type { ErrorAction, UserErrorCode } from '../platform/errors';
 
-export { DEFAULT_VARIATION };
+// The limits and defaults are decided once, in `engine/limits.ts`; the views read them from here.
+export { DEFAULT_RELATED_OFFSETS, DEFAULT_VARIATION, MAX_CANDIDATES, MAX_LAYERS, MAX_LAYER_WINDOW, MAX_RELATED_OFFSET, MAX_RELATED_OFFSETS, cleanRelatedOffsets };
+export { ERROR_CODES };
+export type { ErrorAction };
+
+/** Most bars one generation may add (the engine's `MAX_NEW_BARS`). */
+export const MAX_GENERATE_BARS = MAX_NEW_BARS;
 
 /** Bumped when a message changes shape; the webview says which version it speaks in `ready`. */
 export const PROTOCOL_VERSION = 2;
@@ -27,18 +47,6 @@ export const PROTOCOL_VERSION = 2;
 export const MAX_SSM_SIDE = 512;
 /** Most notes sent in one piano roll; the rest are left out and counted in `truncated`. */
 export const MAX_ROLL_NOTES = 200_000;
-/** Most bars one generation may add. */
-export const MAX_GENERATE_BARS = 64;
-/** Most candidates one generation may return. */
-export const MAX_CANDIDATES = 8;
-/** Largest related-bar offset a user may pick (Museformer uses up to 32). */
-export const MAX_RELATED_OFFSET = 256;
-/** Most related-bar offsets in one request. */
-export const MAX_RELATED_OFFSETS = 32;
-/** Most layers whose attention window can be set. */
-export const MAX_LAYERS = 48;
-/** Largest per-layer attention window in tokens (0 means "the whole context"). */
-export const MAX_LAYER_WINDOW = 1 << 20;
 /** Longest form string accepted (`'A8 A8 B8 A8'`). */
 export const MAX_FORM_LENGTH = 2000;
 /** Longest free text (log lines, URIs, ids) accepted from a webview. */
@@ -49,9 +57,6 @@ export const PROGRESS_HZ = 10;
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** Timeout of a `generate` request on the webview side, in ms (model runs can be long). */
 export const GENERATE_TIMEOUT_MS = 10 * 60_000;
-
-/** The relatedness offsets Museformer uses by default (bars back from the bar being written). */
-export const DEFAULT_RELATED_OFFSETS: readonly number[] = [1, 2, 4, 8, 12, 16, 24, 32];
 
 // ---------------------------------------------------------------------------------------------
 // Payloads
@@ -162,7 +167,7 @@ export interface NotationPayload {
 export interface ModelChoice {
   readonly id: string;
   readonly label: string;
-  /** Positional encoding trained into the model (`'rope'`, `'stripe-rope'`, `'fourier'`, `'none'`...). */
+  /** Positional encoding trained into the model: `'rope'`, `'srope'`, `'ropepool'`, `'fstripe'`, `'tsrope'` or `'none'`. */
   readonly positionalEncoding: string;
   /** Number of attention layers (how many window controls the panel shows). */
   readonly layers: number;
@@ -230,6 +235,10 @@ export interface GenerateParams {
   /** Model id from {@link ModelChoice.id}; `''` lets the host choose. */
   readonly modelId: string;
   readonly template: TemplateChoice;
+  /** Keep only the k most likely tokens (0: no limit); absent: `refrain.generation.topK`. */
+  readonly topK?: number;
+  /** Related bars from the template instead of the offsets; absent: `refrain.generation.relatedFromTemplate`. */
+  readonly relatedFromTemplate?: boolean;
 }
 
 /** Progress of a running generation. */
@@ -240,29 +249,18 @@ export interface ProgressParams {
   readonly message?: string;
 }
 
-/** The error half of a response. */
+/** The error half of a response: the user-facing error of `platform/errors.ts`. */
 export interface ProtocolError {
   /** Stable reason: see {@link ERROR_CODES}. */
   readonly code: ErrorCode;
   /** Short, user-readable text. */
   readonly message: string;
+  /** What the user can do (a button the view may offer); absent: nothing in particular. */
+  readonly action?: ErrorAction;
 }
 
-/** Reasons a request fails. */
-export const ERROR_CODES = [
-  'invalid-request',
-  'no-piece',
-  'no-model',
-  'cancelled',
-  'stale',
-  'not-found',
-  'timeout',
-  'disposed',
-  'failed',
-] as const;
-
-/** One of {@link ERROR_CODES}. */
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/** One of {@link ERROR_CODES} (the user-facing error codes). */
+export type ErrorCode = UserErrorCode;
 
 // ---------------------------------------------------------------------------------------------
 // Method tables
@@ -383,8 +381,8 @@ export function okResponse<M extends RequestMethod>(id: number, method: M, resul
 }
 
 /** Builds a failed response. */
-export function errorResponse(id: number, method: RequestMethod, code: ErrorCode, message: string): ResponseMessage {
-  return { kind: 'response', id, method, error: { code, message } };
+export function errorResponse(id: number, method: RequestMethod, code: ErrorCode, message: string, action?: ErrorAction): ResponseMessage {
+  return { kind: 'response', id, method, error: action !== undefined && action !== 'none' ? { code, message, action } : { code, message } };
 }
 
 /** For the `default` branch of an exhaustive `switch`: fails to compile when a case is missing. */
@@ -538,15 +536,24 @@ export function checkGenerateParams(value: unknown, path = 'params'): GeneratePa
   return {
     bars: integer(1, MAX_GENERATE_BARS)(r.bars, `${path}.bars`),
     candidates: integer(1, MAX_CANDIDATES)(r.candidates, `${path}.candidates`),
-    temperature: finite(0, 5, true)(r.temperature, `${path}.temperature`),
+    temperature: finite(0, MAX_TEMPERATURE, true)(r.temperature, `${path}.temperature`),
     topP: finite(0, 1, true)(r.topP, `${path}.topP`),
-    seed: integer(0, 0xffffffff)(r.seed, `${path}.seed`),
-    relatedOffsets: [...new Set(offsets)].sort((a, b) => a - b),
+    seed: integer(0, MAX_SEED)(r.seed, `${path}.seed`),
+    relatedOffsets: cleanRelatedOffsets(offsets),
     layerWindows: list(integer(0, MAX_LAYER_WINDOW), MAX_LAYERS)(r.layerWindows, `${path}.layerWindows`),
     variation: r.variation === undefined ? DEFAULT_VARIATION : finite(0, 1)(r.variation, `${path}.variation`),
     modelId: text(200)(r.modelId, `${path}.modelId`),
     template: checkTemplate(r.template, `${path}.template`),
+    ...(r.topK !== undefined ? { topK: integer(0, 1000)(r.topK, `${path}.topK`) } : {}),
+    ...(r.relatedFromTemplate !== undefined ? { relatedFromTemplate: boolean(r.relatedFromTemplate, `${path}.relatedFromTemplate`) } : {}),
   };
+}
+
+function boolean(value: unknown, path: string): boolean {
+  if (typeof value !== 'boolean') {
+    fail(path, 'true or false', value);
+  }
+  return value;
 }
 
 function checkCommandParams(method: CommandMethod, value: unknown): CommandMessage {

@@ -1,18 +1,19 @@
 import * as vscode from 'vscode';
-import { tuneAt } from '../commands/activeTune';
+import { sourceOf, tuneAt } from '../commands/activeTune';
 import type { TuneReader } from '../commands/activeTune';
-import { baseRequest } from '../commands/generate';
-import { planAbcContinuation } from '../music/splice';
+import { controlsOf } from '../generation/request';
+import type { GenerationService } from '../generation/service';
 import { isCancellationError, toAbortSignal } from '../platform/cancellation';
 import { readConfig } from '../platform/config';
 import { Disposable } from '../platform/disposable';
 import type { Logger } from '../platform/logger';
-import type { EngineHost } from './engineHost';
 
 /**
  * Ghost-text continuation of an ABC tune: when the cursor sits at the end of a tune's body,
  * proposes the next bar(s). Debounced; only the newest request runs (an older one is aborted
  * between decode steps); bounded by `refrain.inline.bars` and `refrain.inline.timeBudgetMs`.
+ * Runs go through the generation service as background runs: a run the writer started (a
+ * command, the panel) is never stopped by typing, and ghost text waits while one is going.
  * All model work happens in the engine's worker thread, so typing never waits for it.
  */
 export class InlineContinuationProvider extends Disposable implements vscode.InlineCompletionItemProvider {
@@ -20,7 +21,7 @@ export class InlineContinuationProvider extends Disposable implements vscode.Inl
   private _seq = 0;
 
   constructor(
-    private readonly _engine: EngineHost,
+    private readonly _generation: GenerationService,
     private readonly _reader: TuneReader,
     private readonly _log: Logger,
   ) {
@@ -54,7 +55,7 @@ export class InlineContinuationProvider extends Disposable implements vscode.Inl
       active = await tuneAt(this._reader, editor, offset);
     } catch (e) {
       // Not in a readable tune (or the parser overran its time limit): nothing to propose, no error while typing.
-      this._log.debug(`[inline] no tune read: ${e instanceof Error ? e.message : String(e)}`);
+      this._log.debug(`no tune read: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     }
     if (token.isCancellationRequested || mine.signal.aborted || seq !== this._seq) {
@@ -66,22 +67,25 @@ export class InlineContinuationProvider extends Disposable implements vscode.Inl
     const signal = AbortSignal.any([mine.signal, toAbortSignal(token), AbortSignal.timeout(config.inline.timeBudgetMs)]);
     const started = Date.now();
     try {
-      const model = await this._engine.resolveModel();
-      const req = { ...baseRequest(config, model, active.tune.score, { kind: 'continue', bars: config.inline.bars }, { kind: 'piece' }), candidates: 1 };
-      const [candidate] = await this._engine.engine().generate(req, { signal });
-      if (!candidate || signal.aborted || document.version !== active.version) {
+      const request = {
+        source: sourceOf(active),
+        task: { kind: 'continue' as const, bars: config.inline.bars, openEnded: true },
+        template: { kind: 'piece' as const },
+        controls: { ...controlsOf(config.generation), candidates: 1 },
+      };
+      // Ghost text continues the line bar by bar and folds no repeats.
+      const [candidate] = await this._generation.generate(request, { signal, background: true, origin: 'inline', edit: { foldRepeats: false, continueLine: true } });
+      if (!candidate?.abc || signal.aborted || document.version !== active.version) {
         return undefined;
       }
-      const src = active.tune.score.source ?? { start: 0, end: active.text.length };
-      const edit = planAbcContinuation(active.text, src, active.tune.score, candidate.score, candidate.newBars, { foldRepeats: false, continueLine: true });
-      const item = toGhostText(document, active.text, offset, edit);
-      this._log.debug(`[inline] ${config.inline.bars} bar(s) in ${Date.now() - started} ms${item ? '' : ' (not shown: the edit is not at the cursor)'}`);
+      const item = toGhostText(document, active.text, offset, candidate.abc.edit);
+      this._log.debug(`${config.inline.bars} bar(s) in ${Date.now() - started} ms${item ? '' : ' (not shown: the edit is not at the cursor)'}`);
       return item ? [item] : undefined;
     } catch (e) {
       if (isCancellationError(e) || signal.aborted) {
-        this._log.trace(`[inline] request ${seq} stopped after ${Date.now() - started} ms`);
+        this._log.trace(`request ${seq} stopped after ${Date.now() - started} ms`);
       } else {
-        this._log.warn(`[inline] no continuation: ${e instanceof Error ? e.message : String(e)}`);
+        this._log.warn(`no continuation: ${e instanceof Error ? e.message : String(e)}`);
       }
       return undefined;
     } finally {

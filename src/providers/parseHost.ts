@@ -18,6 +18,7 @@ import { Disposable } from '../platform/disposable';
 import type { Logger } from '../platform/logger';
 import { silentLogger } from '../platform/logger';
 import type { ParseRequest, ParseResponse } from './parseProtocol';
+import { RefrainError } from '../platform/errors';
 
 /** Default time limit of one request, in milliseconds. */
 export const PARSE_TIME_LIMIT_MS = 3000;
@@ -61,7 +62,7 @@ export class ParseHost extends Disposable {
     this._path = options.workerPath ?? join(__dirname, 'parseWorker.js');
     this._limit = options.timeLimitMs ?? PARSE_TIME_LIMIT_MS;
     this._log = options.log ?? silentLogger();
-    this._register({ dispose: () => this._stop(new MusicInputError('parse-stopped', 'Refrain is shutting down.')) });
+    this._register({ dispose: () => this._stop(new RefrainError('disposed', 'Refrain is shutting down.')) });
   }
 
   /** The ABC tune at `offset` of `text` (only that tune is read). */
@@ -81,7 +82,7 @@ export class ParseHost extends Disposable {
 
   private _request(body: RequestBody, what: string): Promise<unknown> {
     if (this.isDisposed) {
-      return Promise.reject(new MusicInputError('parse-stopped', 'Refrain is shutting down.'));
+      return Promise.reject(new RefrainError('disposed', 'Refrain is shutting down.'));
     }
     const id = this._nextId++;
     return new Promise((resolve, reject) => {
@@ -117,7 +118,7 @@ export class ParseHost extends Disposable {
       return;
     }
     const seconds = (this._limit / 1000).toLocaleString('en-US');
-    this._log.warn(`[parse] reading ${p.what} took over ${seconds} s: parser stopped`);
+    this._log.warn(`reading ${p.what} took over ${seconds} s: parser stopped`);
     this._endWorker();
     this._settle(id, (q) =>
       q.reject(
@@ -139,7 +140,7 @@ export class ParseHost extends Disposable {
     const online = new Promise<void>((resolve) => {
       const loading = setTimeout(() => {
         if (this._worker === w) {
-          this._stop(new MusicInputError('parse-failed', `The parser did not start within ${LOAD_LIMIT_MS / 1000} s; try again.`));
+          this._stop(new RefrainError('failed', `The parser did not start within ${LOAD_LIMIT_MS / 1000} s; try again.`));
         }
       }, LOAD_LIMIT_MS);
       loading.unref();
@@ -155,14 +156,14 @@ export class ParseHost extends Disposable {
     this._online = online;
     w.on('message', (m: ParseResponse) => this._onMessage(m));
     w.on('error', (e) => {
-      this._log.error('[parse] worker failed', e);
+      this._log.error('worker failed', e);
       if (this._worker === w) {
-        this._stop(new MusicInputError('parse-failed', `The parser stopped with an error: ${e.message}`));
+        this._stop(new RefrainError('failed', `The parser stopped with an error: ${e.message}`));
       }
     });
     w.on('exit', () => {
       if (this._worker === w) {
-        this._stop(new MusicInputError('parse-failed', 'The parser stopped unexpectedly; try again.'));
+        this._stop(new RefrainError('failed', 'The parser stopped unexpectedly; try again.'));
       }
     });
     this._worker = w;

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PREFERRED_DEFAULT_MODEL, modelInfoOf, pickModel, scanModels } from '../../../src/engine/card';
+import { modelInfoOf, pickModel, scanModels } from '../../../src/engine/card';
+import { DEFAULT_MODEL } from '../../../src/engine/limits';
 import { EngineError } from '../../../src/engine/errors';
 import { fixtureModelsDir } from './helpers';
 
@@ -26,17 +27,17 @@ function setCard(dir: string, change: (c: Record<string, unknown>) => void): voi
 
 describe('model catalog', () => {
   test('the preferred default model (folk-tsrope) first, then by id; a repeated id goes by its folder name', async () => {
-    await withModels(['b', 'a', PREFERRED_DEFAULT_MODEL, 'z'], async (dir) => {
-      setCard(join(dir, PREFERRED_DEFAULT_MODEL), (c) => {
-        c.id = PREFERRED_DEFAULT_MODEL;
+    await withModels(['b', 'a', DEFAULT_MODEL, 'z'], async (dir) => {
+      setCard(join(dir, DEFAULT_MODEL), (c) => {
+        c.id = DEFAULT_MODEL;
       });
       setCard(join(dir, 'b'), (c) => {
         c.id = 'beta';
       });
       const scan = await scanModels([dir, join(dir, 'missing')]);
       // a and z carry the card id tiny-folk: a keeps it, z is known as "z".
-      assert.deepEqual(scan.models.map((m) => m.id), [PREFERRED_DEFAULT_MODEL, 'beta', 'tiny-folk', 'z']);
-      assert.equal(pickModel(scan, undefined).id, PREFERRED_DEFAULT_MODEL);
+      assert.deepEqual(scan.models.map((m) => m.id), [DEFAULT_MODEL, 'beta', 'tiny-folk', 'z']);
+      assert.equal(pickModel(scan, undefined).id, DEFAULT_MODEL);
       assert.equal(pickModel(scan, 'b').id, 'beta', 'a folder name finds its model too');
     });
   });

@@ -3,14 +3,22 @@ import assert from 'node:assert/strict';
 
 import { readAbc } from '../../../src/music/abc/reader';
 import { applyTextEdit } from '../../../src/music/splice';
-import { candidateAbc } from '../../../src/panels/candidateAbc';
+import { notationOf, planAbcEdit } from '../../../src/generation/edits';
+import type { Score } from '../../../src/music/score';
+import type { BarSpan } from '../../../src/music/splice';
 import { notationPayload } from '../../../src/panels/payloads';
-import { toTemplateSpec } from '../../../src/panels/templates';
+import { templatePreview, templateSpecOf } from '../../../src/panels/templates';
 import { E, appendBars } from '../splice/helpers';
+
+/** The edit and notation of a continuation, as the generation service plans them for a card. */
+function candidateAbc(text: string, score: Score, generated: Score, span: BarSpan) {
+  const edit = planAbcEdit({ text, score, task: { kind: 'continue', bars: span.to - span.from }, generated, newBars: span });
+  return { edit, insert: edit.newText, notation: notationOf(text, score, edit) };
+}
 
 const TUNE = 'X:1\nT:Test\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|d2f2 e2c2|\nX:2\nT:Other\nK:C\nCDEF|\n';
 
-describe('candidateAbc: the ABC a panel card shows is the edit Insert applies', () => {
+describe('planAbcEdit and notationOf: the ABC a panel card shows is the edit Insert applies', () => {
   test('the insert text is exactly what the edit writes, and the file then holds the new bars', () => {
     const score = readAbc(TUNE).tunes[0].score;
     const generated = appendBars(score, [{ notes: [[62, 0, 2 * E], [66, 2 * E, 2 * E], [69, 4 * E, 4 * E]] }, { notes: [[74, 0, 8 * E]] }]);
@@ -60,15 +68,23 @@ describe('notationPayload', () => {
   });
 });
 
-describe('toTemplateSpec: the panel template as the engine receives it', () => {
-  const ssm = { size: 2, data: Float32Array.from([1, 0, 0, 1]) };
-  test('"this piece" is the engine\'s own piece template, so new bars get one too', () => {
-    assert.deepEqual(toTemplateSpec({ kind: 'ssm', origin: 'piece', ssm, label: 'this piece' }), { kind: 'piece' });
+describe('templateSpecOf: the panel template as the engine receives it', () => {
+  const score = readAbc(TUNE).tunes[0].score;
+  const context = { score, readFile: async () => ({ bytes: new TextEncoder().encode(TUNE), path: 'other.abc', name: 'other.abc' }) };
+  test('"this piece" is the engine\'s own piece template, as the commands send it', async () => {
+    assert.deepEqual((await templateSpecOf({ kind: 'piece' }, context)).spec, { kind: 'piece' });
   });
-  test('a form goes as its string; a file or painted template as a matrix; none as nothing (free)', () => {
-    assert.deepEqual(toTemplateSpec({ kind: 'ssm', origin: 'form', ssm, label: 'form', form: 'A8 A8 B8 B8' }), { kind: 'form', form: 'A8 A8 B8 B8' });
-    assert.deepEqual(toTemplateSpec({ kind: 'ssm', origin: 'painted', ssm, label: 'painted' }), { kind: 'matrix', size: 2, data: [1, 0, 0, 1] });
-    assert.deepEqual(toTemplateSpec({ kind: 'ssm', origin: 'file', ssm, label: 'f' }), { kind: 'matrix', size: 2, data: [1, 0, 0, 1] });
-    assert.equal(toTemplateSpec({ kind: 'none' }), undefined);
+  test('a form goes as its string, a file as its score, a painting as its matrix, none as nothing (free)', async () => {
+    assert.deepEqual((await templateSpecOf({ kind: 'form', form: ' A8 A8 B8 B8 ' }, context)).spec, { kind: 'form', form: 'A8 A8 B8 B8' });
+    assert.deepEqual((await templateSpecOf({ kind: 'painted', size: 2, data: Float32Array.from([1, 0.5, 0, 1]) }, context)).spec, { kind: 'matrix', size: 2, data: [1, 0.25, 0.25, 1] });
+    const file = (await templateSpecOf({ kind: 'file', uri: 'file:///other.abc' }, context)).spec;
+    assert.ok(file?.kind === 'score' && file.score.bars.length === 2);
+    assert.equal((await templateSpecOf({ kind: 'none' }, context)).spec, undefined);
+  });
+  test('every SSM template covers the new bars too (the engine\'s one rule), so they are not free', async () => {
+    for (const choice of [{ kind: 'piece' as const }, { kind: 'file' as const, uri: 'file:///other.abc' }, { kind: 'painted' as const, size: 2, data: Float32Array.from([1, 0, 0, 1]) }]) {
+      const ssm = templatePreview((await templateSpecOf(choice, context)).spec, score, 4);
+      assert.equal(ssm?.size, score.bars.length + 4, choice.kind);
+    }
   });
 });

@@ -5,8 +5,9 @@ import { silentLogger } from '../../../src/platform/logger';
 import { MusicInputError } from '../../../src/music/score';
 import { command, request } from '../../../src/protocol/messages';
 import type { CommandMessage, HostToWebviewMessage, ResponseMessage } from '../../../src/protocol/messages';
-import { GenerationUnavailableError } from '../../../src/panels/generationService';
-import { RequestError, WebviewChannel, replaySlot } from '../../../src/panels/webviewChannel';
+import { EngineError } from '../../../src/engine/errors';
+import { RefrainError } from '../../../src/platform/errors';
+import { WebviewChannel, replaySlot } from '../../../src/panels/webviewChannel';
 import type { RequestHandlers, WebviewPort } from '../../../src/panels/webviewChannel';
 
 /** A webview stand-in: records what the host posts, lets the test post as the page. */
@@ -88,10 +89,10 @@ describe('WebviewChannel', () => {
       view,
       handlers({
         insert: async () => {
-          throw new RequestError('stale', 'Stale.');
+          throw new RefrainError('stale', 'Stale.');
         },
         generate: async () => {
-          throw new GenerationUnavailableError();
+          throw new EngineError('model-not-found', "Unknown model 'x'. No models are installed.");
         },
         previewTemplate: async () => {
           throw new MusicInputError('form-invalid', 'Bad form.');
@@ -122,11 +123,15 @@ describe('WebviewChannel', () => {
     };
     assert.ok(r(1).result !== undefined);
     assert.equal(r(2).error?.code, 'stale');
+    assert.equal(r(2).error?.action, 'generate-again');
+    // A missing model reaches the view as no-model, with the action that helps.
     assert.equal(r(3).error?.code, 'no-model');
-    assert.match(r(3).error?.message ?? '', /No generation model/);
-    assert.equal(r(4).error?.code, 'failed');
+    assert.equal(r(3).error?.action, 'choose-model');
+    assert.match(r(3).error?.message ?? '', /Unknown model 'x'/);
+    assert.equal(r(4).error?.code, 'music-input');
     assert.equal(r(4).error?.message, 'Bad form.');
     assert.equal(r(5).error?.code, 'failed');
+    assert.equal(r(5).error?.action, 'show-logs');
     assert.match(r(5).error?.message ?? '', /boom/);
     assert.equal(r(6).error?.code, 'invalid-request');
     channel.dispose();

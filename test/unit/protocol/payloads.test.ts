@@ -1,7 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
+import type { CandidateMetrics } from '../../../src/engine/types';
+import type { GenerationCandidate } from '../../../src/generation/request';
 import { TPQ } from '../../../src/music/score';
+import type { Score } from '../../../src/music/score';
 import { MAX_SSM_SIDE } from '../../../src/protocol/messages';
 import { candidateView, pieceView, rollPayload, structureOf } from '../../../src/panels/payloads';
 import { BAR_A, BAR_B, BAR_C, eightBars, scoreOf } from './scores';
@@ -81,27 +84,38 @@ describe('pieceView', () => {
   });
 });
 
+/** A candidate whose last `newBars` bars are new. */
+function candidate(score: Score, newBars: number, metrics: CandidateMetrics): GenerationCandidate {
+  const to = score.bars.length;
+  const source = { format: 'abc' as const, uri: 'file:///t.abc', version: 1, tuneIndex: 0, score };
+  return { score, newBars: { from: to - newBars, to }, tokens: 10, logLikelihood: -10, metrics, seed: 1, source, task: { kind: 'continue', bars: newBars } };
+}
+
 describe('candidateView', () => {
   test('shows the new bars with up to four bars of context and drops non-finite metrics', () => {
     const score = scoreOf([BAR_A, BAR_B, BAR_A, BAR_C, BAR_A, BAR_B, BAR_A, BAR_C, BAR_A, BAR_B]);
-    const view = candidateView('7-1', 'Candidate 1', { score, newBars: 2, metrics: { se: 0.12, nll: Number.NaN } }, 'jaccard');
+    const view = candidateView('7-1', 'Candidate 1', candidate(score, 2, { se: 0.12, templateDistance: Number.NaN }), 'jaccard');
     assert.equal(view.newBars, 2);
     assert.equal(view.roll.barStarts.length, 7);
     assert.equal(view.roll.firstNewBar, 4);
     assert.equal(view.ssm.bars, 10);
-    assert.deepEqual(view.metrics, [{ name: 'se', value: 0.12 }]);
+    assert.deepEqual(view.metrics, [
+      { name: 'similarity error', value: 0.12 },
+      { name: 'log-likelihood', value: -10 },
+    ]);
   });
 });
 
 describe('candidateView for the panel cards', () => {
   test('carries follows-the-form, SE and the ABC Insert writes; drops figures out of range', () => {
     const score = scoreOf([BAR_A, BAR_B, BAR_A, BAR_B]);
-    const view = candidateView('3-1', 'Candidate 1', { score, newBars: 2, metrics: {}, followsForm: 0.75, se: 0.02, abc: { insert: '|\nAB|', notation: 'X:1\nK:C\nAB|' } }, 'jaccard');
+    const abc = { edit: { start: 0, end: 0, newText: '|\nAB|' }, notation: 'X:1\nK:C\nAB|' };
+    const view = candidateView('3-1', 'Candidate 1', { ...candidate(score, 2, { followsForm: 0.75, se: 0.02 }), abc }, 'jaccard');
     assert.equal(view.followsForm, 0.75);
     assert.equal(view.se, 0.02);
     assert.equal(view.abc, '|\nAB|');
     assert.equal(view.notation, 'X:1\nK:C\nAB|');
-    const bad = candidateView('3-2', 'Candidate 2', { score, newBars: 2, metrics: {}, followsForm: 1.5, se: Number.NaN }, 'jaccard');
+    const bad = candidateView('3-2', 'Candidate 2', candidate(score, 2, { followsForm: 1.5, se: Number.NaN }), 'jaccard');
     assert.equal(bad.followsForm, undefined);
     assert.equal(bad.se, undefined);
     assert.equal(bad.abc, undefined);
