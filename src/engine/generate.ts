@@ -1,11 +1,13 @@
 /**
  * Generation: turns a {@link GenerateRequest} into candidates with a decode-step model.
  * Encodes the prompt, builds the structure plan (related bars, per-layer windows, template
- * SSM), prefills the prompt once, then for each candidate samples new bars under the
- * grammar and target constraints with a seeded PRNG (candidate c uses seed + c), decodes the
- * tokens and splices the bars into the prompt's Score. Infill samples a pool of spans,
- * rescores each by the model's log-likelihood of the unchanged bars after the span and keeps
- * the best. Candidates get the SE and template-distance metrics.
+ * SSM), prefills the prompt once, then samples every candidate's new bars side by side (one
+ * model step carries one new token of each candidate, see ./batch) under the grammar and
+ * target constraints with a seeded PRNG per candidate (candidate c uses seed + c; its tokens
+ * do not depend on the other candidates), decodes the tokens and splices the bars into the
+ * prompt's Score. Infill samples a pool of spans, rescores each by the model's log-likelihood
+ * of the unchanged bars after the span (the pool's rescoring steps shared the same way) and
+ * keeps the best. Candidates get the SE and template-distance metrics.
  *
  * Pure TypeScript: no vscode, no onnxruntime (the caller passes the {@link StepModel}).
  */
@@ -22,7 +24,8 @@ import { TokenGrammar } from '../tokens/grammar';
 import { BAR_ID, EOS_ID, PITCH_MAX, PITCH_MIN, tokenKind } from '../tokens/vocab';
 import type { ModelCard } from './card';
 import { GenerationConstraints, TokenCoordinates, allowedChords, promptChordIndices } from './constraints';
-import { Decoder } from './decoder';
+import { BATCH_WIDTH, BatchDecoder } from './batch';
+import type { LaneAppend } from './batch';
 import type { StepModel } from './decoder';
 import { EngineError } from './errors';
 import { offsetRelatedBars } from './plan';
@@ -350,6 +353,51 @@ export function seAgainstCard(ssm: Ssm, card: ModelCard): number | undefined {
   return Number.isFinite(se) ? se : undefined;
 }
 
+/** A candidate being decoded: its lane of the batch and its own sampler, constraints and copy prior. */
+interface CandidateLane {
+  c: number;
+  seed: number;
+  lane: number;
+  rng: Prng;
+  cons: GenerationConstraints;
+  prior: CopyPrior;
+  biased: Float32Array;
+  coords: TokenCoordinates;
+  /** Logits after the candidate's last token. */
+  logits: Float32Array;
+  ll: number;
+  tokens: number;
+  /** Rescoring: suffix tokens appended so far, or -1 while sampling. */
+  suffixAt: number;
+  suffixLL: number;
+  done: boolean;
+}
+
+function barsDone(lanes: readonly CandidateLane[]): number {
+  let n = 0;
+  for (const l of lanes) {
+    n += l.cons.barsDone;
+  }
+  return n;
+}
+
+/**
+ * Progress of candidates decoded side by side, in the one-candidate-after-another shape:
+ * `candidate * bars + bars done` is the bars done over all candidates of the request.
+ */
+function report(lanes: readonly CandidateLane[], pool: number, bars: number, progress: (p: GenerateProgress) => void): void {
+  let done = lanes[0].c * bars;
+  let tokens = 0;
+  let rescoring = false;
+  for (const l of lanes) {
+    done += l.cons.barsDone;
+    tokens += l.tokens;
+    rescoring ||= l.suffixAt >= 0 && !l.done;
+  }
+  const candidate = Math.min(pool - 1, Math.floor(done / Math.max(1, bars)));
+  progress({ candidate, bars: done - candidate * bars, tokens, phase: rescoring ? 'rescore' : 'decode' });
+}
+
 interface RawCandidate {
   ids: Int32Array;
   tokens: number;
@@ -395,9 +443,11 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     ctx.checkCancelled?.();
   };
   const suffixLen = prep.suffix?.ids.length ?? 0;
-  const decoder = new Decoder(ctx.model, {
+  const pool = req.task.kind === 'infill' ? Math.max(req.candidates, req.infillSamples ?? Math.min(32, Math.max(4, 2 * req.candidates))) : req.candidates;
+  const width = Math.min(pool, BATCH_WIDTH);
+  const decoder = new BatchDecoder(ctx.model, {
     plan,
-    capacity: nextPow2(prep.prefix.ids.length + prep.bars * 64 + suffixLen),
+    capacity: nextPow2(prep.prefix.ids.length + width * (prep.bars * 32 + suffixLen)),
     chunk: ctx.chunk,
     beforeStep: check,
     structure: req.controls.templatePositions === false ? { ...structure, source: () => NO_SOURCE } : structure,
@@ -405,72 +455,125 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
   const progress = (p: GenerateProgress): void => ctx.onProgress?.(p);
   progress({ candidate: 0, bars: 0, tokens: 0, phase: 'prefill' });
   const prefixLogits = Float32Array.from(
-    lastRow(await decoder.append(prep.prefix.ids, prep.prefix.bar, prep.prefix.pos), shape.vocabSize),
+    lastRow(await decoder.append(0, prep.prefix.ids, prep.prefix.bar, prep.prefix.pos), shape.vocabSize),
   );
   const grammar = TokenGrammar.fromPrefix(prep.prefix.ids);
   const coords0 = TokenCoordinates.after(prep.prefix.ids);
   const sampler = createSampler(generationConfigOf(req.sampling));
-  const pool = req.task.kind === 'infill' ? Math.max(req.candidates, req.infillSamples ?? Math.min(32, Math.max(4, 2 * req.candidates))) : req.candidates;
   const raws: RawCandidate[] = [];
   const v = shape.vocabSize;
-  for (let c = 0; c < pool; c++) {
+  const limit = prep.bars * MAX_TOKENS_PER_BAR;
+  // Candidates decode side by side, `width` at a time, each new token of each candidate in one
+  // shared model step (see ./batch); candidate c's tokens depend only on its seed (seed + c).
+  for (let first = 0; first < pool; first += width) {
     check();
-    const seed = (req.sampling.seed + c) | 0;
-    const rng = new Prng(seed);
-    decoder.truncate(prep.prefix.ids.length);
-    const cons = new GenerationConstraints(grammar, {
-      target: req.target,
-      bars: prep.bars,
-      pitchLow: prep.pitchLow,
-      pitchHigh: prep.pitchHigh,
-      allowChords: prep.allowChords,
-      barHeaders: prep.barHeaders,
-      pitchClasses: prep.pitchClasses,
-      chords: prep.chords,
-      finalPitchClass: prep.cadence ? prep.finalPc : undefined,
-      finalMinSteps: beatSteps(prep.encScore),
-    });
-    const prior = new CopyPrior(decoder.layout, structure, template, variation);
-    const biased = new Float32Array(v);
-    const coords = coords0.clone();
-    let logits: Float32Array = prefixLogits;
-    let ll = 0;
-    let tokens = 0;
-    const limit = prep.bars * MAX_TOKENS_PER_BAR;
-    while (!cons.done) {
-      check();
-      const id = pick(cons, prior, logits, biased, sampler, rng);
-      ll += logProbAt(logits, 0, v, id);
-      const before = cons.barsDone;
-      cons.push(id);
-      const at = coords.next(id);
-      logits = await decoder.appendOne(id, at.bar, at.pos);
-      prior.push(id, at.bar);
-      tokens++;
-      if (cons.barsDone !== before || tokens % 32 === 0) {
-        progress({ candidate: c, bars: cons.barsDone, tokens, phase: 'decode' });
-      }
-      if (tokens > limit) {
-        throw new EngineError('runtime', `Candidate ${c + 1} took more than ${limit} tokens for ${prep.bars} bars; stopped.`);
-      }
+    decoder.restart();
+    const lanes: CandidateLane[] = [];
+    for (let c = first; c < Math.min(pool, first + width); c++) {
+      const lane = decoder.fork(0);
+      const seed = (req.sampling.seed + c) | 0;
+      lanes.push({
+        c,
+        seed,
+        lane,
+        rng: new Prng(seed),
+        cons: new GenerationConstraints(grammar, {
+          target: req.target,
+          bars: prep.bars,
+          pitchLow: prep.pitchLow,
+          pitchHigh: prep.pitchHigh,
+          allowChords: prep.allowChords,
+          barHeaders: prep.barHeaders,
+          pitchClasses: prep.pitchClasses,
+          chords: prep.chords,
+          finalPitchClass: prep.cadence ? prep.finalPc : undefined,
+          finalMinSteps: beatSteps(prep.encScore),
+        }),
+        prior: new CopyPrior(decoder.layout(lane), structure, template, variation),
+        biased: new Float32Array(v),
+        coords: coords0.clone(),
+        logits: prefixLogits,
+        ll: 0,
+        tokens: 0,
+        suffixAt: -1,
+        suffixLL: 0,
+        done: false,
+      });
     }
-    let suffixLL: number | undefined;
-    if (prep.suffix) {
-      progress({ candidate: c, bars: cons.barsDone, tokens, phase: 'rescore' });
-      const suf = prep.suffix;
-      let sum = logProbAt(logits, 0, v, suf.ids[0]);
-      const s0 = decoder.length;
-      await decoder.append(suf.ids, suf.bar, suf.pos, (rows, first, count) => {
-        for (let r = 0; r < count; r++) {
-          const j = first - s0 + r + 1;
-          if (j < suf.ids.length) {
-            sum += logProbAt(rows, r * v, v, suf.ids[j]);
+    // Rescoring appends each candidate's kept bars in chunks that share steps with the others.
+    const rescoreChunk = Math.max(16, Math.floor(decoder.chunk / lanes.length));
+    const suf = prep.suffix;
+    let steps = 0;
+    let reported = 0;
+    while (lanes.some((l) => !l.done)) {
+      check();
+      const appends: LaneAppend[] = [];
+      const stepping: CandidateLane[] = [];
+      const picked: { id: number; bar: number }[] = [];
+      for (const l of lanes) {
+        if (l.done) {
+          continue;
+        }
+        if (l.suffixAt >= 0 && suf) {
+          const e = Math.min(suf.ids.length, l.suffixAt + rescoreChunk);
+          appends.push({ lane: l.lane, ids: suf.ids.slice(l.suffixAt, e), bars: suf.bar.slice(l.suffixAt, e), pos: suf.pos.slice(l.suffixAt, e) });
+        } else {
+          const id = pick(l.cons, l.prior, l.logits, l.biased, sampler, l.rng);
+          l.ll += logProbAt(l.logits, 0, v, id);
+          l.cons.push(id);
+          const at = l.coords.next(id);
+          appends.push({ lane: l.lane, ids: [id], bars: [at.bar], pos: [at.pos] });
+          picked.push({ id, bar: at.bar });
+        }
+        stepping.push(l);
+      }
+      const outs = await decoder.step(appends);
+      let k = 0;
+      for (let i = 0; i < stepping.length; i++) {
+        const l = stepping[i];
+        const rows = outs[i];
+        if (l.suffixAt >= 0 && suf) {
+          const count = appends[i].ids.length;
+          for (let r = 0; r < count; r++) {
+            const j = l.suffixAt + r + 1;
+            if (j < suf.ids.length) {
+              l.suffixLL += logProbAt(rows, r * v, v, suf.ids[j]);
+            }
+          }
+          l.suffixAt += count;
+          l.done = l.suffixAt >= suf.ids.length;
+          continue;
+        }
+        const { id, bar } = picked[k++];
+        l.logits = rows;
+        l.prior.push(id, bar);
+        l.tokens++;
+        if (l.tokens > limit) {
+          throw new EngineError('runtime', `Candidate ${l.c + 1} took more than ${limit} tokens for ${prep.bars} bars; stopped.`);
+        }
+        if (l.cons.done) {
+          if (suf) {
+            l.suffixAt = 0;
+            l.suffixLL = logProbAt(l.logits, 0, v, suf.ids[0]);
+          } else {
+            l.done = true;
           }
         }
-      });
-      suffixLL = sum;
+      }
+      if (++steps % 32 === 0 || barsDone(lanes) !== reported) {
+        reported = barsDone(lanes);
+        report(lanes, pool, prep.bars, progress);
+      }
     }
-    raws.push({ ids: Int32Array.from(decoder.layout.ids()), tokens, logLikelihood: ll, suffixLogLikelihood: suffixLL, seed });
+    for (const l of lanes) {
+      raws.push({
+        ids: Int32Array.from(decoder.layout(l.lane).ids()),
+        tokens: l.tokens,
+        logLikelihood: l.ll,
+        suffixLogLikelihood: suf ? l.suffixLL : undefined,
+        seed: l.seed,
+      });
+    }
   }
   let chosen = raws;
   if (req.task.kind === 'infill') {

@@ -215,6 +215,19 @@ export class TokenLayout {
     }
   }
 
+  /** An independent copy (a candidate forks the prompt's layout). */
+  clone(): TokenLayout {
+    const c = new TokenLayout(this._sumId);
+    c._ids = Int32Array.from(this._ids);
+    c._bar = Int32Array.from(this._bar);
+    c._pos = Int32Array.from(this._pos);
+    c._length = this._length;
+    c._headerEnd = this._headerEnd;
+    c._barFirst = [...this._barFirst];
+    c._barSum = [...this._barSum];
+    return c;
+  }
+
   private _grow(capacity: number): void {
     const grow = (a: Int32Array): Int32Array => {
       const out = new Int32Array(capacity);
@@ -464,19 +477,23 @@ function multiQueryPlan(layout: TokenLayout, past: number, count: number, layer:
 
 /**
  * The SING inputs for the step of tokens [past, past + count): candidates of a query in bar b
- * are the summary tokens (at or before it) of bars c < b; the row value is `template[b][c]`
- * (0 outside the template); header queries have none.
+ * are the summary tokens (at or before it) of bars c < b, and with a `horizon` only those of
+ * bars c >= b - horizon (as the coarse keys of a fine/coarse layer); the row value is
+ * `template[b][c]` (0 outside the template); header queries have none.
  */
-export function singStepPlan(layout: TokenLayout, past: number, count: number, template: Ssm | undefined): SingStepPlan {
+export function singStepPlan(layout: TokenLayout, past: number, count: number, template: Ssm | undefined, horizon: number | null = null): SingStepPlan {
   let maxBar = -1;
+  let minBar = Infinity;
   for (let r = 0; r < count; r++) {
     const b = layout.barAt(past + r);
-    if (b !== HEADER_BAR && b > maxBar) {
-      maxBar = b;
+    if (b !== HEADER_BAR) {
+      maxBar = Math.max(maxBar, b);
+      minBar = Math.min(minBar, b);
     }
   }
+  const near = (b: number, c: number): boolean => horizon === null || c >= b - horizon;
   const idxList: number[] = [];
-  for (let c = 0; c < maxBar; c++) {
+  for (let c = horizon === null || maxBar < 0 ? 0 : Math.max(0, minBar - horizon); c < maxBar; c++) {
     const s = layout.barSum(c);
     if (s >= 0 && s < past) {
       idxList.push(s);
@@ -498,7 +515,7 @@ export function singStepPlan(layout: TokenLayout, past: number, count: number, t
     const base = r * width;
     for (let col = 0; col < m; col++) {
       const cb = layout.barAt(idx[col]);
-      if (cb < b) {
+      if (cb < b && near(b, cb)) {
         mask[base + col] = 1;
         row[base + col] = value(b, cb);
       }
@@ -506,7 +523,7 @@ export function singStepPlan(layout: TokenLayout, past: number, count: number, t
     for (let q = 0; q <= r; q++) {
       const j = past + q;
       const cb = layout.barAt(j);
-      if (layout.isSum(j) && cb < b) {
+      if (layout.isSum(j) && cb < b && near(b, cb)) {
         mask[base + m + q] = 1;
         row[base + m + q] = value(b, cb);
       }
@@ -539,5 +556,22 @@ export function buildStepPlan(layout: TokenLayout, past: number, count: number, 
     }
     return p;
   });
-  return { layers, sing: options.sing ? singStepPlan(layout, past, count, options.template) : undefined };
+  return { layers, sing: options.sing ? singStepPlan(layout, past, count, options.template, singHorizonOf(options.layers)) : undefined };
+}
+
+/**
+ * The SING head's coarse horizon: the layers' summary horizon (the largest when they differ),
+ * or null (every earlier bar's summary) when any layer has none. Without it the head's
+ * candidates grow with the piece (a step at 16k tokens gathered ~800 summaries); with it a
+ * step sees what a fine/coarse layer sees, and a piece within the horizon is unchanged.
+ */
+export function singHorizonOf(layers: readonly LayerPlan[]): number | null {
+  let h = 0;
+  for (const l of layers) {
+    if (!l.summaryHorizon) {
+      return null;
+    }
+    h = Math.max(h, l.summaryHorizon);
+  }
+  return layers.length > 0 ? h : null;
 }

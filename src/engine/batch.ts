@@ -1,0 +1,347 @@
+/**
+ * Batched decoding: several sequences ("lanes", e.g. the candidates of one request) share each
+ * model step, with no change to the exported decode graph. The graph takes S new tokens with a
+ * per-token bias over gathered cache rows, so one step carries every lane's new tokens in its
+ * S dimension:
+ *
+ * - one KV cache holds every lane's rows; a lane maps its own token index (its logical row, the
+ *   `tpos` the positional encoding reads) to a physical row. Rows are handed out in step order,
+ *   and a lane forked from another shares the parent's rows (the prompt is prefilled and stored
+ *   once for all candidates);
+ * - each lane builds its own plan on its own {@link TokenLayout} exactly as a lone decode would;
+ *   the step's `kidx` is the union of the lanes' physical rows, and each token's bias row opens
+ *   only its own lane's keys and its own lane's new tokens (everything else is blocked);
+ * - the SING inputs are combined the same way (`ssm_idx` the union, other lanes' columns masked).
+ *
+ * A lane's keys, values and bias entries are those of a lone decode, in the same order, so its
+ * logits equal a lone decode's up to float rounding (blocked columns weigh exactly 0).
+ *
+ * Pure TypeScript: no vscode, no Node-only APIs, no onnxruntime.
+ */
+
+import { barStructure } from './structure';
+import type { BarStructure } from './structure';
+import { KvCache } from './kvCache';
+import { BLOCKED_BIAS, TokenLayout, buildStepPlan } from './plan';
+import type { LayerStepPlan, SingStepPlan, StepPlan, StepPlanOptions } from './plan';
+import type { DecoderOptions, DecoderStats, StepModel } from './decoder';
+
+/**
+ * Most lanes a generation decodes side by side (more candidates go in further rounds). Past a
+ * few lanes a step's cost grows with the lanes: every token's attention runs over the union of
+ * the lanes' keys.
+ */
+export const BATCH_WIDTH = 8;
+
+/** Tokens one lane appends in a step. */
+export interface LaneAppend {
+  lane: number;
+  ids: ArrayLike<number>;
+  bars: ArrayLike<number>;
+  pos: ArrayLike<number>;
+}
+
+interface Lane {
+  layout: TokenLayout;
+  /** Physical cache row of each of the lane's tokens. */
+  rows: Int32Array;
+  /** Whether every token's row is its token index (a lone sequence). */
+  identity: boolean;
+}
+
+/** A lane's part of a step: its tokens' offset in S, their count and its plan. */
+interface Part {
+  lane: Lane;
+  offset: number;
+  count: number;
+  plan: StepPlan;
+}
+
+/** Sorted distinct values of `a`. */
+function sortedUnique(a: Int32Array): Int32Array {
+  if (a.length === 0) {
+    return a;
+  }
+  a.sort();
+  let w = 1;
+  for (let i = 1; i < a.length; i++) {
+    if (a[i] !== a[w - 1]) {
+      a[w++] = a[i];
+    }
+  }
+  return a.subarray(0, w);
+}
+
+/** Many sequences decoded together through one {@link StepModel}. Lane 0 exists from the start. */
+export class BatchDecoder {
+  readonly cache: KvCache;
+  readonly stats: DecoderStats = { steps: 0, tokens: 0, keys: 0 };
+  private readonly _model: StepModel;
+  private readonly _plan: StepPlanOptions;
+  private readonly _chunk: number;
+  private readonly _beforeStep?: () => void;
+  private readonly _structure: BarStructure;
+  private readonly _lanes: Lane[] = [];
+  /** Next free physical row. */
+  private _next = 0;
+  /** Scratch: column of a physical row in the step being combined. */
+  private _colOf: Int32Array = new Int32Array(0);
+
+  constructor(model: StepModel, options: DecoderOptions) {
+    this._model = model;
+    this._plan = options.plan;
+    this._chunk = Math.max(1, Math.floor(options.chunk ?? 256));
+    this._beforeStep = options.beforeStep;
+    this._structure = options.structure ?? barStructure(undefined, 0, false);
+    const s = model.shape;
+    this.cache = new KvCache(s.layers, s.heads, s.headDim, options.capacity ?? 256);
+    this._lanes.push({ layout: new TokenLayout(), rows: new Int32Array(256), identity: true });
+  }
+
+  /** Most tokens per model step when a lane appends many (prefill, rescoring). */
+  get chunk(): number {
+    return this._chunk;
+  }
+
+  /** Number of lanes. */
+  get lanes(): number {
+    return this._lanes.length;
+  }
+
+  /** Physical rows in use (all lanes). */
+  get rowsUsed(): number {
+    return this._next;
+  }
+
+  /** The token layout of a lane (read only: append through {@link step}). */
+  layout(lane: number): TokenLayout {
+    return this._lane(lane).layout;
+  }
+
+  /** Tokens of a lane. */
+  length(lane: number): number {
+    return this._lane(lane).layout.length;
+  }
+
+  /**
+   * Drops every lane but lane 0 and frees their rows (lane 0 must not have appended after the
+   * first fork): the next round of candidates forks the prompt again.
+   */
+  restart(): void {
+    const root = this._lanes[0];
+    if (!root.identity) {
+      throw new Error('Lane 0 appended after a fork: its rows are not the first rows.');
+    }
+    this._lanes.length = 1;
+    this._next = root.layout.length;
+  }
+
+  /** A new lane that starts as a copy of `lane` (sharing its cache rows); returns its index. */
+  fork(lane: number): number {
+    const from = this._lane(lane);
+    this._lanes.push({ layout: from.layout.clone(), rows: Int32Array.from(from.rows), identity: from.identity });
+    return this._lanes.length - 1;
+  }
+
+  /**
+   * Appends one lane's tokens in steps of at most `chunk` tokens; `onChunk` receives each
+   * step's logits (`count x V`) and the index of its first token. Returns the last step's logits.
+   */
+  async append(
+    lane: number,
+    ids: ArrayLike<number>,
+    bars: ArrayLike<number>,
+    pos: ArrayLike<number>,
+    onChunk?: (logits: Float32Array, first: number, count: number) => void,
+  ): Promise<Float32Array> {
+    let last: Float32Array = new Float32Array(0);
+    for (let a = 0; a < ids.length; a += this._chunk) {
+      const e = Math.min(ids.length, a + this._chunk);
+      const first = this.length(lane);
+      const sl = (x: ArrayLike<number>): number[] => Array.prototype.slice.call(x, a, e) as number[];
+      [last] = await this.step([{ lane, ids: sl(ids), bars: sl(bars), pos: sl(pos) }]);
+      onChunk?.(last, first, e - a);
+    }
+    return last;
+  }
+
+  /**
+   * One model step carrying every given lane's tokens (each lane at most once). Returns, per
+   * append in order, its tokens' logits (`count x V`, a view of the step's output).
+   */
+  async step(appends: readonly LaneAppend[]): Promise<Float32Array[]> {
+    this._beforeStep?.();
+    let s = 0;
+    for (const a of appends) {
+      if (a.ids.length < 1 || a.bars.length !== a.ids.length || a.pos.length !== a.ids.length) {
+        throw new RangeError(`Lane ${a.lane}: ${a.ids.length} ids, ${a.bars.length} bars, ${a.pos.length} positions.`);
+      }
+      s += a.ids.length;
+    }
+    if (s === 0) {
+      return [];
+    }
+    const base = this._next;
+    this.cache.ensure(base + s, base);
+    const tokens = new Int32Array(s);
+    const bar = new Int32Array(s);
+    const pos = new Int32Array(s);
+    const tpos = new Int32Array(s);
+    const parts: Part[] = [];
+    const seen = new Set<number>();
+    let offset = 0;
+    for (const a of appends) {
+      if (seen.has(a.lane)) {
+        throw new RangeError(`Lane ${a.lane} appears twice in one step.`);
+      }
+      seen.add(a.lane);
+      const lane = this._lane(a.lane);
+      const past = lane.layout.length;
+      const count = a.ids.length;
+      if (lane.rows.length < past + count) {
+        let n = lane.rows.length;
+        while (n < past + count) {
+          n *= 2;
+        }
+        const grown = new Int32Array(n);
+        grown.set(lane.rows.subarray(0, past));
+        lane.rows = grown;
+      }
+      for (let q = 0; q < count; q++) {
+        lane.layout.push(a.ids[q], a.bars[q], a.pos[q]);
+        lane.rows[past + q] = base + offset + q;
+        tokens[offset + q] = a.ids[q];
+        bar[offset + q] = a.bars[q];
+        pos[offset + q] = a.pos[q];
+        tpos[offset + q] = past + q;
+      }
+      lane.identity &&= base + offset === past;
+      parts.push({ lane, offset, count, plan: buildStepPlan(lane.layout, past, count, this._plan) });
+      offset += count;
+    }
+    const plan = this._combine(parts, s);
+    const shape = this._model.shape;
+    const sbar = shape.sourceBars ? bar.map((b) => this._structure.source(b)) : undefined;
+    const toend = shape.endEmbed ? bar.map((b) => this._structure.toEnd(b)) : undefined;
+    const out = await this._model.run({ tokens, bar, pos, tpos, sbar, toend, cache: this.cache, plan });
+    const v = shape.vocabSize;
+    if (out.logits.length !== s * v) {
+      throw new Error(`The model returned ${out.logits.length} logits for ${s} token(s) of a ${v}-token vocabulary.`);
+    }
+    for (let l = 0; l < this.cache.layers; l++) {
+      this.cache.write(l, base, out.newK[l], out.newV[l]);
+    }
+    this._next = base + s;
+    this.stats.steps++;
+    this.stats.tokens += s;
+    for (const lp of plan.layers) {
+      this.stats.keys += lp.kidx.length;
+    }
+    return parts.map((p) => out.logits.subarray(p.offset * v, (p.offset + p.count) * v));
+  }
+
+  private _lane(lane: number): Lane {
+    const l = this._lanes[lane];
+    if (l === undefined) {
+      throw new RangeError(`No lane ${lane} (${this._lanes.length} lanes).`);
+    }
+    return l;
+  }
+
+  /** The step's plan from its parts' own plans (one part whose rows are its token indices: its own plan). */
+  private _combine(parts: Part[], s: number): StepPlan {
+    if (parts.length === 1 && parts[0].lane.identity) {
+      return parts[0].plan;
+    }
+    if (this._colOf.length < this.cache.capacity) {
+      this._colOf = new Int32Array(this.cache.capacity);
+    }
+    const memo = new Map<LayerStepPlan, LayerStepPlan>();
+    const layers = parts[0].plan.layers.map((first, l) => {
+      let c = memo.get(first);
+      if (c === undefined) {
+        c = this._combineLayer(parts, s, l);
+        memo.set(first, c);
+      }
+      return c;
+    });
+    const sing = parts[0].plan.sing ? this._combineSing(parts, s) : undefined;
+    return { layers, sing };
+  }
+
+  /** Physical rows of the union of `rowsOf(part)` (logical rows of each part's lane), sorted, and each row's column in `_colOf`. */
+  private _union(parts: Part[], rowsOf: (p: Part) => Int32Array): Int32Array {
+    let total = 0;
+    for (const p of parts) {
+      total += rowsOf(p).length;
+    }
+    const all = new Int32Array(total);
+    let w = 0;
+    for (const p of parts) {
+      const logical = rowsOf(p);
+      for (let j = 0; j < logical.length; j++) {
+        all[w++] = p.lane.rows[logical[j]];
+      }
+    }
+    const kidx = sortedUnique(all);
+    for (let j = 0; j < kidx.length; j++) {
+      this._colOf[kidx[j]] = j;
+    }
+    return Int32Array.from(kidx);
+  }
+
+  private _combineLayer(parts: Part[], s: number, l: number): LayerStepPlan {
+    const kidx = this._union(parts, (p) => p.plan.layers[l].kidx);
+    const k = kidx.length;
+    const width = k + s;
+    const bias = new Float32Array(s * width).fill(BLOCKED_BIAS);
+    for (const p of parts) {
+      const own = p.plan.layers[l];
+      const kp = own.kidx.length;
+      const wp = kp + p.count;
+      const cols = new Int32Array(kp);
+      for (let j = 0; j < kp; j++) {
+        cols[j] = this._colOf[p.lane.rows[own.kidx[j]]];
+      }
+      for (let q = 0; q < p.count; q++) {
+        const src = q * wp;
+        const dst = (p.offset + q) * width;
+        for (let j = 0; j < kp; j++) {
+          bias[dst + cols[j]] = own.bias[src + j];
+        }
+        for (let q2 = 0; q2 < p.count; q2++) {
+          bias[dst + k + p.offset + q2] = own.bias[src + kp + q2];
+        }
+      }
+    }
+    return { kidx, bias };
+  }
+
+  private _combineSing(parts: Part[], s: number): SingStepPlan {
+    const sp = (p: Part): SingStepPlan => p.plan.sing as SingStepPlan;
+    const idx = this._union(parts, (p) => sp(p).idx);
+    const m = idx.length;
+    const width = m + s;
+    const row = new Float32Array(s * width);
+    const mask = new Float32Array(s * width);
+    for (const p of parts) {
+      const own = sp(p);
+      const mp = own.idx.length;
+      const wp = mp + p.count;
+      for (let q = 0; q < p.count; q++) {
+        const src = q * wp;
+        const dst = (p.offset + q) * width;
+        for (let j = 0; j < mp; j++) {
+          const col = this._colOf[p.lane.rows[own.idx[j]]];
+          row[dst + col] = own.row[src + j];
+          mask[dst + col] = own.mask[src + j];
+        }
+        for (let q2 = 0; q2 < p.count; q2++) {
+          row[dst + m + p.offset + q2] = own.row[src + mp + q2];
+          mask[dst + m + p.offset + q2] = own.mask[src + mp + q2];
+        }
+      }
+    }
+    return { idx, row, mask };
+  }
+}
