@@ -624,6 +624,22 @@ export const CHECKS = [
           }
         });
         await ctx.shot('panel-candidates-1280x800', frame, { docs: true });
+        // The tune playing: its notation just below the sticky header, the note playing marked.
+        await frame.evaluate(() => {
+          const title = Array.from(document.querySelectorAll('h2')).find((e) => e.textContent === 'The tune');
+          const header = document.querySelector('.header');
+          if (title) {
+            window.scrollTo(0, title.getBoundingClientRect().top + window.scrollY - (header?.getBoundingClientRect().height ?? 0) - 4);
+          }
+        });
+        await frame.locator('.header .actions vscode-button', { hasText: 'Play' }).first().click();
+        try {
+          await waitFor('a note of the tune marked as playing', () => frame.evaluate(() => document.querySelectorAll('.notation .abcjs-note.note-playing').length > 0), { timeoutMs: 20_000 });
+          await sleep(700);
+          await ctx.shot('panel-playing-1280x800', frame, { docs: true });
+        } finally {
+          await frame.locator('.header .actions vscode-button', { hasText: 'Stop' }).first().click();
+        }
         const cardAbc = await frame.evaluate(() => document.querySelector('.candidates article.card pre.abc')?.textContent ?? '');
         check(/[A-Ga-g]/.test(cardAbc), `the first card should show its ABC: "${cardAbc}"`);
         await frame.locator('vscode-collapsible .collapsible-header').first().click();
