@@ -50,15 +50,27 @@ export function noteEvents<E>(timings: readonly TimingLike<E>[]): NoteEvent<E>[]
 
 /**
  * The events of one written bar (characters `[start, end)`) on its first pass, with `at` counted
- * from the bar's first event. A later pass plays the same characters again: the scan stops there.
+ * from the bar's start. A later pass plays the same characters again: the scan stops there. A bar
+ * that starts with a note tied over from the bar before starts with an event of no characters
+ * (abcjs's mark of the bar line under a tie): the bar is timed from that one.
  */
 export function barEvents<E>(events: readonly NoteEvent<E>[], start: number, end: number): NoteEvent<E>[] {
   const out: NoteEvent<E>[] = [];
   const seen = new Set<number>();
+  let tiedOver: number | undefined;
+  let anchor = 0;
   for (const ev of events) {
+    if (ev.chars.length === 0) {
+      if (out.length === 0) {
+        tiedOver = ev.at;
+      }
+      continue;
+    }
     const inBar = ev.chars.filter((c) => c >= start && c < end);
     if (inBar.length === 0) {
-      if (out.length > 0 && seen.size > 0 && ev.at > out[out.length - 1].at + 4) {
+      if (out.length === 0) {
+        tiedOver = undefined;
+      } else if (ev.at > out[out.length - 1].at + 4) {
         // Far past the bar: a second pass, if any, is not needed.
         break;
       }
@@ -70,13 +82,12 @@ export function barEvents<E>(events: readonly NoteEvent<E>[], start: number, end
     for (const c of inBar) {
       seen.add(c);
     }
+    if (out.length === 0) {
+      anchor = tiedOver !== undefined && tiedOver < ev.at ? tiedOver : ev.at;
+    }
     out.push(ev);
   }
-  if (out.length === 0) {
-    return out;
-  }
-  const first = out[0].at;
-  return out.map((ev) => ({ ...ev, at: ev.at - first }));
+  return out.map((ev) => ({ ...ev, at: ev.at - anchor }));
 }
 
 /** Half a millisecond of abcjs rounding, in whole notes. */

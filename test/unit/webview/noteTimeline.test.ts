@@ -47,6 +47,20 @@ describe('note timeline', () => {
     assert.deepEqual(barEvents(events, 20, 30), []);
   });
 
+  test('a bar that starts under a tie is timed from its bar line', () => {
+    // |A4 c4-|c2 d2 e4| in L:1/8: abcjs marks the bar line under the tie with an event of no characters.
+    const events = noteEvents<string>([
+      { type: 'event', milliseconds: 0, startChar: 1, elements: [['A']] },
+      { type: 'event', milliseconds: 500, startChar: 4, elements: [['c'], ['c-tied']] },
+      { type: 'event', milliseconds: 1000, startCharArray: [], elements: [] },
+      { type: 'event', milliseconds: 1250, startChar: 11, elements: [['d']] },
+      { type: 'event', milliseconds: 1500, startChar: 14, elements: [['e']] },
+    ]);
+    assert.deepEqual(barEvents(events, 8, 17).map((e) => [e.at, e.chars[0]]), [[0.25, 11], [0.5, 14]]);
+    // The bar before keeps its own start.
+    assert.deepEqual(barEvents(events, 0, 8).map((e) => [e.at, e.chars[0]]), [[0, 1], [0.5, 4]]);
+  });
+
   test('the event sounding is the last one started, abcjs rounding allowed for', () => {
     const bar1 = barEvents(noteEvents(repeatedTimings()), 2, 8);
     assert.equal(eventAt(bar1, 0), 0);
