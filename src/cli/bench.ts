@@ -8,10 +8,13 @@
  *   model, and their ratio;
  * - peak process RSS seen by the worker;
  * - one-bar continuation latency p50/p95 on an 8-bar prompt, through `EngineClient.generate`;
+ * - candidates side by side: 4 candidates of 8 bars against 1 candidate (median of `--cand-runs`);
  * - whole-tune (32 bars) generation time, and the main thread's worst timer delay (a 5 ms
  *   interval timer) meanwhile: it must stay under 50 ms;
- * - the physical bound: bytes of weights (+ attended KV rows) read per token divided by the
- *   measured memory bandwidth (a large typed-array copy).
+ * - the physical bound: bytes of weights (+ attended KV rows, the SING head's summary values
+ *   included) read per token divided by the measured memory bandwidth (a large typed-array copy),
+ *   and the summary ratios the engine is held to: decode at 1k over its bound, 16k over 1k,
+ *   dense over structured at 16k.
  *
  * Prints a table and writes JSON to `bench/results/<model>-<timestamp>.json` (or `--out`).
  */
@@ -36,12 +39,12 @@ import type { CliContext } from './usage';
 
 /** Help text of the command. */
 export const BENCH_HELP = `  refrain bench [--model ID] [--compare ID[,ID]] [--models DIR] [--contexts 256,1024,4096,16384]
-               [--decode-tokens 64] [--runs 20] [--ep cpu] [--threads N] [--out FILE] [--json]
+               [--decode-tokens 64] [--runs 20] [--cand-runs 3] [--ep cpu] [--threads N] [--out FILE] [--json]
       Engine benchmark (npm run bench): model load, prefill and per-token decode
       at each context for the structured plan vs dense attention, peak RSS,
-      one-bar continuation p50/p95, 32-bar tune time, main-thread timer gap,
-      memory-bandwidth bound. Default model: the first in models/, else the test
-      fixture model. --compare runs other models' structured decode in the same
+      one-bar continuation p50/p95, 4 vs 1 candidates of 8 bars, 32-bar tune
+      time, main-thread timer gap, memory-bandwidth bound and the ratios to it.
+      Default model: the first in models/, else the test fixture model. --compare runs other models' structured decode in the same
       run and prints the per-token ratios. Writes JSON to bench/results/ (or --out FILE).
 `;
 
@@ -128,6 +131,7 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
       contexts: { type: 'string' },
       'decode-tokens': { type: 'string' },
       runs: { type: 'string' },
+      'cand-runs': { type: 'string' },
       ep: { type: 'string' },
       threads: { type: 'string' },
       out: { type: 'string', short: 'o' },
@@ -153,6 +157,7 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
   const contexts = ints(values.contexts, '--contexts', [256, 1024, 4096, 16384]);
   const decodeTokens = ints(values['decode-tokens'], '--decode-tokens', [64])[0];
   const runs = ints(values.runs, '--runs', [20])[0];
+  const candRuns = ints(values['cand-runs'], '--cand-runs', [3])[0];
   const threads = values.threads === undefined ? undefined : ints(values.threads, '--threads', [1])[0];
   const ep = values.ep ?? 'cpu';
   if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(ep)) {
@@ -230,6 +235,32 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
       lat.push(performance.now() - t0);
     }
     lat.sort((a, b) => a - b);
+    // Candidates side by side: 4 candidates of 8 bars vs 1 (same seeds; each after a warm-up).
+    ctx.err(`refrain bench: 1 and 4 candidates of 8 bars (${candRuns} runs each)...`);
+    const eight = (candidates: number, seed: number): GenerateRequest => req({ task: { kind: 'continue', bars: 8 }, candidates, sampling: { temperature: 1, topP: 0.95, seed } });
+    await client.generate(eight(4, 100), { signal: ctx.signal });
+    const candTimes: Record<'one' | 'four', number[]> = { one: [], four: [] };
+    let candTokens = { one: 0, four: 0 };
+    for (let r = 0; r < candRuns; r++) {
+      for (const [key, n] of [['one', 1], ['four', 4]] as const) {
+        const t = performance.now();
+        const out = await client.generate(eight(n, 200 + r), { signal: ctx.signal });
+        candTimes[key].push(performance.now() - t);
+        candTokens = { ...candTokens, [key]: candTokens[key] + out.reduce((a, c) => a + c.tokens, 0) };
+      }
+    }
+    const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
+    const candidates = {
+      bars: 8,
+      runs: candRuns,
+      oneMs: median(candTimes.one),
+      fourMs: median(candTimes.four),
+      ratio: median(candTimes.four) / median(candTimes.one),
+      oneTokens: candTokens.one / candRuns,
+      fourTokens: candTokens.four / candRuns,
+      all: candTimes,
+    };
+
     ctx.err('refrain bench: a 32-bar tune with the main-thread timer probe...');
     const empty: Score = { ...emptyScore(), meters: [{ tick: 0, meter: { num: 4, den: 4 } }] };
     let maxGap = 0;
@@ -274,7 +305,7 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
     const layers = entry.card.model.layers;
     const rows = decode.rows.map((r) => {
       const dense = decode.rows.find((d) => d.plan === 'dense' && d.context === r.context);
-      const kvBytes = r.keysPerStep * layers * rowBytes;
+      const kvBytes = r.keysPerStep * layers * rowBytes + (r.singKeysPerStep ?? 0) * (rowBytes / 2);
       return {
         ...r,
         denseRatio: dense && r.plan !== 'dense' ? dense.decodeMsPerToken / r.decodeMsPerToken : undefined,
@@ -282,6 +313,16 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
         boundMsPerToken: ((weights + kvBytes) / bandwidth) * 1000,
       };
     });
+    const row = (plan: string, context: number): (typeof rows)[number] | undefined => rows.find((r) => r.plan === plan && r.context === context);
+    const at1k = row('structured', 1024);
+    const at16k = row('structured', 16384);
+    const dense16k = row('dense', 16384);
+    const summary = {
+      decode1kOverBound: at1k ? at1k.decodeMsPerToken / at1k.boundMsPerToken : undefined,
+      decode16kOver1k: at1k && at16k ? at16k.decodeMsPerToken / at1k.decodeMsPerToken : undefined,
+      dense16kOverStructured: at16k && dense16k ? dense16k.decodeMsPerToken / at16k.decodeMsPerToken : undefined,
+      fourCandidatesOverOne: candidates.ratio,
+    };
     const result = {
       date: new Date().toISOString(),
       model: { id: entry.id, parameters: info.parameters, bytes: entry.bytes, layers, pe: info.pe, plans: info.plans },
@@ -296,6 +337,8 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
       baseRssBytes: decode.baseRss,
       oneBarLatencyMs: { runs, p50: percentile(lat, 50), p95: percentile(lat, 95), all: lat },
       wholeTune: { bars: 32, tokens: tuneTokens, ms: tuneMs, msPerToken: tuneMs / Math.max(1, tuneTokens) },
+      candidates,
+      summary,
       mainThreadMaxTimerDelayMs: maxGap,
       compare: compare.length > 0 ? compare : undefined,
       note: note || undefined,
@@ -310,16 +353,19 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
     ctx.out(`model ${entry.id}: ${info.parameters ?? '?'} parameters, ${mib(entry.bytes)}; provider ${decode.provider}; load ${ms(decode.loadMs)} ms`);
     ctx.out(`memory bandwidth (copy) ${(bandwidth / 1e9).toFixed(1)} GB/s; weights bound ${ms(result.weightsBoundMsPerToken)} ms/token`);
     ctx.out('');
-    ctx.out('plan                  context  prefill ms  decode ms/tok  keys/step  vs dense  bound ms/tok');
+    ctx.out('plan                  context  prefill ms  decode ms/tok  keys/step  sum/step  vs dense  bound ms/tok');
     for (const r of rows) {
       ctx.out(
         `${r.plan.padEnd(21)} ${String(r.context).padStart(7)}  ${ms(r.prefillMs).padStart(10)}  ${ms(r.decodeMsPerToken).padStart(13)}  ` +
-          `${r.keysPerStep.toFixed(0).padStart(9)}  ${r.denseRatio === undefined ? '        ' : `${r.denseRatio.toFixed(2)}x`.padStart(8)}  ${ms(r.boundMsPerToken).padStart(12)}`,
+          `${r.keysPerStep.toFixed(0).padStart(9)}  ${(r.singKeysPerStep ?? 0).toFixed(0).padStart(8)}  ${r.denseRatio === undefined ? '        ' : `${r.denseRatio.toFixed(2)}x`.padStart(8)}  ${ms(r.boundMsPerToken).padStart(12)}`,
       );
     }
     ctx.out('');
     ctx.out(`peak RSS ${mib(decode.peakRss)} (before the model: ${mib(decode.baseRss)})`);
     ctx.out(`one-bar continuation (8-bar prompt, ${runs} runs): p50 ${ms(result.oneBarLatencyMs.p50)} ms, p95 ${ms(result.oneBarLatencyMs.p95)} ms`);
+    ctx.out(`8 bars: 1 candidate ${ms(candidates.oneMs)} ms, 4 candidates ${ms(candidates.fourMs)} ms (${candidates.ratio.toFixed(2)}x; median of ${candRuns})`);
+    const x = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(2)}x`);
+    ctx.out(`structured decode: 1k at ${x(summary.decode1kOverBound)} its bound; 16k / 1k ${x(summary.decode16kOver1k)}; dense / structured at 16k ${x(summary.dense16kOverStructured)}`);
     ctx.out(`32-bar tune: ${ms(tuneMs)} ms (${tuneTokens} tokens, ${ms(result.wholeTune.msPerToken)} ms/token)`);
     ctx.out(`main-thread max timer delay while decoding: ${ms(maxGap)} ms (${maxGap < 50 ? 'ok' : 'OVER'} the 50 ms limit)`);
     for (const c of compare) {

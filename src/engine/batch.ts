@@ -75,7 +75,7 @@ function sortedUnique(a: Int32Array): Int32Array {
 /** Many sequences decoded together through one {@link StepModel}. Lane 0 exists from the start. */
 export class BatchDecoder {
   readonly cache: KvCache;
-  readonly stats: DecoderStats = { steps: 0, tokens: 0, keys: 0 };
+  readonly stats: DecoderStats = { steps: 0, tokens: 0, keys: 0, singKeys: 0 };
   private readonly _model: StepModel;
   private readonly _plan: StepPlanOptions;
   private readonly _chunk: number;
@@ -223,13 +223,15 @@ export class BatchDecoder {
     const shape = this._model.shape;
     const sbar = shape.sourceBars ? bar.map((b) => this._structure.source(b)) : undefined;
     const toend = shape.endEmbed ? bar.map((b) => this._structure.toEnd(b)) : undefined;
-    const out = await this._model.run({ tokens, bar, pos, tpos, sbar, toend, cache: this.cache, plan });
+    const out = await this._model.run({ tokens, bar, pos, tpos, sbar, toend, cache: this.cache, plan, row: base });
     const v = shape.vocabSize;
     if (out.logits.length !== s * v) {
       throw new Error(`The model returned ${out.logits.length} logits for ${s} token(s) of a ${v}-token vocabulary.`);
     }
-    for (let l = 0; l < this.cache.layers; l++) {
-      this.cache.write(l, base, out.newK[l], out.newV[l]);
+    if (!out.inCache) {
+      for (let l = 0; l < this.cache.layers; l++) {
+        this.cache.write(l, base, out.newK[l], out.newV[l]);
+      }
     }
     this._next = base + s;
     this.stats.steps++;
@@ -237,6 +239,7 @@ export class BatchDecoder {
     for (const lp of plan.layers) {
       this.stats.keys += lp.kidx.length;
     }
+    this.stats.singKeys += plan.sing?.idx.length ?? 0;
     return parts.map((p) => out.logits.subarray(p.offset * v, (p.offset + p.count) * v));
   }
 

@@ -39,6 +39,11 @@ export interface StepInputs {
   toend?: Int32Array;
   cache: KvCache;
   plan: StepPlan;
+  /**
+   * The cache row the new tokens' K/V go to (rows `row .. row + S - 1`). A model may write them
+   * there itself (then its outputs say {@link StepOutputs.inCache}); the caller writes them otherwise.
+   */
+  row?: number;
 }
 
 /** Outputs of one step. */
@@ -48,6 +53,8 @@ export interface StepOutputs {
   /** Per layer, `S x heads x headDim` keys / values of the new tokens. */
   newK: Float32Array[];
   newV: Float32Array[];
+  /** True when the model wrote the new K/V rows into the cache at {@link StepInputs.row} itself. */
+  inCache?: boolean;
 }
 
 /** A decode-step model. */
@@ -75,13 +82,15 @@ export interface DecoderStats {
   tokens: number;
   /** Sum over steps of the keys the plan let the step see (all layers). */
   keys: number;
+  /** Sum over steps of the summary rows the SING head gathered. */
+  singKeys: number;
 }
 
 /** Token layout + KV cache + plan for one piece being decoded. */
 export class Decoder {
   readonly layout: TokenLayout;
   readonly cache: KvCache;
-  readonly stats: DecoderStats = { steps: 0, tokens: 0, keys: 0 };
+  readonly stats: DecoderStats = { steps: 0, tokens: 0, keys: 0, singKeys: 0 };
   private readonly _model: StepModel;
   private _plan: StepPlanOptions;
   private readonly _chunk: number;
@@ -158,19 +167,22 @@ export class Decoder {
     const shape = this._model.shape;
     const sbar = shape.sourceBars ? bar.map((b) => this._structure.source(b)) : undefined;
     const toend = shape.endEmbed ? bar.map((b) => this._structure.toEnd(b)) : undefined;
-    const out = await this._model.run({ tokens, bar, pos, tpos, sbar, toend, cache: this.cache, plan });
+    const out = await this._model.run({ tokens, bar, pos, tpos, sbar, toend, cache: this.cache, plan, row: past });
     const v = this._model.shape.vocabSize;
     if (out.logits.length !== count * v) {
       throw new Error(`The model returned ${out.logits.length} logits for ${count} token(s) of a ${v}-token vocabulary.`);
     }
-    for (let l = 0; l < this.cache.layers; l++) {
-      this.cache.write(l, past, out.newK[l], out.newV[l]);
+    if (!out.inCache) {
+      for (let l = 0; l < this.cache.layers; l++) {
+        this.cache.write(l, past, out.newK[l], out.newV[l]);
+      }
     }
     this.stats.steps++;
     this.stats.tokens += count;
     for (const lp of plan.layers) {
       this.stats.keys += lp.kidx.length;
     }
+    this.stats.singKeys += plan.sing?.idx.length ?? 0;
     return out.logits;
   }
 }

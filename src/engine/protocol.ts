@@ -67,6 +67,8 @@ export interface BenchDecodeRow {
   decodeMeanMsPerToken: number;
   /** Mean keys per layer a decode step attended to. */
   keysPerStep: number;
+  /** Mean summary rows the SING head gathered per decode step (0 without one). */
+  singKeysPerStep?: number;
   /** KV cache bytes at the end. */
   cacheBytes: number;
 }

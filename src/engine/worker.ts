@@ -26,16 +26,14 @@ import { CancellationError } from '../platform/cancellation';
 import { createLevelLogger } from '../platform/logger';
 import type { Logger } from '../platform/logger';
 import type { ModelCard } from './card';
-import { Decoder } from './decoder';
 import type { ModelShape, StepInputs, StepModel, StepOutputs } from './decoder';
 import { EngineError, toErrorPayload } from './errors';
 import { assertFiniteLogits } from './finite';
-import { DEFAULT_SUMMARY_HORIZON, generate, layerPlansOf } from './generate';
-import { offsetRelatedBars } from './plan';
+import { benchDecode } from './benchDecode';
+import { generate } from './generate';
 import { END_UNKNOWN, NO_SOURCE } from './structure';
 import { scorePieces } from './scoring';
-import type { LayerPlan, StepPlanOptions } from './plan';
-import type { BenchDecodeResult, BenchDecodeRow, BenchDecodeSpec, EngineWorkerData, FromWorker, ModelRef, ToWorker } from './protocol';
+import type { BenchDecodeResult, BenchDecodeSpec, EngineWorkerData, FromWorker, ModelRef, ToWorker } from './protocol';
 import type { ExecutionProviderChoice, GenerateProgress } from './types';
 
 // Loaded after ORT_DISABLE_TELEMETRY is set (an import would be hoisted above it), so that
@@ -179,6 +177,7 @@ export class OrtStepModel implements StepModel {
   private readonly _session: OrtModule.InferenceSession;
   private readonly _path: string;
   private _checked = false;
+  private readonly _buffers = new WeakMap<Float32Array, OrtModule.Tensor>();
 
   constructor(session: OrtModule.InferenceSession, card: ModelCard, path: string) {
     this._session = session;
@@ -223,12 +222,20 @@ export class OrtStepModel implements StepModel {
     if (this.shape.endEmbed) {
       feeds.toend = new ort.Tensor('int32', inputs.toend ?? new Int32Array(s).fill(END_UNKNOWN), [s]);
     }
+    // Layers with the same plan share its kidx/bias tensors; the cache buffers' tensors are
+    // made once per buffer (onnxruntime reads a typed array in place, whatever its size).
+    const planTensors = new Map<object, [OrtModule.Tensor, OrtModule.Tensor]>();
     for (let l = 0; l < layers; l++) {
       const lp = inputs.plan.layers[l];
-      feeds[`past_k_${l}`] = new ort.Tensor('float32', inputs.cache.keys(l), [cap, heads, headDim]);
-      feeds[`past_v_${l}`] = new ort.Tensor('float32', inputs.cache.values(l), [cap, heads, headDim]);
-      feeds[`kidx_${l}`] = new ort.Tensor('int32', lp.kidx, [lp.kidx.length]);
-      feeds[`bias_${l}`] = new ort.Tensor('float32', lp.bias, [s, lp.kidx.length + s]);
+      feeds[`past_k_${l}`] = this._bufferTensor(inputs.cache.keys(l), cap);
+      feeds[`past_v_${l}`] = this._bufferTensor(inputs.cache.values(l), cap);
+      let pt = planTensors.get(lp);
+      if (pt === undefined) {
+        pt = [new ort.Tensor('int32', lp.kidx, [lp.kidx.length]), new ort.Tensor('float32', lp.bias, [s, lp.kidx.length + s])];
+        planTensors.set(lp, pt);
+      }
+      feeds[`kidx_${l}`] = pt[0];
+      feeds[`bias_${l}`] = pt[1];
     }
     if (sing) {
       const sp = inputs.plan.sing;
@@ -243,9 +250,22 @@ export class OrtStepModel implements StepModel {
     if (!this._checked) {
       this._check(feeds);
     }
+    // Outputs: the new K/V rows go straight into the cache rows they belong to (onnxruntime
+    // writes a pre-allocated output in place), logits into a fresh buffer.
+    const row = inputs.row;
+    const inCache = row !== undefined && row >= 0 && (row + s) * inputs.cache.rowSize <= inputs.cache.keys(0).length;
+    let fetches: Record<string, OrtModule.Tensor | null> | undefined;
+    if (inCache) {
+      fetches = { logits: null };
+      const rs = inputs.cache.rowSize;
+      for (let l = 0; l < layers; l++) {
+        fetches[`new_k_${l}`] = new ort.Tensor('float32', inputs.cache.keys(l).subarray(row * rs, (row + s) * rs), [s, heads, headDim]);
+        fetches[`new_v_${l}`] = new ort.Tensor('float32', inputs.cache.values(l).subarray(row * rs, (row + s) * rs), [s, heads, headDim]);
+      }
+    }
     let out: OrtModule.InferenceSession.OnnxValueMapType;
     try {
-      out = await this._session.run(feeds);
+      out = await (fetches ? this._session.run(feeds, fetches) : this._session.run(feeds));
     } catch (e) {
       const dims = Object.entries(feeds)
         .map(([k, t]) => `${k}:${t.type}[${t.dims.join(',')}]`)
@@ -261,13 +281,25 @@ export class OrtStepModel implements StepModel {
     };
     const newK: Float32Array[] = [];
     const newV: Float32Array[] = [];
-    for (let l = 0; l < layers; l++) {
-      newK.push(f(`new_k_${l}`));
-      newV.push(f(`new_v_${l}`));
+    if (!inCache) {
+      for (let l = 0; l < layers; l++) {
+        newK.push(f(`new_k_${l}`));
+        newV.push(f(`new_v_${l}`));
+      }
     }
     const logits = f('logits');
     assertFiniteLogits(logits, this._path);
-    return { logits, newK, newV };
+    return { logits, newK, newV, inCache };
+  }
+
+  /** The tensor over a whole cache buffer, made once per buffer (the cache replaces a buffer when it grows). */
+  private _bufferTensor(buf: Float32Array, rows: number): OrtModule.Tensor {
+    let t = this._buffers.get(buf);
+    if (t === undefined) {
+      t = new ort.Tensor('float32', buf, [rows, this.shape.heads, this.shape.headDim]);
+      this._buffers.set(buf, t);
+    }
+    return t;
   }
 
   /** Releases the session. */
@@ -278,14 +310,6 @@ export class OrtStepModel implements StepModel {
 
 // ---------------------------------------------------------------------------- worker side
 
-
-function nextPow2(n: number): number {
-  let c = 256;
-  while (c < n) {
-    c *= 2;
-  }
-  return c;
-}
 
 /** The worker's message loop. */
 class EngineWorker {
@@ -413,75 +437,7 @@ class EngineWorker {
     const fresh = !this._models.has(ref.onnxPath);
     const opened = await this._model(ref);
     sample();
-    const card = ref.card;
-    const model = opened.model;
-    const rows: BenchDecodeRow[] = [];
-    const plansFor = (kind: BenchDecodeSpec['plans'][number]): LayerPlan[] => {
-      if (kind === 'dense') {
-        return card.plan.layers.map(() => ({ plan: 'dense', window: null }));
-      }
-      if (kind === 'structured') {
-        return layerPlansOf(card, []);
-      }
-      if (kind === 'structured-all-summaries') {
-        return layerPlansOf(card, [], null);
-      }
-      return card.plan.layers.map((l) => {
-        const ws = l.windows.filter((w): w is number => typeof w === 'number');
-        return { plan: l.plan, window: ws.length > 0 ? Math.min(...ws) : null, summaryHorizon: DEFAULT_SUMMARY_HORIZON };
-      });
-    };
-    // Warm-up (first-run allocations and JIT), not measured.
-    for (const kind of spec.plans) {
-      const n = Math.min(spec.ids.length, Math.max(64, Math.min(512, spec.contexts[0] ?? 64)));
-      const warm = new Decoder(model, { plan: { layers: plansFor(kind), related: offsetRelatedBars(spec.offsets), sing: model.shape.sing }, chunk: spec.chunk });
-      await warm.append(spec.ids.slice(0, n - 16), spec.bar.slice(0, n - 16), spec.pos.slice(0, n - 16));
-      for (let i = n - 16; i < n; i++) {
-        check();
-        await warm.appendOne(spec.ids[i], spec.bar[i], spec.pos[i]);
-      }
-    }
-    for (const kind of spec.plans) {
-      const layers = plansFor(kind);
-      const planOpts: StepPlanOptions = { layers, related: offsetRelatedBars(spec.offsets), sing: model.shape.sing };
-      for (const ctx of spec.contexts) {
-        check();
-        if (ctx + spec.decodeTokens > spec.ids.length) {
-          throw new EngineError('bad-request', `The benchmark sequence has ${spec.ids.length} tokens, fewer than ${ctx} + ${spec.decodeTokens}.`);
-        }
-        const dec = new Decoder(model, { plan: planOpts, capacity: nextPow2(ctx + spec.decodeTokens), chunk: spec.chunk, beforeStep: check });
-        const t0 = performance.now();
-        await dec.append(spec.ids.slice(0, ctx), spec.bar.slice(0, ctx), spec.pos.slice(0, ctx));
-        const prefillMs = performance.now() - t0;
-        sample();
-        const keys0 = dec.stats.keys;
-        const t1 = performance.now();
-        const times: number[] = [];
-        for (let i = ctx; i < ctx + spec.decodeTokens; i++) {
-          const ts = performance.now();
-          await dec.appendOne(spec.ids[i], spec.bar[i], spec.pos[i]);
-          times.push(performance.now() - ts);
-          if (spec.budgetMs > 0 && performance.now() - t1 > spec.budgetMs) {
-            break;
-          }
-        }
-        const n = times.length;
-        const decodeMs = performance.now() - t1;
-        times.sort((x, y) => x - y);
-        sample();
-        rows.push({
-          plan: kind,
-          context: ctx,
-          layers: layers.map((l) => ({ plan: l.plan, window: l.window ?? 'full' })),
-          prefillMs,
-          decodeTokens: n,
-          decodeMsPerToken: n > 0 ? times[Math.floor((n - 1) / 2)] : Number.NaN,
-          decodeMeanMsPerToken: decodeMs / Math.max(1, n),
-          keysPerStep: (dec.stats.keys - keys0) / Math.max(1, n) / card.plan.layers.length,
-          cacheBytes: dec.cache.bytes,
-        });
-      }
-    }
+    const rows = await benchDecode(opened.model, ref.card, spec, check, sample);
     const result: BenchDecodeResult = { provider: opened.provider, loadMs: fresh ? opened.loadMs : Number.NaN, rows, peakRss, baseRss };
     this._post({ type: 'benchResult', id, result });
   }
