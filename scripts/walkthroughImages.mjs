@@ -12,7 +12,7 @@ const CROPS = [
   ['show-panel.png', 'panel-1280x800.png', 664, 36, 616, 270],
   ['generate.png', 'panel-1280x800.png', 664, 160, 616, 140],
   ['insert.png', 'panel-1280x800.png', 664, 306, 616, 284],
-  ['play.png', 'panel-candidates-1280x800.png', 664, 36, 616, 124],
+  ['play.png', 'panel-playing-1280x800.png', 664, 36, 616, 250],
 ];
 
 function readPng(path) {
