@@ -126,6 +126,14 @@ export function reportConfigs(pe: readonly string[]): ReportConfig[] {
     { id: 'related-none', group: 'related', label: 'no related bars (summaries only)', role: 'default', controls: { relatedOffsets: [] }, baseline: 'base', templates: 'first' },
     { id: 'no-head', group: 'template', label: 'template head off', role: 'default', controls: { templateHead: false }, baseline: 'base' },
     { id: 'no-positions', group: 'template', label: 'template positions off', role: 'default', controls: { templatePositions: false }, baseline: 'base' },
+    {
+      id: 'no-positions-related',
+      group: 'template',
+      label: 'template positions and same-source bars in full off',
+      role: 'default',
+      controls: { templatePositions: false, templateRelated: false },
+      baseline: 'base',
+    },
     { id: 'no-head-positions', group: 'template', label: 'template head and positions off', role: 'default', controls: { templateHead: false, templatePositions: false }, baseline: 'base' },
     { id: 'no-template', group: 'template', label: 'no template at all', role: 'default', controls: {}, noTemplate: true, baseline: 'base' },
     { id: 'multi-scale', group: 'scales', label: 'multi-scale windows full/256/256/full', role: 'default', controls: { scales: ['full', 256, 256, 'full'] }, baseline: 'base', templates: 'first' },
@@ -809,7 +817,7 @@ function resultRow(r: Json): string[] {
     f(r.repeatFidelity),
     f(r.contrast),
     f(r.templateDistance, 3),
-    f(r.tonicEndingAt32Percent, 0),
+    f(r.tonicEndingPercent, 0),
     f(r.inModePercent, 1),
     seCell(r),
     dist ? f(dist.overall.mean.oa, 3) : '-',
@@ -840,6 +848,43 @@ function diffCell(m: Json | undefined, d = 2): string {
   }
   const mark = m.excludesZero ? ' *' : '';
   return `${v} [${f(ci[0], d)}, ${f(ci[1], d)}]${mark}`;
+}
+
+const VERDICT_METRICS: readonly [string, string, number][] = [
+  ['followsFormPercent', 'follows the form', 1],
+  ['templateDistance', 'template distance', 4],
+  ['seX100', 'SE x100', 2],
+  ['meanOverlapArea', 'mean OA', 3],
+  ['tonicEndingPercent', 'tonic ending %', 1],
+];
+
+/** One sentence on a difference: which directed metrics it moves, and which way. */
+export function verdict(d: Json): string {
+  const m = d.metrics as Record<string, Json | undefined>;
+  const better: string[] = [];
+  const worse: string[] = [];
+  const same: string[] = [];
+  for (const [key, name, digits] of VERDICT_METRICS) {
+    const x = m[key];
+    if (!x || typeof x.value !== 'number') {
+      continue;
+    }
+    const v = x.value;
+    const text = `${name} ${v > 0 ? '+' : ''}${v.toFixed(digits)}`;
+    if (!x.excludesZero) {
+      same.push(name);
+    } else if ((x.better === 'higher') === v > 0) {
+      better.push(text);
+    } else {
+      worse.push(text);
+    }
+  }
+  const parts = [
+    better.length > 0 ? `better: ${better.join(', ')}` : '',
+    worse.length > 0 ? `worse: ${worse.join(', ')}` : '',
+    same.length > 0 ? `no measurable difference: ${same.join(', ')}` : '',
+  ].filter((x) => x.length > 0);
+  return `**${String(d.id)}** [${String(d.template)}] vs ${String(d.against)}: ${parts.join('; ')}.`;
 }
 
 /** docs/EVALUATION.md from the report's JSON. */
@@ -883,7 +928,7 @@ export function reportMarkdown(out: Record<string, unknown> & { results: Json[];
   lines.push('');
   lines.push('- **follows %**: the share of the new bars\' pairs that the template marks the same and that come back (Jaccard >= 0.5), and of those it marks different that stay apart (`structure/compliance.ts`, `followsForm`).');
   lines.push('- **fidelity / contrast**: mean bar Jaccard at the `A8 A8 B8 B8` pairs (bar i and i+8 in each part / bar i and i+16); real folk tunes sit near 0.8-0.9 and 0.1-0.25.');
-  lines.push('- **tmpl dist**: SSM distance of the piece to its template (SING). **tonic %**: last note of the 32-bar piece on the key\'s final. **in-mode %**: new notes in the key\'s mode.');
+  lines.push('- **tmpl dist**: SSM distance of the piece to its template (SING). **tonic %**: last note of the 32-bar piece on the key\'s final (the real tunes: at their own end). **in-mode %**: new notes in the key\'s mode.');
   lines.push('- **SE**: Museformer similarity error (T = 40) against the default model card\'s corpus L_t, the pieces pooled; the real tunes\' row is the floor at the same N.');
   lines.push(`- **OA / KL**: PerceiverS distribution metrics of the new bars: ${String(o.distribution)}. OA and KL in the tables are means over the seven features (pitch-class histogram and transitions, pitch range, average pitch interval, inter-onset interval, note-length histogram and transitions); per-feature figures are in the JSON.`);
   lines.push('- **complete %**: metrically complete new bars; **ABC %**: pieces whose written ABC reads back with the same bars; **s/piece**: generation time per 28-bar piece on one thread.');
@@ -927,6 +972,14 @@ export function reportMarkdown(out: Record<string, unknown> & { results: Json[];
     );
     lines.push('');
   }
+  lines.push('## Findings (from the intervals above)');
+  lines.push('');
+  lines.push('Each line: the configuration against its baseline, on the metrics with a direction (follows %, template distance, SE, mean OA, tonic ending); "better"/"worse" only where the 95% interval excludes 0.');
+  lines.push('');
+  for (const d of out.differences) {
+    lines.push(`- ${verdict(d)}`);
+  }
+  lines.push('');
   lines.push('## Distribution metrics per feature (template "own")');
   lines.push('');
   const distRows = out.results.filter((r) => r.template === 'own' && r.distribution);

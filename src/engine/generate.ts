@@ -431,7 +431,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     ? templateRelatedBars(template, req.controls.relatedCount ?? Math.max(1, req.controls.relatedOffsets.length), offsets)
     : offsets;
   // Models trained with structure-related bars also see in full the bars the template marks the same.
-  const related: RelatedBars = ctx.card.model.structRelated ? (bar) => [...chosenRelated(bar), ...structure.sameAs(bar)] : chosenRelated;
+  const related: RelatedBars = ctx.card.model.structRelated && req.controls.templateRelated !== false ? (bar) => [...chosenRelated(bar), ...structure.sameAs(bar)] : chosenRelated;
   const variation = prep.explicitTemplate ? (req.controls.variation ?? DEFAULT_VARIATION) : 1;
   const layers = layerPlansOf(ctx.card, req.controls.scales, req.controls.summaryHorizon === 0 ? null : (req.controls.summaryHorizon ?? DEFAULT_SUMMARY_HORIZON));
   const plan: StepPlanOptions = { layers, related, sing: shape.sing, template: req.controls.templateHead === false ? undefined : template };

@@ -87,6 +87,11 @@ export interface StructureControls {
    * are still attended in full. Default true.
    */
   templatePositions?: boolean;
+  /**
+   * Research ablation (`refrain eval --report`): false stops a model trained with structure-related
+   * bars from also attending in full to the earlier bars the template marks the same. Default true.
+   */
+  templateRelated?: boolean;
 }
 
 /** Sampling settings. Same seed, same request, same model: same music. */

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../src/cli/main';
-import { bootstrapWeights, percentileInterval, pooledLt, reportConfigs, weightedMean } from '../../../src/cli/evalReport';
+import { bootstrapWeights, percentileInterval, pooledLt, reportConfigs, verdict, weightedMean } from '../../../src/cli/evalReport';
 import type { CliContext } from '../../../src/cli/usage';
 import { fixtureModelsDir, workerPath } from '../engine/helpers';
 
@@ -55,6 +55,20 @@ describe('report helpers', () => {
     near(pooledLt([s1, s2], [c1, c2], [0, 2])[1], 0);
   });
 
+  test('verdict: better or worse only where the interval excludes 0, by each metric\'s direction', () => {
+    const text = verdict({
+      id: 'no-positions',
+      template: 'own',
+      against: 'base',
+      metrics: {
+        followsFormPercent: { value: -40, ci95: [-45, -35], excludesZero: true, better: 'higher' },
+        templateDistance: { value: -0.01, ci95: [-0.02, -0.001], excludesZero: true, better: 'lower' },
+        seX100: { value: 0.5, ci95: [-1, 2], excludesZero: false, better: 'lower' },
+      },
+    });
+    assert.equal(text, '**no-positions** [own] vs base: better: template distance -0.0100; worse: follows the form -40.0; no measurable difference: SE x100.');
+  });
+
   test('configurations: one baseline per group, each compared configuration names an existing baseline', () => {
     const cs = reportConfigs(['folk-rope', 'folk-nope']);
     const ids = new Set(cs.map((c) => c.id));
@@ -69,6 +83,7 @@ describe('report helpers', () => {
     assert.deepEqual(byId.get('related-none')?.controls.relatedOffsets, []);
     assert.equal(byId.get('no-head')?.controls.templateHead, false);
     assert.equal(byId.get('no-positions')?.controls.templatePositions, false);
+    assert.deepEqual(byId.get('no-positions-related')?.controls, { templatePositions: false, templateRelated: false });
     assert.equal(byId.get('horizon-all')?.controls.summaryHorizon, 0);
     assert.equal(byId.get('pair-dense')?.baseline, 'pair-structured');
     assert.equal(byId.get('pe-folk-nope')?.baseline, 'pe-folk-rope');
