@@ -3,7 +3,7 @@ import { MAX_NEW_BARS } from '../engine/limits';
 import type { GenerationTask, TemplateSpec } from '../engine/types';
 import { insertCandidate } from '../generation/insert';
 import type { InsertWording } from '../generation/insert';
-import { controlsOf } from '../generation/request';
+import { settingsRequest } from '../generation/request';
 import type { GenerationCandidate, GenerationRequest } from '../generation/request';
 import { firstPass } from '../music/passes';
 import { scoreHead } from '../music/score';
@@ -27,7 +27,7 @@ export async function generateWithProgress(services: Services, title: string, re
 
 /** A command's request: the settings' controls on the tune, with a template. */
 function commandRequest(active: ActiveTune, task: GenerationTask, template: TemplateSpec | undefined, source = sourceOf(active)): GenerationRequest {
-  return { source, task, template, controls: controlsOf(readConfig().generation) };
+  return settingsRequest(source, task, template, readConfig().generation);
 }
 
 /** What Insert tells the user when the tune moved on while generating. */

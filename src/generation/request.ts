@@ -95,6 +95,11 @@ export function controlsOf(settings: GenerationSettings, seed?: number): Generat
   };
 }
 
+/** A request from the settings alone (the commands' and the inline provider's): the settings' controls on a source. */
+export function settingsRequest(source: GenerationSource, task: GenerationTask, template: TemplateSpec | undefined, settings: GenerationSettings): GenerationRequest {
+  return { source, task, template, controls: controlsOf(settings) };
+}
+
 /** The engine request of a generation request, for model `model`: the only place one is built from a front's request. */
 export function engineRequest(req: GenerationRequest, model: string): GenerateRequest {
   const c = req.controls;

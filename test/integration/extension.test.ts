@@ -3,51 +3,27 @@
 // The workspace is test/fixtures/integration; its files are tunes written for these tests.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { openAt as openUriAt, fixture as repoFixture, refrain, waitFor } from './helpers';
 
-const EXTENSION_ID = 'refrain.refrain';
+/** A file of the test workspace (test/fixtures/integration). */
+function fixture(name: string): vscode.Uri {
+  return repoFixture('integration', name);
+}
+
+/** Opens a workspace file with the cursor at the first occurrence of `at` (else the start). */
+function openAt(name: string, at?: string): Promise<vscode.TextEditor> {
+  return openUriAt(fixture(name), at);
+}
+
 const REPORT_SCHEME = 'refrain-report';
 
-/** Resolves once `check` returns a value other than undefined/false; fails after `ms`. */
-async function waitFor<T>(what: string, check: () => T | undefined | false, ms = 20000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
-function refrain(): vscode.Extension<unknown> {
-  const ext = vscode.extensions.getExtension(EXTENSION_ID);
-  assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
-  return ext;
-}
 
-function fixture(name: string): vscode.Uri {
-  return vscode.Uri.joinPath(refrain().extensionUri, 'test', 'fixtures', 'integration', name);
-}
 
 function reportDocuments(): vscode.TextDocument[] {
   return vscode.workspace.textDocuments.filter((d) => d.uri.scheme === REPORT_SCHEME);
 }
 
-/** Opens a fixture in an editor with the cursor at the first occurrence of `at` (else the start). */
-async function openAt(name: string, at?: string): Promise<vscode.TextEditor> {
-  const doc = await vscode.workspace.openTextDocument(fixture(name));
-  const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
-  if (at !== undefined) {
-    const offset = doc.getText().indexOf(at);
-    assert.ok(offset >= 0, `"${at}" is not in ${name}`);
-    const pos = doc.positionAt(offset);
-    editor.selection = new vscode.Selection(pos, pos);
-  }
-  return editor;
-}
 
 /** Runs `body` with `window.showErrorMessage` recording its messages instead of showing them. */
 async function capturingErrors(body: () => Promise<void>): Promise<string[]> {

@@ -1,10 +1,10 @@
 /// <reference types="mocha" />
-// Generation commands end to end inside VS Code, with the tiny test model of
-// test/fixtures/engine/models (random weights over the real vocabulary: its music is not
-// musical, but every path from command to document is the real one).
+// Generation commands end to end inside VS Code, with the tiny test model (see helpers.ts
+// `useTinyModel`): every path from command to document is the real one.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { readAbc } from '../../src/music/abc/reader';
+import { restoreSettings, useTinyModel } from './helpers';
 
 const TUNE = `X:1
 T:Integration Reel
@@ -29,24 +29,8 @@ async function openTune(): Promise<vscode.TextEditor> {
 suite('Refrain generation', function () {
   this.timeout(60000);
 
-  suiteSetup(async () => {
-    const ext = vscode.extensions.getExtension('refrain.refrain');
-    assert.ok(ext);
-    const models = vscode.Uri.joinPath(ext.extensionUri, 'test', 'fixtures', 'engine', 'models').fsPath;
-    const c = vscode.workspace.getConfiguration('refrain');
-    await c.update('modelPath', models, vscode.ConfigurationTarget.Global);
-    await c.update('model', 'tiny-folk', vscode.ConfigurationTarget.Global);
-    await c.update('generation.candidates', 1, vscode.ConfigurationTarget.Global);
-    await c.update('generation.seed', 7, vscode.ConfigurationTarget.Global);
-    await c.update('inline.enabled', false, vscode.ConfigurationTarget.Global);
-  });
-
-  suiteTeardown(async () => {
-    const c = vscode.workspace.getConfiguration('refrain');
-    for (const key of ['modelPath', 'model', 'generation.candidates', 'generation.seed', 'inline.enabled']) {
-      await c.update(key, undefined, vscode.ConfigurationTarget.Global);
-    }
-  });
+  suiteSetup(useTinyModel);
+  suiteTeardown(restoreSettings);
 
   test('Continue Tune inserts valid ABC with the new bars, and one Undo removes all of it', async () => {
     const editor = await openTune();

@@ -5,63 +5,7 @@
 // and `refrain.internal.viewStatus` returns).
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-
-const EXTENSION_ID = 'refrain.refrain';
-const STATUS = 'refrain.internal.viewStatus';
-
-interface ViewStatus {
-  ready: boolean;
-  readyCount: number;
-  rendered?: { key: string; revision: number; bars: number; ssmSize: number; candidates: number };
-  pieceKey?: string;
-  noPiece?: string;
-}
-
-interface ViewsStatus {
-  panel?: ViewStatus;
-  midiEditor?: ViewStatus;
-}
-
-function extensionUri(): vscode.Uri {
-  const ext = vscode.extensions.getExtension(EXTENSION_ID);
-  assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
-  return ext.extensionUri;
-}
-
-function fixture(...path: string[]): vscode.Uri {
-  return vscode.Uri.joinPath(extensionUri(), 'test', 'fixtures', ...path);
-}
-
-async function status(midiUri?: vscode.Uri): Promise<ViewsStatus> {
-  return (await vscode.commands.executeCommand<ViewsStatus>(STATUS, midiUri?.toString())) ?? {};
-}
-
-/** Polls `check` until it returns a value; fails after `ms` with the last status seen. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms = 20000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      last = await status();
-      throw new Error(`timed out after ${ms} ms waiting for ${what}; views: ${JSON.stringify(last)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function openAt(path: vscode.Uri, at: string, column = vscode.ViewColumn.One): Promise<vscode.TextEditor> {
-  const doc = await vscode.workspace.openTextDocument(path);
-  const editor = await vscode.window.showTextDocument(doc, { viewColumn: column, preview: false });
-  const offset = doc.getText().indexOf(at);
-  assert.ok(offset >= 0, `"${at}" is not in ${path.path}`);
-  const pos = doc.positionAt(offset);
-  editor.selection = new vscode.Selection(pos, pos);
-  return editor;
-}
+import { fixture, openAt, refrain, viewStatus as status, waitFor } from './helpers';
 
 suite('Refrain views', () => {
   suiteTeardown(async () => {
@@ -181,6 +125,6 @@ suite('Refrain views', () => {
       return s?.ready && s.noPiece ? s : undefined;
     });
     assert.ok(editor.noPiece && !/\bat .+:\d+:\d+/.test(editor.noPiece));
-    assert.ok(vscode.extensions.getExtension(EXTENSION_ID)?.isActive);
+    assert.ok(refrain().isActive);
   });
 });

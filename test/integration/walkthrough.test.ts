@@ -10,18 +10,10 @@ import * as vscode from 'vscode';
 import { readAbc } from '../../src/music/abc/reader';
 import { readMidi } from '../../src/music/midi/reader';
 import type { Score } from '../../src/music/score';
+import { fixture, refrain, repoFile } from './helpers';
 
-const EXTENSION_ID = 'refrain.refrain';
 
-function refrain(): vscode.Extension<unknown> {
-  const ext = vscode.extensions.getExtension(EXTENSION_ID);
-  assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
-  return ext;
-}
 
-function repoFile(...parts: string[]): vscode.Uri {
-  return vscode.Uri.joinPath(refrain().extensionUri, ...parts);
-}
 
 type Window = Record<'showSaveDialog' | 'showQuickPick' | 'showErrorMessage' | 'showInformationMessage', unknown>;
 
@@ -83,7 +75,7 @@ suite('Export and walkthrough', () => {
   });
 
   test('Export Tune to MIDI writes the tune under the cursor where the save dialog says', async () => {
-    const uri = repoFile('test', 'fixtures', 'integration', 'twoTunes.abc');
+    const uri = fixture('integration', 'twoTunes.abc');
     const doc = await vscode.workspace.openTextDocument(uri);
     const editor = await vscode.window.showTextDocument(doc, { preview: false });
     const text = doc.getText();
@@ -108,7 +100,7 @@ suite('Export and walkthrough', () => {
   });
 
   test('Export Track to ABC lists the tracks, writes the chosen melody and opens it', async () => {
-    const midi = repoFile('test', 'fixtures', 'midi', 'harbour-lights.mid');
+    const midi = fixture('midi', 'harbour-lights.mid');
     const target = vscode.Uri.file(join(dir, 'flute.abc'));
     const r = await stubbed({ save: target, pick: (items) => items.find((i) => i.label.includes('Flute')) }, () =>
       vscode.commands.executeCommand('refrain.exportTrackToAbc', midi),
@@ -123,7 +115,7 @@ suite('Export and walkthrough', () => {
   });
 
   test('a track that cannot be a melody is refused by name and reason', async () => {
-    const midi = repoFile('test', 'fixtures', 'midi', 'harbour-lights.mid');
+    const midi = fixture('midi', 'harbour-lights.mid');
     const target = vscode.Uri.file(join(dir, 'drums.abc'));
     const r = await stubbed({ save: target, pick: (items) => items.find((i) => i.label.includes('Drums')) }, () =>
       vscode.commands.executeCommand('refrain.exportTrackToAbc', midi),
