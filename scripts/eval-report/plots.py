@@ -145,11 +145,11 @@ def distribution_heatmap(rep, out_dir):
     fig, axes = plt.subplots(1, 2, figsize=(12, 0.34 * len(rows) + 1.8), sharey=True)
     for ax, part in zip(axes, ['overall', 'segment']):
         m = np.array([[np.nan if r['distribution'][part][f]['oa'] is None else r['distribution'][part][f]['oa'] for f in feats] for r in rows])
-        im = ax.imshow(m, vmin=0, vmax=1, cmap='viridis', aspect='auto')
+        im = ax.imshow(m, vmin=0.5, vmax=1, cmap='viridis', aspect='auto')
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
                 if np.isfinite(m[i, j]):
-                    ax.text(j, i, f'{m[i, j]:.2f}', ha='center', va='center', fontsize=6, color='white' if m[i, j] < 0.6 else 'black')
+                    ax.text(j, i, f'{m[i, j]:.2f}', ha='center', va='center', fontsize=6, color='white' if m[i, j] < 0.75 else 'black')
         ax.set_xticks(range(len(feats)))
         ax.set_xticklabels(feats, fontsize=8)
         ax.set_title(f'overlap area, {"whole new span" if part == "overall" else "per 4-bar segment"}', fontsize=9)

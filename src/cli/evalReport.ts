@@ -681,7 +681,14 @@ export async function runReport(ctx: CliContext, o: ReportOptions): Promise<numb
       distribution: 'PerceiverS/mgeval: per feature, Gaussian-KDE densities of the intra-set distances of the real tunes and the inter-set distances generated-to-real; OA = overlap area, KL = KL(intra-real || inter) in nats; bars 5..32 (the new bars) of each piece; segments = 4-bar segments pooled',
       corpusLt: reference ? Array.from(reference.subarray(1), (v) => round(v, 4)) : null,
       models,
-      configurations: kept.map((c) => ({ id: c.id, group: c.group, label: c.label, model: slots.get(c.role)?.id, controls: c.controls, noTemplate: c.noTemplate ?? false, baseline: c.baseline ?? null })),
+      configurations: kept.map((c) => ({
+        id: c.id,
+        group: c.group,
+        label: c.label,
+        model: slots.get(c.role)?.id,
+        controls: c.noTemplate ? 'template omitted' : controlsText(c.controls),
+        baseline: c.baseline ?? null,
+      })),
       groups: GROUPS,
       results,
       real: realResults,
@@ -703,6 +710,12 @@ export async function runReport(ctx: CliContext, o: ReportOptions): Promise<numb
   } finally {
     await Promise.all(clients.map((c) => c.dispose()));
   }
+}
+
+/** The controls a configuration changes, as text (`key: value`; an undefined value is the engine's default). */
+export function controlsText(c: Partial<StructureControls>): string {
+  const parts = Object.entries(c).map(([k, v]) => `${k}: ${v === undefined ? 'engine default' : JSON.stringify(v)}`);
+  return parts.length > 0 ? parts.join(', ') : '-';
 }
 
 function mul(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
@@ -932,6 +945,24 @@ export function reportMarkdown(out: Record<string, unknown> & { results: Json[];
   lines.push('- **SE**: Museformer similarity error (T = 40) against the default model card\'s corpus L_t, the pieces pooled; the real tunes\' row is the floor at the same N.');
   lines.push(`- **OA / KL**: PerceiverS distribution metrics of the new bars: ${String(o.distribution)}. OA and KL in the tables are means over the seven features (pitch-class histogram and transitions, pitch range, average pitch interval, inter-onset interval, note-length histogram and transitions); per-feature figures are in the JSON.`);
   lines.push('- **complete %**: metrically complete new bars; **ABC %**: pieces whose written ABC reads back with the same bars; **s/piece**: generation time per 28-bar piece on one thread.');
+  lines.push('');
+  lines.push('## Configurations');
+  lines.push('');
+  lines.push('Every configuration changes base\'s controls as listed (the engine request\'s `controls`); "template head off" feeds the SING head no template (it then weighs every earlier bar the same), "template positions off" gives no structural source bar (`sbar`), "same-source bars off" stops the bars the template marks the same from being attended in full, "no template" omits the template (the engine\'s own default for a continuation); such rows are still measured against the template of their column.');
+  lines.push('');
+  lines.push(
+    table(
+      ['id', 'group', 'what', 'model', 'controls changed', 'baseline'],
+      (out.configurations as Json[]).map((c) => [
+        String(c.id),
+        String(c.group),
+        String(c.label),
+        String(c.model),
+        String(c.controls),
+        String(c.baseline ?? '-'),
+      ]),
+    ),
+  );
   lines.push('');
   lines.push('## All configurations');
   lines.push('');
