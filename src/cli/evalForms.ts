@@ -12,8 +12,8 @@
  * - `own`: the real tune's own bar SSM as the template (`{ kind: 'score' }` of its first 32
  *   bars), as SING evaluates;
  * - `none`: `controls.template` omitted. The engine then uses its default for a `continue`
- *   task, `{ kind: 'piece' }` (src/engine/generate.ts): the prompt's own SSM tiled to the
- *   piece, i.e. bar b is asked to be like bar b mod 4. Follows-the-form and the template
+ *   task, `{ kind: 'piece' }` (src/engine/generate.ts): the prompt's own SSM over its bars and
+ *   the model corpus's mean similarity by interval elsewhere. Follows-the-form and the template
  *   distance of this row are measured against that default template.
  *
  * Figures per configuration (the real tunes, cut to 32 bars, in a row of their own):
@@ -39,7 +39,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { modelInfoOf } from '../engine/card';
 import { EngineError } from '../engine/errors';
-import { templateSsm } from '../engine/template';
+import { corpusBackground, templateSsm } from '../engine/template';
 import type { Candidate, GenerateRequest, StructureControls, TemplateSpec } from '../engine/types';
 import { readAbc } from '../music/abc/reader';
 import { writeAbc } from '../music/abc/writer';
@@ -471,8 +471,8 @@ export async function runFormsEval(ctx: CliContext, options: FormsEvalOptions): 
         } else if (options.variation !== undefined) {
           controls.variation = options.variation;
         }
-        // The template the engine follows (for `none`, its continue default: the prompt tiled).
-        const template = templateSsm(spec ?? { kind: 'piece' }, prompt, FORMS_PIECE_BARS);
+        // The template the engine follows (for `none`, its continue default: the prompt's SSM, the corpus background after it).
+        const template = templateSsm(spec ?? { kind: 'piece' }, prompt, FORMS_PIECE_BARS, corpusBackground(entry.card.corpusLt?.values));
         const started = Date.now();
         let cands: Candidate[];
         try {
@@ -506,7 +506,7 @@ export async function runFormsEval(ctx: CliContext, options: FormsEvalOptions): 
       learnedOnly: options.learnedOnly,
       sampling: 'temperature 1, top-p 0.95, the model\'s trained related offsets and scales, seed = --seed + piece index',
       bootstrap: { resamples: SE_BOOTSTRAP, seed: options.seed, level: 0.95 },
-      noTemplateMeans: 'controls.template omitted: the engine default for continue ({ kind: "piece" }, the prompt SSM tiled); compliance measured against it',
+      noTemplateMeans: 'controls.template omitted: the engine default for continue ({ kind: "piece" }: the prompt SSM, the corpus background over the new bars); compliance measured against it',
       realMeans: 'the same test tunes cut to 32 bars; pairs, template distance and follows-the-form against A8 A8 B8 B8; tonic ending at the whole tune\'s last note',
       configurations: configs.map((cfg, c) => ({ form: cfg.kind === 'form' ? cfg.form : cfg.kind, ...summarise(cfg.name, rows[c], cfg.pairs, reference, options.seed) })),
       real: summarise('real tunes', real, formPairs(REFERENCE_FORM), reference, options.seed),

@@ -28,6 +28,8 @@ interface Card {
     tokensSeen?: number;
     trainSeconds?: number;
     budgetSeconds?: number;
+    /** What the budget counted: 'wall time' (default) or 'process CPU time' (`--clock cpu`). */
+    budgetClock?: string;
     hardware?: string;
     evals?: { step: number; ppl: number; tag: string }[];
     bestValid?: { ppl: number; step: number } | null;
@@ -119,12 +121,12 @@ export function renderModelCard(card: Card, about?: string): string {
   lines.push('## Training', '');
   lines.push(`- config \`models/train/configs/${t.config ?? card.id}.json\`, seed ${t.seed ?? '?'}`);
   if (t.trainSeconds !== undefined) {
-    lines.push(`- training time ${(t.trainSeconds / 60).toFixed(1)} min${t.budgetSeconds ? ` (budget ${(t.budgetSeconds / 60).toFixed(0)} min, evaluation not counted)` : ''}, ${(t.tokensSeen ?? 0).toLocaleString('en-US')} tokens seen`);
+    lines.push(`- training time ${(t.trainSeconds / 60).toFixed(1)} min${t.budgetSeconds ? ` (budget ${(t.budgetSeconds / 60).toFixed(0)} min of ${t.budgetClock ?? 'wall time'}, evaluation not counted)` : ''}, ${(t.tokensSeen ?? 0).toLocaleString('en-US')} tokens seen`);
   }
   if (t.hardware) {
     lines.push(`- hardware: ${t.hardware}`);
   }
-  lines.push(`- reproduce: \`/usr/bin/python3 models/train/train.py models/train/configs/${t.config ?? card.id}.json --fresh --minutes ${t.budgetSeconds ? Math.round(t.budgetSeconds / 60) : 60} --threads ${/(\d+) torch threads/.exec(t.hardware ?? '')?.[1] ?? 1} --eval-test --export\` after \`node bin/refrain.js corpus build --folders ${folders.join(',') || 'folk-abc'} --out .cache/corpus/folk\``, '');
+  lines.push(`- reproduce: \`/usr/bin/python3 models/train/train.py models/train/configs/${t.config ?? card.id}.json --fresh --minutes ${t.budgetSeconds ? Math.round(t.budgetSeconds / 60) : 60} --threads ${/(\d+) torch threads/.exec(t.hardware ?? '')?.[1] ?? 1}${t.budgetClock === 'process CPU time' ? ' --clock cpu' : ''} --eval-test --export\` after \`node bin/refrain.js corpus build --folders ${folders.join(',') || 'folk-abc'} --out .cache/corpus/folk\``, '');
   lines.push('## Held-out metrics', '');
   if (t.test) {
     const own = t.test.template === 'own' ? ', with each piece\'s own structure as the template' : '';

@@ -33,7 +33,7 @@ import type { LayerPlan, RelatedBars, StepPlanOptions } from './plan';
 import { Prng, createSampler, generationConfigOf, logProbAt } from './sampler';
 import { appendBars, replaceBars } from './splice';
 import type { TrackMapping } from './splice';
-import { hasPickup, templateRelatedBars, templateSsm } from './template';
+import { corpusBackground, hasPickup, templateRelatedBars, templateSsm } from './template';
 import { CopyPrior } from './copyPrior';
 import { DEFAULT_VARIATION, MAX_CANDIDATES, MAX_NEW_BARS, MAX_RELATED_OFFSET } from './limits';
 import { NO_SOURCE, barStructure } from './structure';
@@ -422,7 +422,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
   }
   const shape = ctx.model.shape;
   const prep = prepare(req);
-  const template = templateSsm(prep.templateSpec, prep.encScore, prep.totalBars);
+  const template = templateSsm(prep.templateSpec, prep.encScore, prep.totalBars, corpusBackground(ctx.card.corpusLt?.values));
   const offsets = offsetRelatedBars(req.controls.relatedOffsets);
   // Regenerated bars take no structure from their own old notes (else they would come back as they were).
   const structTemplate = req.task.kind === 'infill' && prep.templateSpec.kind === 'piece' ? withoutBars(template, req.task.fromBar, req.task.toBar) : template;

@@ -8,11 +8,118 @@
 import { MusicInputError } from '../music/score';
 import { barTicks } from '../music/score';
 import type { Score } from '../music/score';
-import { formToTemplate, parseForm } from '../structure/form';
+import { TEMPLATE_SAME } from '../structure/compliance';
+import { formToTemplate, isUniqueSectionLabel, parseForm } from '../structure/form';
+import type { FormSection } from '../structure/form';
 import { barSsm, validateSsm } from '../structure/ssm';
 import type { Ssm } from '../structure/ssm';
 import type { RelatedBars } from './plan';
 import type { TemplateSpec } from './types';
+
+/**
+ * The similarity expected between two bars `interval` apart where a template claims nothing:
+ * what a SING head trained on real tunes' own SSMs sees between bars that are not repeats.
+ */
+export type Background = (interval: number) => number;
+
+/**
+ * The background of a model's training corpus: its mean bar similarity at each interval (the
+ * card's `corpusLt`; e.g. bars 4 apart in a folk tune share a third of their notes on
+ * average), kept below the same-bar threshold so that it never makes a bar a repeat.
+ * Undefined without a curve.
+ */
+export function corpusBackground(values: readonly (number | null)[] | undefined): Background | undefined {
+  if (!values || values.length < 2) {
+    return undefined;
+  }
+  const cap = TEMPLATE_SAME * 0.9;
+  return (interval) => {
+    const v = values[Math.min(Math.abs(interval), values.length - 1)];
+    return v === null || v === undefined || !Number.isFinite(v) ? 0 : Math.min(cap, Math.max(0, v));
+  };
+}
+
+/** `ssm` with every off-diagonal cell raised to at least the background at its interval. */
+export function withBackground(ssm: Ssm, background: Background): Ssm {
+  const n = ssm.size;
+  const data = Float32Array.from(ssm.data);
+  for (let b = 0; b < n; b++) {
+    for (let c = 0; c < n; c++) {
+      if (b !== c) {
+        data[b * n + c] = Math.max(data[b * n + c], background(c - b));
+      }
+    }
+  }
+  return { size: n, data };
+}
+
+/**
+ * A `size`-bar template that keeps the prompt's own SSM over its bars and claims nothing about
+ * the new ones: their cells are the background (a piece continued with no form chosen).
+ */
+export function promptWithBackground(ssm: Ssm, size: number, background: Background): Ssm {
+  const n = Math.min(ssm.size, size);
+  const data = new Float32Array(size * size);
+  for (let b = 0; b < size; b++) {
+    for (let c = 0; c < size; c++) {
+      data[b * size + c] = b === c ? 1 : b < n && c < n ? ssm.data[b * ssm.size + c] : background(c - b);
+    }
+  }
+  return { size, data };
+}
+
+/** Bars at the end of a section that share the tune's cadence, and how alike the template calls them. */
+export const SHARED_CADENCE = { bars: 2, similarity: 0.75 } as const;
+
+/** The opening bars of a section that come back halfway through it (the a-b-a-c phrases of a part). */
+export const PHRASE_ECHO = { bars: 2, similarity: 0.75 } as const;
+
+/**
+ * A tune in parts (a form in which some section comes back, `A8 A8 B8 B8`) closes each part
+ * with the same cadence: the last {@link SHARED_CADENCE} bars of sections of equal length and
+ * different letters are marked alike (cell `similarity`, above the same-bar threshold, so the
+ * B part ends as the A part does), and inside each part of 8 or more bars (a multiple of 4) its
+ * first {@link PHRASE_ECHO} bars come back halfway through (bars 5-6 echo bars 1-2), the
+ * phrase pattern of the dance-tune tradition. A through-composed form (`A8 B8 C8 D8`) is left
+ * as it is; intro/outro/non-repeating sections (`i`, `o`, `x`) never share or echo.
+ */
+export function withSharedCadences(ssm: Ssm, sections: readonly FormSection[]): Ssm {
+  const letters = sections.map((s) => s.label.toUpperCase());
+  const parts = letters.some((l, k) => !isUniqueSectionLabel(sections[k].label) && letters.indexOf(l) !== k);
+  if (!parts) {
+    return ssm;
+  }
+  const n = ssm.size;
+  const data = Float32Array.from(ssm.data);
+  const starts: number[] = [];
+  sections.reduce((bar, s) => (starts.push(bar), bar + s.bars), 0);
+  const mark = (p: number, q: number, similarity: number): void => {
+    const v = Math.max(data[p * n + q], similarity);
+    data[p * n + q] = v;
+    data[q * n + p] = v;
+  };
+  sections.forEach((s, k) => {
+    if (s.bars >= 8 && s.bars % 4 === 0 && !isUniqueSectionLabel(s.label)) {
+      for (let o = 0; o < PHRASE_ECHO.bars; o++) {
+        mark(starts[k] + o, starts[k] + s.bars / 2 + o, PHRASE_ECHO.similarity);
+      }
+    }
+  });
+  for (let a = 0; a < sections.length; a++) {
+    for (let b = a + 1; b < sections.length; b++) {
+      const sa = sections[a];
+      const sb = sections[b];
+      if (letters[a] === letters[b] || sa.bars !== sb.bars || isUniqueSectionLabel(sa.label) || isUniqueSectionLabel(sb.label)) {
+        continue;
+      }
+      const k = Math.min(SHARED_CADENCE.bars, Math.floor(sa.bars / 2));
+      for (let o = sa.bars - k; o < sa.bars; o++) {
+        mark(starts[a] + o, starts[b] + o, SHARED_CADENCE.similarity);
+      }
+    }
+  }
+  return { size: n, data };
+}
 
 /**
  * Extends (or cuts) an SSM to `size` bars by repeating its pattern: entry (b, c) is
@@ -59,28 +166,35 @@ export function withPickup(t: Ssm): Ssm {
 
 /**
  * The one rule that sizes a template SSM to the `bars` of the piece being made, whatever its
- * source (the piece itself, another score, a painted matrix): cut when longer, and when shorter
- * the bars past it repeat the template's pattern ({@link tileSsm}).
+ * source (the piece itself, another score, a painted matrix): cut when longer; when shorter, the
+ * bars past it take the background (with one), else repeat the template's pattern ({@link tileSsm}).
  */
-export function fitTemplate(ssm: Ssm, bars: number): Ssm {
-  return ssm.size === bars ? ssm : tileSsm(ssm, bars);
+export function fitTemplate(ssm: Ssm, bars: number, background?: Background): Ssm {
+  if (ssm.size === bars) {
+    return ssm;
+  }
+  return background ? promptWithBackground(ssm, bars, background) : tileSsm(ssm, bars);
 }
 
 /**
  * The template SSM of a spec. `piece` is the prompt (for `{ kind: 'piece' }`). The piece's own
  * SSM, another score's and an explicit matrix are sized to `bars` by one rule ({@link fitTemplate}),
- * whichever front sent them; a form keeps its own length.
+ * whichever front sent them; a form keeps its own length. With a `background` (the model's corpus
+ * curve, see {@link corpusBackground}), a form's "different" cells take the background instead of
+ * 0, and bars past an SSM take the background instead of repeating its pattern.
  */
-export function templateSsm(spec: TemplateSpec, piece: Score, bars: number): Ssm {
+export function templateSsm(spec: TemplateSpec, piece: Score, bars: number, background?: Background): Ssm {
   switch (spec.kind) {
     case 'piece':
-      return fitTemplate(barSsm(piece), bars);
+      return fitTemplate(barSsm(piece), bars, background);
     case 'form': {
-      const t = formToTemplate(parseForm(spec.form));
+      const sections = parseForm(spec.form);
+      const f = withSharedCadences(formToTemplate(sections), sections);
+      const t = background ? withBackground(f, background) : f;
       return hasPickup(piece) ? withPickup(t) : t;
     }
     case 'score':
-      return fitTemplate(barSsm(spec.score), bars);
+      return fitTemplate(barSsm(spec.score), bars, background);
     case 'matrix': {
       if (!Number.isInteger(spec.size) || spec.size < 0 || !Array.isArray(spec.data) || spec.data.length !== spec.size * spec.size) {
         throw new MusicInputError(
@@ -95,7 +209,7 @@ export function templateSsm(spec: TemplateSpec, piece: Score, bars: number): Ssm
           throw new MusicInputError('template-invalid', `Template values must lie in [0, 1], got ${v}.`);
         }
       }
-      return fitTemplate(ssm, bars);
+      return fitTemplate(ssm, bars, background);
     }
     default:
       throw new MusicInputError('template-invalid', `Unknown template kind '${String((spec as { kind: unknown }).kind)}'.`);
