@@ -435,7 +435,7 @@ export const CHECKS = [
       const lineNo = lines.findIndex((l) => l.startsWith('|:A2|"D"d2fd AdFA|"G"B2dB "D"AFDF|')) + 1;
       check(lineNo > 0, 'the example reel\'s first line of music was not found');
       const oldBar = '"G"B2dB "D"AFDF';
-      const column = lines[lineNo - 1].indexOf(oldBar) + 4;
+      const column = lines[lineNo - 1].indexOf(oldBar) + 1;
       const barStart = lines.slice(0, lineNo - 1).join('\n').length + 1 + lines[lineNo - 1].indexOf(oldBar);
       const before = writtenBars(ctx, file);
       await chooseModel(ctx, BUNDLED_MODEL);
@@ -443,12 +443,19 @@ export const CHECKS = [
         await runCommand(page, 'View: Focus First Editor Group');
         await quickOpen(page, EXAMPLES);
         await focusActiveEditor(page);
+        // Select the bar's text as a user does (the whole bar, on a line of four).
         await goToLine(page, lineNo, column);
+        for (let k = 0; k < oldBar.length; k++) {
+          await page.keyboard.press('Shift+ArrowRight');
+        }
+        await waitFor('the bar to be selected', () =>
+          page.evaluate((n) => (document.getElementById('status.editor.selection')?.textContent ?? '').includes(`(${n} selected)`), oldBar.length),
+        );
         await runCommand(page, 'Refrain: Regenerate Selected Bars');
         // Asked before anything is generated: no progress notification yet.
         const message = await answerDialog(page, undefined);
         ctx.log(`confirm: ${message}`);
-        check(/inside a repeat/.test(message) && /played 2 times/.test(message), `the confirm should say the bar is repeated: "${message}"`);
+        check(/^Bar \d+ lies inside a repeat/.test(message.trim()) && /played 2 times/.test(message), `the confirm should name the one selected bar and say it is repeated: "${message}"`);
         const generating = await page.evaluate(() => /Refrain: regenerating/.test(document.querySelector('.notifications-toasts')?.textContent ?? ''));
         check(!generating, 'generation should wait for the confirm');
         await answerDialog(page, 'Regenerate in every pass');
