@@ -40,10 +40,10 @@ export function activate(context: vscode.ExtensionContext): void {
     // Ghost-text continuation in ABC files only.
     const inline = new InlineContinuationProvider(generation, parser, log.child('inline'));
     context.subscriptions.push(inline, vscode.languages.registerInlineCompletionItemProvider({ language: 'abc' }, inline));
-    log.info(`[activate] Refrain ${String(context.extension.packageJSON.version)} activated in ${Date.now() - started} ms`);
+    log.child('activate').info(`Refrain ${String(context.extension.packageJSON.version)} activated in ${Date.now() - started} ms`);
   } catch (e) {
     // VS Code shows nothing when activation fails, so say it ourselves, then rethrow.
-    log.error('[activate] failed', e);
+    log.child('activate').error('failed', e);
     void vscode.window.showErrorMessage(`Refrain failed to start: ${e instanceof Error ? e.message : String(e)}`, 'Show Logs').then((c) => {
       if (c === 'Show Logs') {
         channel.show();

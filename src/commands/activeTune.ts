@@ -38,14 +38,18 @@ export async function tuneAt(reader: TuneReader, editor: vscode.TextEditor, offs
   const document = editor.document;
   const text = document.getText();
   const version = document.version;
-  const at = offset ?? document.offsetAt(editor.selection.active);
-  const result = await reader.tuneAt(text, at);
-  const tune = result.tune;
-  if (!tune) {
+  const { tune, count } = await readTuneAt(reader, text, offset ?? document.offsetAt(editor.selection.active));
+  return { editor, document, text, version, tune, tuneCount: count };
+}
+
+/** The tune of `text` containing `offset`, read in the parse worker; a clear error when it cannot be read. */
+export async function readTuneAt(reader: TuneReader, text: string, offset: number): Promise<{ tune: AbcTune; count: number }> {
+  const result = await reader.tuneAt(text, offset);
+  if (!result.tune) {
     const why = result.skipped?.reason;
     throw new MusicInputError('no-readable-piece', `Refrain could not read the tune here${why ? `: ${why}` : '.'}`);
   }
-  return { editor, document, text, version, tune, tuneCount: result.count };
+  return { tune: result.tune, count: result.count };
 }
 
 /** The tune as the source of a generation. */

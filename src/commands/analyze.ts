@@ -6,6 +6,7 @@ import { readConfig } from '../platform/config';
 import { analyzeScore, formatReport } from '../structure/pieceReport';
 import type { ReportDocuments } from '../providers/reportDocuments';
 import type { Services } from '../services';
+import { readTuneAt } from './activeTune';
 import { RefrainError } from '../platform/errors';
 
 /**
@@ -23,7 +24,7 @@ export function createAnalyzeCommand(services: Services, reports: ReportDocument
     const feature = readConfig().feature;
     const started = Date.now();
     const report = analyzeScore(piece.score, { feature, reference: piece.reference, title: piece.title });
-    services.log.info(`[analyze] ${name}: ${report.bars} bars in ${Date.now() - started} ms`);
+    services.log.child('analyze').info(`${name}: ${report.bars} bars in ${Date.now() - started} ms`);
     const lines = [`${name}${count > 1 ? ` (tune ${piece.index + 1} of ${count})` : ''}`, '', ...formatReport(report)];
     const doc = await reports.show(`${name}.structure.txt`, lines.join('\n'));
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
@@ -68,12 +69,8 @@ async function readTarget(target: Target): Promise<{ bytes: Uint8Array; offset?:
  */
 async function readPiece(services: Services, path: string, bytes: Uint8Array, offset: number | undefined): Promise<{ piece: LoadedPiece; count: number }> {
   if (formatOfPath(path) === 'abc' && offset !== undefined) {
-    const at = await services.parser.tuneAt(new TextDecoder().decode(bytes), offset);
-    if (!at.tune) {
-      throw new MusicInputError('no-readable-piece', `Refrain could not read the tune here${at.skipped ? `: ${at.skipped.reason}` : '.'}`);
-    }
-    const t = at.tune;
-    return { piece: { score: t.score, index: t.index, reference: t.reference, title: t.title }, count: at.count };
+    const { tune: t, count } = await readTuneAt(services.parser, new TextDecoder().decode(bytes), offset);
+    return { piece: { score: t.score, index: t.index, reference: t.reference, title: t.title }, count };
   }
   const result = await services.parser.pieces(path, bytes);
   if (result.pieces.length === 0) {

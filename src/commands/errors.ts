@@ -11,11 +11,12 @@ const BUTTONS = { choose: 'Choose Model', logs: 'Show Logs' } as const;
  */
 export async function reportCommandError(services: Services, command: string, error: unknown): Promise<void> {
   const e = toUserError(error);
+  const log = services.log.child('command');
   if (e.code === 'cancelled') {
-    services.log.debug(`${command}: cancelled`);
+    log.debug(`${command}: cancelled`);
     return;
   }
-  services.log.error(`${command} failed [${e.code}]`, error);
+  log.error(`${command} failed [${e.code}]`, error);
   const message = e.unexpected ? `Refrain: ${command} failed: ${e.message}` : e.message;
   const buttons = e.action === 'choose-model' ? [BUTTONS.choose, BUTTONS.logs] : [BUTTONS.logs];
   const choice = await vscode.window.showErrorMessage(message, ...buttons);

@@ -44,7 +44,7 @@ function besideOrWorkspace(uri: vscode.Uri, name: string): vscode.Uri | undefine
 async function askTarget(services: Services, command: string, suggested: vscode.Uri | undefined, filters: Record<string, string[]>): Promise<vscode.Uri | undefined> {
   const target = await vscode.window.showSaveDialog({ ...(suggested ? { defaultUri: suggested } : {}), filters, saveLabel: 'Export' });
   if (!target) {
-    services.log.debug(`[export] ${command}: cancelled in the save dialog`);
+    services.log.child('export').debug(`${command}: cancelled in the save dialog`);
     vscode.window.setStatusBarMessage('Refrain: export cancelled, nothing was written.', 4000);
   }
   return target;
@@ -70,7 +70,7 @@ export function createExportTuneToMidi(services: Services): () => Promise<void> 
     await vscode.workspace.fs.writeFile(target, bytes);
     const name = target.path.split('/').pop() ?? target.toString();
     const title = tune.title ?? tune.score.meta.title ?? 'the tune';
-    services.log.info(`[export] ${title} -> ${target.toString()}: ${tune.score.notes.length} notes, ${tune.score.bars.length} bars, ${bytes.length} bytes`);
+    services.log.child('export').info(`${title} -> ${target.toString()}: ${tune.score.notes.length} notes, ${tune.score.bars.length} bars, ${bytes.length} bytes`);
     void vscode.window.showInformationMessage(`Exported ${title} to ${name}: ${tune.score.bars.length} bars, ${tune.score.notes.length} notes.`);
   };
 }
@@ -141,7 +141,7 @@ export function createExportTrackToAbc(services: Services, documents: MidiDocume
         matchOnDescription: true,
       });
       if (!picked) {
-        services.log.debug('[export] exportTrackToAbc: cancelled in the track pick');
+        services.log.child('export').debug('exportTrackToAbc: cancelled in the track pick');
         vscode.window.setStatusBarMessage('Refrain: export cancelled, nothing was written.', 4000);
         return;
       }
@@ -155,7 +155,7 @@ export function createExportTrackToAbc(services: Services, documents: MidiDocume
       return;
     }
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(abc));
-    services.log.info(`[export] track ${chosen.index + 1} (${chosen.name}) of ${source.toString()} -> ${target.toString()}: ${chosen.notes} notes`);
+    services.log.child('export').info(`track ${chosen.index + 1} (${chosen.name}) of ${source.toString()} -> ${target.toString()}: ${chosen.notes} notes`);
     const doc = await vscode.workspace.openTextDocument(target);
     await vscode.window.showTextDocument(doc, { preview: false });
     const name = target.path.split('/').pop() ?? target.toString();

@@ -31,7 +31,7 @@ export function createOpenExample(services: Services): () => Promise<void> {
     try {
       text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
     } catch (e) {
-      services.log.error(`[walkthrough] ${uri.toString()} could not be read`, e);
+      services.log.child('walkthrough').error(`${uri.toString()} could not be read`, e);
       throw new RefrainError('not-found', 'The example tune is missing from this installation of Refrain.', 'show-logs');
     }
     const doc = await vscode.workspace.openTextDocument({ language: 'abc', content: text });

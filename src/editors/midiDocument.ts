@@ -58,7 +58,7 @@ export class MidiDocument extends Disposable implements vscode.CustomDocument {
     try {
       bytes = await vscode.workspace.fs.readFile(from);
     } catch (e) {
-      log.warn(`[midi] cannot read ${from.toString()}: ${e instanceof Error ? e.message : String(e)}`);
+      log.warn(`cannot read ${from.toString()}: ${e instanceof Error ? e.message : String(e)}`);
       const doc = new MidiDocument(uri, new Uint8Array(0), read);
       doc._score = undefined;
       doc._error = `The file could not be read: ${e instanceof Error ? e.message : String(e)}`;

@@ -38,7 +38,6 @@ import type { ExecutionProviderChoice, GenerateProgress } from './types';
 
 // Loaded after ORT_DISABLE_TELEMETRY is set (an import would be hoisted above it), so that
 // onnxruntime never writes its telemetry database: no data leaves the user's machine.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const ort = require('onnxruntime-node') as typeof OrtModule;
 
 /** A loaded model: its session, the provider that runs it and how long loading took. */

@@ -12,7 +12,7 @@
  */
 
 import { DEFAULT_VARIATION } from '../engine/limits';
-import type { Candidate, GenerateRequest, GenerationTask, LayerScale, TemplateSpec } from '../engine/types';
+import type { Candidate, GenerateRequest, GenerationTask, TemplateSpec } from '../engine/types';
 import type { Score } from '../music/score';
 import type { TextEdit } from '../music/splice';
 import type { GenerationSettings } from '../platform/config';
@@ -34,23 +34,15 @@ export interface GenerationSource {
   readonly text?: string;
 }
 
-/** The controls of one run: the settings, as a front changed them (the panel's controls, a command's arguments). */
-export interface GenerationControls {
-  readonly candidates: number;
-  readonly temperature: number;
-  readonly topP: number;
-  /** Keep only the k most likely tokens; 0 = no limit. */
-  readonly topK: number;
+/**
+ * The controls of one run: the generation settings (less the default bar count), as a front
+ * changed them (the panel's controls, a command's arguments), with the seed drawn and a variation.
+ */
+export type GenerationControls = Omit<GenerationSettings, 'bars' | 'seed'> & {
   readonly seed: number;
-  /** Museformer's related-bar offsets, ascending. */
-  readonly relatedOffsets: readonly number[];
-  /** Related bars from the template's most similar earlier bars instead of the offsets. */
-  readonly relatedFromTemplate: boolean;
-  /** Per-layer windows (`'full'` or tokens); empty = the model's own. */
-  readonly scales: readonly LayerScale[];
   /** 0 = bars the template marks the same come back as written, 1 = free. */
   readonly variation: number;
-}
+};
 
 /** One generation, from any front. */
 export interface GenerationRequest {

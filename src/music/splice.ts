@@ -27,6 +27,7 @@ import { meterText } from './abc/writer';
 import { normalizeKeys, normalizeMeters, normalizeTempos } from './midi/maps';
 import type { Bar, ChordSymbol, Key, KeyChange, Meter, MeterChange, Note, Score, SourceRange, TempoChange, Track, WrittenBar } from './score';
 import { MusicInputError, TPQ, barIndexAt, barTicks, sortNotes } from './score';
+import { lfOffset, lfText } from './abc/newlines';
 
 /** A replacement of `text[start, end)` by `newText` (character offsets into the file's text). */
 export interface TextEdit {
@@ -89,65 +90,19 @@ function barEnd(b: Bar): number {
   return b.start + b.duration;
 }
 
-/**
- * abcjs turns CRLF line ends into LF before it counts characters, so a tune read from CRLF text has
- * source positions in the LF text. Edits are planned on an LF copy, re-read, and mapped back.
- */
-interface LfCopy {
-  text: string;
-  /** LF positions at which a `\r` was removed (the `\n` that followed it), ascending. */
-  removedAt: number[];
-}
-
-function lfCopy(text: string): LfCopy {
-  const removedAt: number[] = [];
-  let out = '';
-  let last = 0;
-  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) {
-    out += text.slice(last, i);
-    if (text[i + 1] === '\n') {
-      removedAt.push(out.length);
-    } else {
-      out += '\n';
-    }
-    last = i + 1;
-  }
-  return { text: out + text.slice(last), removedAt };
-}
-
-/** Number of entries of an ascending list below `x`. */
-function countBelow(list: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid] < x) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo;
-}
-
 /** Plans an edit on the LF copy of a CRLF text and maps it back (positions, and line ends in the new text). */
 function viaLf(text: string, tuneStart: number, plan: (lfText: string, tune: Score) => TextEdit): TextEdit {
-  const copy = lfCopy(text);
-  // A tune starts after a line break, so the CRs before it are those before its LF position.
-  let removedBefore = 0;
-  while (removedBefore < copy.removedAt.length && copy.removedAt[removedBefore] + removedBefore < tuneStart) {
-    removedBefore++;
-  }
-  const lfStart = tuneStart - removedBefore;
-  const tune = readAbc(copy.text).tunes.find((t) => t.score.source?.start === lfStart);
+  const lf = lfText(text);
+  const lfStart = lfOffset(lf, tuneStart);
+  const tune = readAbc(lf.text).tunes.find((t) => t.score.source?.start === lfStart);
   if (!tune) {
     throw new MusicInputError('abc-edit-no-source', 'The tune could not be found again in the text, so the new bars cannot be placed.');
   }
-  const edit = plan(copy.text, tune.score);
+  const edit = plan(lf.text, tune.score);
   const crlf = text.includes('\r\n');
   return {
-    start: edit.start + countBelow(copy.removedAt, edit.start),
-    end: edit.end + countBelow(copy.removedAt, edit.end),
+    start: lf.toOriginal[edit.start],
+    end: lf.toOriginal[edit.end],
     newText: crlf ? edit.newText.replace(/\r?\n/g, '\r\n') : edit.newText,
   };
 }

@@ -204,7 +204,7 @@ export class PieceTracker extends Disposable {
       if (e instanceof MusicInputError) {
         this._set({ kind: 'none', reason: e.message, isError: true });
       } else {
-        this._log.error('[panel] analysing the piece failed', e);
+        this._log.error('analysing the piece failed', e);
         this._set({ kind: 'none', reason: `Refrain could not analyse this piece: ${e instanceof Error ? e.message : String(e)}`, isError: true });
       }
     }
@@ -250,7 +250,7 @@ export class PieceTracker extends Disposable {
       document: doc,
       text,
     });
-    this._log.debug(`[panel] tune ${index + 1}: ${tune.score.bars.length} bars in ${Date.now() - started} ms`);
+    this._log.debug(`tune ${index + 1}: ${tune.score.bars.length} bars in ${Date.now() - started} ms`);
   }
 
   private _publish(

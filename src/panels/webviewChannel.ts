@@ -12,7 +12,8 @@ import type { Logger } from '../platform/logger';
 import { Disposable, toDisposable } from '../platform/disposable';
 import type { IDisposable } from '../platform/disposable';
 import { toUserError } from '../platform/errors';
-import { assertNever, errorResponse, notification, okResponse, parseWebviewMessage } from '../protocol/messages';
+import { assertNever, errorResponse, notification, okResponse } from '../protocol/messages';
+import { parseWebviewMessage } from '../protocol/validate';
 import type {
   CommandMessage,
   ProtocolError,
@@ -230,13 +231,15 @@ export class WebviewChannel extends Disposable {
         this._inFlight.get(message.params.requestId)?.abort();
         break;
       case 'log': {
-        const line = `[webview] ${message.params.message}`;
+        // The page's own lines, tagged as the page's.
+        const page = this._log.child('webview');
+        const line = message.params.message;
         if (message.params.level === 'error') {
-          this._log.error(line);
+          page.error(line);
         } else if (message.params.level === 'warn') {
-          this._log.warn(line);
+          page.warn(line);
         } else {
-          this._log.info(line);
+          page.info(line);
         }
         break;
       }

@@ -4,15 +4,9 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { readAbc } from '../../src/music/abc/reader';
-import { restoreSettings, useTinyModel } from './helpers';
+import { REEL, restoreSettings, useTinyModel } from './helpers';
 
-const TUNE = `X:1
-T:Integration Reel
-M:4/4
-L:1/8
-K:G
-|:GABc dBGB|cBAG FGAF|GABc dBGB|cAFA G4:|
-`;
+const TUNE = REEL;
 
 async function settle(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));

@@ -3,6 +3,15 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 
+/** A short reel of our own that the generation suites continue. */
+export const REEL = `X:1
+T:Integration Reel
+M:4/4
+L:1/8
+K:G
+|:GABc dBGB|cBAG FGAF|GABc dBGB|cAFA G4:|
+`;
+
 /** Refrain's extension id. */
 export const EXTENSION_ID = 'refrain.refrain';
 

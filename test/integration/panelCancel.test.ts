@@ -5,16 +5,10 @@
 // the tiny test model (helpers.ts `useTinyModel`).
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { restoreSettings, showAt, useTinyModel, viewStatus, waitFor } from './helpers';
+import { REEL, restoreSettings, showAt, useTinyModel, viewStatus, waitFor } from './helpers';
 import type { ViewsStatus } from './helpers';
 
-const TUNE = `X:1
-T:Cancel Reel
-M:4/4
-L:1/8
-K:G
-|:GABc dBGB|cBAG FGAF|GABc dBGB|cAFA G4:|
-`;
+const TUNE = REEL;
 
 interface Response {
   kind: 'response';

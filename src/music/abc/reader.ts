@@ -26,6 +26,7 @@ import { expandParts, parsePartOrder } from './repeats';
 import { guardForAbcjs } from './guard';
 import { MAX_WARNINGS, SkipTune, VoiceBuilder, barLength, cleanWarning, collectVoices, sameKey, tempoOf } from './voiceBuilder';
 import type { RawTune, VoiceBar } from './voiceBuilder';
+import { lfText } from './newlines';
 
 /** One tune read from an ABC file. */
 export interface AbcTune {
@@ -448,7 +449,7 @@ export function readAbc(text: string, options: AbcReadOptions = {}): AbcReadResu
   }
   // abcjs turns CRLF into LF before it counts characters, so its offsets would drift by one per
   // line in a Windows file. Read an LF copy and map every source range back to the real text.
-  const { normalized, toOriginal } = normalizeNewlines(text);
+  const { text: normalized, toOriginal } = lfText(text);
   const select = options.select;
   const result = readTunes(normalized, {
     ...options,
@@ -469,19 +470,6 @@ export function readAbc(text: string, options: AbcReadOptions = {}): AbcReadResu
     }
   }
   return result;
-}
-
-/** LF-only text and, for each of its offsets (end included), the offset in the original text. */
-function normalizeNewlines(text: string): { normalized: string; toOriginal: Int32Array } {
-  const normalized = text.replace(/\r\n?/g, '\n');
-  const toOriginal = new Int32Array(normalized.length + 1);
-  let o = 0;
-  for (let i = 0; i < normalized.length; i++) {
-    toOriginal[i] = o;
-    o += text[o] === '\r' && text[o + 1] === '\n' ? 2 : 1;
-  }
-  toOriginal[normalized.length] = o;
-  return { normalized, toOriginal };
 }
 
 function readTunes(text: string, options: AbcReadOptions): AbcReadResult {

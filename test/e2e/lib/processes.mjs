@@ -1,7 +1,7 @@
 // Starting and stopping what the browser tests drive: code-server (VS Code in a Node server) and a
 // headless Debian Chromium through playwright-core. Each runs in its own process group, so that
-// stopping it also stops its children (extension host, file watcher, renderers); `stopAll` sweeps
-// both groups until nothing of them is left, whatever state the run ended in.
+// stopping it also stops its children (extension host, file watcher, renderers); `stopGroup` sweeps
+// a group until nothing of it is left, whatever state the run ended in.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,17 +1,13 @@
 /** Shared helpers of the ABC tests: fixture loading and compact note rows. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { AbcTune } from '../../../src/music/abc/reader';
 import { readAbc } from '../../../src/music/abc/reader';
 import type { Note, Score } from '../../../src/music/score';
+import { fixtureText } from '../fixtures';
 
-/** Text of a file in `test/fixtures/abc`, found from the bundled test or from the repository root. */
+/** Text of a file in `test/fixtures/abc`. */
 export function fixture(name: string): string {
-  const candidates = [resolve(__dirname, '../../../../test/fixtures/abc'), resolve(process.cwd(), 'test/fixtures/abc')];
-  const dir = candidates.find((d) => existsSync(join(d, name)));
-  assert.ok(dir, `fixture ${name} not found in ${candidates.join(', ')}`);
-  return readFileSync(join(dir, name), 'utf8');
+  return fixtureText('abc', name);
 }
 
 /** `pitch@onset/duration` for each note, in score order. */

@@ -1,22 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { main } from '../../../src/cli/main';
+import { repoRoot } from '../fixtures';
 
-/** The repository root: the nearest folder above this (bundled) test that holds package.json. */
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'examples'))) {
-    const up = dirname(dir);
-    if (up === dir) {
-      throw new Error('repository root not found');
-    }
-    dir = up;
-  }
-  return dir;
-}
 
 const ROOT = repoRoot();
 const EXAMPLE = join(ROOT, 'examples/refrain-tunes.abc');

@@ -1,16 +1,9 @@
 // Shared helpers of the engine tests (bundled into each test file).
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot } from '../fixtures';
 
-/** The repository root (tests run from out/test/unit/engine/ or from the root). */
-export function repoRoot(): string {
-  for (const c of [resolve(__dirname, '../../../..'), process.cwd()]) {
-    if (existsSync(join(c, 'test/fixtures/engine/plan-cases.json'))) {
-      return c;
-    }
-  }
-  throw new Error('Repository root not found (looked for test/fixtures/engine/plan-cases.json).');
-}
+export { repoRoot };
 
 /** A tensor as stored by models/train/tensorio.py. */
 export interface TensorJson {

@@ -4,13 +4,13 @@
 // decode-step models whose expected logits come from the full-sequence PyTorch forward.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as OrtModule from 'onnxruntime-node';
+import { fixturePath } from '../fixtures';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 // Required after the line above so that onnxruntime-node never writes its telemetry database.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const ort = require('onnxruntime-node') as typeof OrtModule;
 
 const TOLERANCE = 1e-4;
@@ -25,13 +25,7 @@ interface TensorJson {
 type TensorData = Float32Array | Int32Array | BigInt64Array;
 
 function fixtureDir(): string {
-  const candidates = [resolve(__dirname, '../../../../test/fixtures/onnx'), resolve(process.cwd(), 'test/fixtures/onnx')];
-  for (const c of candidates) {
-    if (existsSync(join(c, 'opStructuredAttention.onnx'))) {
-      return c;
-    }
-  }
-  throw new Error(`ONNX fixtures not found (looked in ${candidates.join(', ')})`);
+  return fixturePath('onnx');
 }
 
 const DIR = fixtureDir();

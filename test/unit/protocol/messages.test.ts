@@ -8,16 +8,14 @@ import {
   MAX_SSM_SIDE,
   NOTIFICATION_METHODS,
   REQUEST_METHODS,
-  checkGenerateParams,
-  checkTemplate,
   command,
   errorResponse,
   isHostMessage,
   notification,
   okResponse,
-  parseWebviewMessage,
   request,
 } from '../../../src/protocol/messages';
+import { checkGenerateParams, checkTemplate, parseWebviewMessage } from '../../../src/protocol/validate';
 import type { GenerateParams, RequestMethod } from '../../../src/protocol/messages';
 
 function goodParams(): GenerateParams {

@@ -84,6 +84,13 @@ class EchoEngine implements EngineApi {
     return this.models;
   }
 
+  /** Keeps every run going until the returned function is called. */
+  holdRuns(): () => void {
+    let release = (): void => undefined;
+    this.hold = new Promise((r) => (release = r));
+    return () => release();
+  }
+
   async generate(req: GenerateRequest, opts: { signal?: AbortSignal; onProgress?: (p: GenerateProgress) => void } = {}): Promise<Candidate[]> {
     this.requests.push(req);
     const bars = req.task.kind === 'continue' ? req.task.bars : 0;
@@ -169,8 +176,7 @@ describe('GenerationSession over the generation service', () => {
   test('the newest generation wins, from any view: starting another cancels the one in flight', async () => {
     const t = setup();
     const other = new GenerationSession(t.service, host(eightBars()), silentLogger());
-    let release = (): void => undefined;
-    t.engine.hold = new Promise((r) => (release = r));
+    const release = t.engine.holdRuns();
     const first = t.session.handlers().generate(params(), context(1));
     await new Promise((r) => setImmediate(r));
     assert.ok(t.service.isRunning);
@@ -188,8 +194,7 @@ describe('GenerationSession over the generation service', () => {
 
   test('Cancel Generation (the service\'s cancel) stops a view\'s run', async () => {
     const t = setup();
-    let release = (): void => undefined;
-    t.engine.hold = new Promise((r) => (release = r));
+    const release = t.engine.holdRuns();
     const run = t.session.handlers().generate(params(), context(1));
     await new Promise((r) => setImmediate(r));
     assert.equal(t.service.cancel(), true);
@@ -201,8 +206,7 @@ describe('GenerationSession over the generation service', () => {
 
   test('a background run (ghost text) never stops a view\'s run', async () => {
     const t = setup();
-    let release = (): void => undefined;
-    t.engine.hold = new Promise((r) => (release = r));
+    const release = t.engine.holdRuns();
     const run = t.session.handlers().generate(params(), context(1));
     await new Promise((r) => setImmediate(r));
     const source = t.h.current()?.source as GenerationSource;
@@ -217,8 +221,7 @@ describe('GenerationSession over the generation service', () => {
 
   test('the webview\'s cancel reaches the engine\'s signal', async () => {
     const t = setup();
-    let release = (): void => undefined;
-    t.engine.hold = new Promise((r) => (release = r));
+    const release = t.engine.holdRuns();
     const controller = new AbortController();
     const run = t.session.handlers().generate(params(), context(1, controller));
     await new Promise((r) => setImmediate(r));

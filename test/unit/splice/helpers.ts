@@ -1,21 +1,17 @@
 /** Shared helpers of the splice tests: fixtures, hand-made generated scores, per-bar note rows. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { readAbc } from '../../../src/music/abc/reader';
 import type { AbcTune } from '../../../src/music/abc/reader';
 import type { ChordSymbol, Key, Meter, Note, Score } from '../../../src/music/score';
 import { TPQ, barTicks, sortNotes } from '../../../src/music/score';
+import { fixtureText } from '../fixtures';
 
 /** An eighth note in ticks. */
 export const E = TPQ / 2;
 
-/** Text of a file in `test/fixtures/splice`, found from the bundled test or from the repository root. */
+/** Text of a file in `test/fixtures/splice`. */
 export function fixture(name: string): string {
-  const candidates = [resolve(__dirname, '../../../../test/fixtures/splice'), resolve(process.cwd(), 'test/fixtures/splice')];
-  const dir = candidates.find((d) => existsSync(join(d, name)));
-  assert.ok(dir, `fixture ${name} not found in ${candidates.join(', ')}`);
-  return readFileSync(join(dir, name), 'utf8');
+  return fixtureText('splice', name);
 }
 
 /** Every tune of a text, none skipped. */

@@ -10,10 +10,9 @@ import { findGrammarError } from '../../../src/tokens/grammar';
 import { SPLITS, buildShards, contentKey, splitOf } from '../../../src/tokens/shards';
 import type { PieceEntry } from '../../../src/tokens/shards';
 import { BOS_ID, EOS_ID, HEADER_BAR, NO_POS, SUM_ID, VOCAB, VOCAB_SIZE } from '../../../src/tokens/vocab';
+import { fixturePath } from '../fixtures';
 
-const FIXTURES = [join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'tokens'), join(process.cwd(), 'test', 'fixtures', 'tokens')].find(
-  (p) => existsSync(join(p, 'folk')),
-) as string;
+const FIXTURES = fixturePath('tokens');
 
 let root = '';
 

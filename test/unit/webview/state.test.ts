@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { DEFAULT_RELATED_OFFSETS, MAX_SSM_SIDE, checkGenerateParams } from '../../../src/protocol/messages';
+import { DEFAULT_RELATED_OFFSETS, MAX_SSM_SIDE } from '../../../src/protocol/messages';
+import { checkGenerateParams } from '../../../src/protocol/validate';
 import {
   addOffsets,
   applyConfig,
