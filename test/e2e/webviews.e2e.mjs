@@ -210,7 +210,7 @@ export const CHECKS = [
     },
   },
   {
-    name: 'the panel shows the tune as sheet music; a click on a bar selects it in the editor, the heatmap follows, and a heatmap click highlights the notation',
+    name: 'the panel shows the tune as sheet music; a click on a bar selects it in the editor, the heatmap follows, and a heatmap or piano-roll click highlights the notation',
     needs: ['Refrain: Show Structure Panel opens the panel, which draws the tune\'s roll and AABB heatmap'],
     async run(ctx) {
       const frame = ctx.panel;
@@ -262,6 +262,18 @@ export const CHECKS = [
       await frame.locator('canvas.ssm').click({ position: { x: (0.5 * side) / 32, y: (16.5 * side) / 32 } });
       await waitFor('the notation to highlight the B part\'s first bar', () =>
         frame.evaluate(() => Array.from(document.querySelectorAll('.notation svg .abcjs-note.abcjs-mm8')).some((n) => n.classList.contains('bar-selected'))),
+      );
+      // A piano-roll click on bar 13 (the A part's second pass, written bar 5): the notation follows.
+      // The roll's bar columns line up with the heatmap's (the same side, 32 bars).
+      const roll = frame.locator('canvas.roll');
+      await roll.evaluate((c) => c.scrollIntoView({ block: 'center' }));
+      await roll.click({ position: { x: (12.5 * side) / 32, y: 40 } });
+      await waitFor('the panel to say bar 13 is selected', () => frame.evaluate(() => document.querySelector('.status')?.textContent === 'Bar 13 selected.'));
+      await waitFor('the notation to highlight bar 13\'s written bar (bar 5)', () =>
+        frame.evaluate(() => {
+          const marked = Array.from(document.querySelectorAll('.notation svg .abcjs-note.bar-selected'));
+          return marked.length > 0 && marked.every((n) => n.classList.contains('abcjs-mm4'));
+        }),
       );
       await ctx.shot('panel-notation-dark', frame);
     },
