@@ -3,6 +3,7 @@ process.env.ORT_DISABLE_TELEMETRY = '1';
 
 import * as vscode from 'vscode';
 import { createCommands, registerCommands } from './commands/index';
+import { WALKTHROUGH_CONTEXT, markWalkthrough } from './commands/walkthrough';
 import { RefrainViews } from './panels/views';
 import { createChannelLogger } from './platform/vscodeLog';
 import { GenerationService } from './generation/service';
@@ -30,6 +31,8 @@ export function activate(context: vscode.ExtensionContext): void {
     const engine = new EngineHost(context.extensionUri, log.child('engine'));
     const generation = new GenerationService(engine, () => readConfig().model, log.child('generation'));
     context.subscriptions.push(engine, generation);
+    // The walkthrough's "generate" and "insert" steps, whichever front the writer used.
+    context.subscriptions.push(generation.onDidUse((use) => markWalkthrough(use === 'generated' ? WALKTHROUGH_CONTEXT.generated : WALKTHROUGH_CONTEXT.inserted)));
     const services: Services = { context, channel, log, parser, generation };
     const reports = new ReportDocuments();
     context.subscriptions.push(reports);

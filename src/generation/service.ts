@@ -11,7 +11,8 @@
 
 import type { EngineApi, ModelInfo } from '../engine/types';
 import { CancellationError } from '../platform/cancellation';
-import { Disposable, MutableDisposable } from '../platform/disposable';
+import { Disposable, MutableDisposable, toDisposable } from '../platform/disposable';
+import type { IDisposable } from '../platform/disposable';
 import { RefrainError } from '../platform/errors';
 import type { ContinuationOptions } from '../music/splice';
 import type { Logger } from '../platform/logger';
@@ -59,10 +60,14 @@ interface Run {
   dispose(): void;
 }
 
+/** What a writer did with the service: a run gave candidates, or a candidate went into a document. */
+export type GenerationUse = 'generated' | 'inserted';
+
 /** The one generation service of the extension. */
 export class GenerationService extends Disposable {
   private readonly _run = this._register(new MutableDisposable<Run>());
   private _runs = 0;
+  private readonly _listeners = new Set<(use: GenerationUse) => void>();
 
   constructor(
     private readonly _engines: EngineSource,
@@ -101,6 +106,27 @@ export class GenerationService extends Disposable {
       throw new RefrainError('no-model', `Model "${wanted}" is not installed. Installed: ${models.map((m) => m.id).join(', ')}.`);
     }
     return hit;
+  }
+
+  /** Calls `listener` when a writer's run gave candidates and when a candidate was inserted (the walkthrough listens). */
+  onDidUse(listener: (use: GenerationUse) => void): IDisposable {
+    this._listeners.add(listener);
+    return toDisposable(() => this._listeners.delete(listener));
+  }
+
+  /** Tells the listeners that a candidate went into its document. */
+  inserted(): void {
+    this._fire('inserted');
+  }
+
+  private _fire(use: GenerationUse): void {
+    for (const l of [...this._listeners]) {
+      try {
+        l(use);
+      } catch (e) {
+        this._log.error(`a ${use} listener failed`, e);
+      }
+    }
   }
 
   /** Whether a run is going. */
@@ -164,7 +190,11 @@ export class GenerationService extends Disposable {
       }
       progress?.flush();
       (background ? log.debug : log.info).call(log, `${options.origin ?? 'run'} #${number}: ${candidates.length} candidate(s) in ${Date.now() - started} ms`);
-      return candidates.map((candidate) => this._withEdit(request, candidate, options.edit));
+      const result = candidates.map((candidate) => this._withEdit(request, candidate, options.edit));
+      if (!background) {
+        this._fire('generated');
+      }
+      return result;
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       progress?.dispose();

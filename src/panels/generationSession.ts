@@ -25,7 +25,7 @@ import type { TemplateContext } from './templates';
 import type { RequestContext, RequestHandlers } from './webviewChannel';
 
 /** What a session needs of the generation service. */
-export type SessionGenerator = Pick<GenerationService, 'generate' | 'listModels'>;
+export type SessionGenerator = Pick<GenerationService, 'generate' | 'listModels' | 'inserted'>;
 
 /** What a session needs from the view that owns it. */
 export interface SessionHost {
@@ -238,6 +238,7 @@ export class GenerationSession extends Disposable {
       throw new RefrainError('stale', STALE_EDITED);
     }
     const message = await this._host.insert(candidate);
+    this._service.inserted();
     this._log.info(`candidate ${candidateId}: ${candidate.newBars.to - candidate.newBars.from} new bar(s) into the ${source.format === 'abc' ? 'ABC' : 'MIDI'} document (${message})`);
     if (this._shown?.source === source) {
       this._markStale(STALE_INSERTED);

@@ -141,6 +141,8 @@ describe('GenerationSession over the generation service', () => {
 
   test('builds the one engine request from the controls and the settings, throttles progress, returns candidate views', async () => {
     const t = setup();
+    const uses: string[] = [];
+    t.service.onDidUse((use) => uses.push(use));
     const result = await t.session.handlers().generate(params({ modelId: 'tiny' }), context(11));
     const req = t.engine.requests[0];
     assert.deepEqual(req.task, { kind: 'continue', bars: 2 });
@@ -161,6 +163,8 @@ describe('GenerationSession over the generation service', () => {
     const inserted = await t.session.handlers().insert({ candidateId: '11-2' }, context(12));
     assert.match(inserted.message, /Inserted 2 bars/);
     assert.equal(t.h.inserted[0].metrics.se, 0.1);
+    // The walkthrough hears of both.
+    assert.deepEqual(uses, ['generated', 'inserted']);
     await assert.rejects(t.session.handlers().insert({ candidateId: '99-1' }, context(13)), (e: Error & { code?: string }) => e.code === 'not-found');
     t.dispose();
   });
