@@ -8,6 +8,7 @@ import { writeAbc } from '../../../src/music/abc/writer';
 import type { Mode, Note, Score } from '../../../src/music/score';
 import { emptyScore } from '../../../src/music/score';
 import { fixture, keyRows, readOne, tune } from './helpers';
+import { scoreOfNotes } from '../structure/scoreBuilder';
 
 /** The body lines of written ABC (after K:). */
 function body(abc: string): string {
@@ -19,15 +20,7 @@ function note(pitch: number, onset: number, duration: number, extra: Partial<Not
 }
 
 function scoreOf(notes: Note[], edit: (s: Score) => void = () => {}): Score {
-  const s = emptyScore();
-  s.notes = notes;
-  const end = Math.max(...notes.map((n) => n.onset + n.duration));
-  for (let t = 0; t < end; t += 1920) {
-    s.bars.push({ start: t, duration: 1920, meter: { num: 4, den: 4 }, written: s.bars.length });
-  }
-  s.length = s.bars.length * 1920;
-  edit(s);
-  return s;
+  return scoreOfNotes(notes, undefined, edit);
 }
 
 describe('round trips: read -> write -> read gives the same notes', () => {

@@ -3,30 +3,21 @@
  * `[pitch, onset16, duration16]` (16th notes from the bar start), 4/4 unless told.
  */
 
-import { TPQ, emptyScore, sortNotes } from '../../../src/music/score';
-import type { Meter, Note, Score } from '../../../src/music/score';
+import type { Meter, Score } from '../../../src/music/score';
+import { buildScore } from '../structure/scoreBuilder';
+import type { BarNote } from '../structure/scoreBuilder';
 
 /** One note: pitch, onset and duration in 16ths, optional track. */
-export type TestNote = readonly [number, number, number, number?];
+export type TestNote = BarNote;
 
-const SIXTEENTH = TPQ / 4;
-
-/** A score with one bar per entry (4/4 by default). */
+/**
+ * A score with one bar per entry (4/4 by default), built by the structure tests' builder; each
+ * bar is given a written source range, as the views' bar selection needs.
+ */
 export function scoreOf(bars: readonly (readonly TestNote[])[], meter: Meter = { num: 4, den: 4 }, bpm = 120): Score {
-  const score = emptyScore();
-  const length = (TPQ * 4 * meter.num) / meter.den;
-  score.meters = [{ tick: 0, meter }];
+  const score = buildScore(bars, { meter });
   score.tempos = [{ tick: 0, bpm }];
-  const notes: Note[] = [];
-  bars.forEach((bar, b) => {
-    score.bars.push({ start: b * length, duration: length, meter, written: b });
-    score.writtenBars.push({ source: { start: b * 10, end: b * 10 + 9 } });
-    for (const [pitch, at, dur, track] of bar) {
-      notes.push({ pitch, onset: b * length + at * SIXTEENTH, duration: dur * SIXTEENTH, velocity: 90, track: track ?? 0, voice: 0 });
-    }
-  });
-  score.notes = sortNotes(notes);
-  score.length = bars.length * length;
+  score.writtenBars = score.bars.map((_, b) => ({ source: { start: b * 10, end: b * 10 + 9 } }));
   return score;
 }
 

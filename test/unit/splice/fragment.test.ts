@@ -2,9 +2,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { barLineAfter, customSignature, fieldInForce, fieldsIn, writeAbcBars } from '../../../src/music/abc/fragment';
 import type { AbcBarsContext } from '../../../src/music/abc/fragment';
-import { MusicInputError, emptyScore } from '../../../src/music/score';
+import { MusicInputError } from '../../../src/music/score';
 import type { Key, Note, Score } from '../../../src/music/score';
 import { barRows, tunesOf } from './helpers';
+import { scoreOfNotes } from '../structure/scoreBuilder';
 
 const G_MAJOR: Key = { tonic: 'G', mode: 'major', fifths: 1 };
 const CONTEXT: AbcBarsContext = { unitNoteLength: { num: 1, den: 8 }, key: G_MAJOR, meter: { num: 4, den: 4 } };
@@ -15,15 +16,10 @@ function n(pitch: number, onset: number, duration: number, track = 0): Note {
 
 /** A 4/4 score in G with `bars` bars and the given notes. */
 function scoreOf(bars: number, notes: Note[], edit: (s: Score) => void = () => {}): Score {
-  const s = emptyScore();
-  s.keys = [{ tick: 0, key: G_MAJOR }];
-  for (let k = 0; k < bars; k++) {
-    s.bars.push({ start: k * 1920, duration: 1920, meter: { num: 4, den: 4 }, written: k });
-  }
-  s.notes = notes;
-  s.length = bars * 1920;
-  edit(s);
-  return s;
+  return scoreOfNotes(notes, bars, (s) => {
+    s.keys = [{ tick: 0, key: G_MAJOR }];
+    edit(s);
+  });
 }
 
 /** Reads fragment text pasted into a G major 4/4 tune. */

@@ -103,3 +103,17 @@ export function randomScore(seed: number, barCount: number, notesPerBar = 8): Sc
     ],
   });
 }
+
+/** A 4/4 score of the given notes over `bars` bars (default: as many as hold them), then `edit` applied. */
+export function scoreOfNotes(notes: Note[], bars?: number, edit: (s: Score) => void = () => {}): Score {
+  const s = emptyScore();
+  const full = barTicks({ num: 4, den: 4 });
+  const count = bars ?? Math.ceil(Math.max(0, ...notes.map((n) => n.onset + n.duration)) / full);
+  for (let k = 0; k < count; k++) {
+    s.bars.push({ start: k * full, duration: full, meter: { num: 4, den: 4 }, written: k });
+  }
+  s.notes = notes;
+  s.length = count * full;
+  edit(s);
+  return s;
+}
