@@ -10,7 +10,7 @@ import { GenerationSession } from '../panels/generationSession';
 import { renderViewHtml, webviewOptions } from '../panels/html';
 import { VIEW_SECTIONS, readConfig } from '../platform/config';
 import { configPayload, pieceView } from '../panels/payloads';
-import { pickMusicFile, readMusicFile } from '../panels/files';
+import { sessionHost } from '../panels/sessionHost';
 import type { ParseHost } from '../providers/parseHost';
 import { MusicInputError } from '../music/score';
 import type { ViewStatus } from '../panels/viewStatus';
@@ -42,16 +42,10 @@ class MidiEditorView extends Disposable {
     this._session = this._register(
       new GenerationSession(
         generation,
-        {
+        sessionHost(parser, () => this._channel, {
           current: () => this._current(),
           insert: (candidate) => insertCandidate(candidate, { kind: 'score', replace: (next, label) => this.document.applyEdit(next, label) }, VIEW_INSERT),
-          settings: () => readConfig().generation,
-          readFile: (uri) => readMusicFile(uri),
-          load: (path, bytes) => parser.pieces(path, bytes),
-          pickFile: () => pickMusicFile(),
-          notify: (method, params) => this._channel.notify(method, params),
-          remember: (method, params) => this._channel.remember(method, params),
-        },
+        }),
         _log,
         'midi',
       ),

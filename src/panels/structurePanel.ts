@@ -3,7 +3,7 @@ import type { MidiEditorProvider } from '../editors/midiEditor';
 import type { Logger } from '../platform/logger';
 import { Disposable } from '../platform/disposable';
 import type { CommandMessage, HostToWebviewMessage } from '../protocol/messages';
-import { pickMusicFile, readMusicFile } from './files';
+import { sessionHost } from './sessionHost';
 import type { ParseHost } from '../providers/parseHost';
 import type { GenerationService } from '../generation/service';
 import { VIEW_INSERT, insertCandidate } from '../generation/insert';
@@ -53,7 +53,7 @@ export class StructurePanel extends Disposable {
     this._session = this._register(
       new GenerationSession(
         generation,
-        {
+        sessionHost(parser, () => this._channel, {
           current: () => {
             const piece = this._tracker.piece;
             return piece ? { source: piece.source, feature: piece.feature } : undefined;
@@ -62,13 +62,7 @@ export class StructurePanel extends Disposable {
             const doc = candidate.source.format === 'midi' ? midi.documentFor(candidate.source.uri) : undefined;
             return insertCandidate(candidate, doc ? { kind: 'score', replace: (next, label) => doc.applyEdit(next, label) } : { kind: 'text' }, VIEW_INSERT);
           },
-          settings: () => readConfig().generation,
-          readFile: (uri) => readMusicFile(uri),
-          load: (path, bytes) => parser.pieces(path, bytes),
-          pickFile: () => pickMusicFile(),
-          notify: (method, params) => this._channel.notify(method, params),
-          remember: (method, params) => this._channel.remember(method, params),
-        },
+        }),
         _log,
         'panel',
       ),
