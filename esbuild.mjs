@@ -84,7 +84,7 @@ const configs = [
     outfile: 'dist/engineWorker.js',
     external: ['onnxruntime-node'],
   })),
-  ...optionalEntry('src/providers/parseWorker.ts').map((entry) => ({
+  ...optionalEntry('src/host/parseWorker.ts').map((entry) => ({
     ...nodeCommon,
     entryPoints: [entry],
     outfile: 'dist/parseWorker.js',

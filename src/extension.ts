@@ -4,15 +4,15 @@ process.env.ORT_DISABLE_TELEMETRY = '1';
 import * as vscode from 'vscode';
 import { createCommands, registerCommands } from './commands/index';
 import { WALKTHROUGH_CONTEXT, markWalkthrough } from './commands/walkthrough';
-import { RefrainViews } from './panels/views';
+import { RefrainViews } from './webviews/views';
 import { createChannelLogger } from './platform/vscodeLog';
 import { GenerationService } from './generation/service';
-import { readConfig } from './platform/config';
-import { EngineHost } from './providers/engineHost';
-import { InlineContinuationProvider } from './providers/inlineContinuation';
-import { ParseHost } from './providers/parseHost';
-import { ReportDocuments } from './providers/reportDocuments';
-import type { Services } from './services';
+import { readConfig } from './generation/config';
+import { EngineHost } from './generation/engineHost';
+import { InlineContinuationProvider } from './inline/inlineContinuation';
+import { ParseHost } from './host/parseHost';
+import { ReportDocuments } from './host/reportDocuments';
+import type { Services } from './commands/services';
 
 /**
  * Builds the services and registers the contributions. Nothing heavy happens here: no model is

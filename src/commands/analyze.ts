@@ -2,10 +2,10 @@ import * as vscode from 'vscode';
 import { formatOfPath } from '../music/load';
 import type { LoadedPiece } from '../music/load';
 import { MusicInputError } from '../music/score';
-import { readConfig } from '../platform/config';
+import { readConfig } from '../generation/config';
 import { analyzeScore, formatReport } from '../structure/pieceReport';
-import type { ReportDocuments } from '../providers/reportDocuments';
-import type { Services } from '../services';
+import type { ReportDocuments } from '../host/reportDocuments';
+import type { Services } from './services';
 import { readTuneAt } from './activeTune';
 import { RefrainError } from '../platform/errors';
 

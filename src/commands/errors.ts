@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { toUserError } from '../platform/errors';
-import type { Services } from '../services';
+import type { Services } from './services';
 
 /** The buttons of each error action. */
 const BUTTONS = { choose: 'Choose Model', logs: 'Show Logs' } as const;

@@ -4,7 +4,7 @@ import type { TrackExportInfo } from '../music/export';
 import { formatOfPath } from '../music/load';
 import { MusicInputError } from '../music/score';
 import type { Score } from '../music/score';
-import type { Services } from '../services';
+import type { Services } from './services';
 import { activeAbcEditor, tuneAt } from './activeTune';
 import { RefrainError } from '../platform/errors';
 

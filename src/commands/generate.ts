@@ -8,9 +8,9 @@ import type { GenerationCandidate, GenerationRequest } from '../generation/reque
 import { firstPass } from '../music/passes';
 import { scoreHead } from '../music/score';
 import { toAbortSignal } from '../platform/cancellation';
-import { readConfig } from '../platform/config';
+import { readConfig } from '../generation/config';
 import { RefrainError } from '../platform/errors';
-import type { Services } from '../services';
+import type { Services } from './services';
 import { parseForm, formToString } from '../structure/form';
 import { activeAbcEditor, sourceOf, tuneAt } from './activeTune';
 import type { ActiveTune } from './activeTune';

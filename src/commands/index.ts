@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { RefrainViews } from '../panels/views';
-import type { ReportDocuments } from '../providers/reportDocuments';
-import type { Services } from '../services';
+import type { RefrainViews } from '../webviews/views';
+import type { ReportDocuments } from '../host/reportDocuments';
+import type { Services } from './services';
 import { createAnalyzeCommand } from './analyze';
 import { createChooseModel, createContinueTune, createGenerateFromForm, createRegenerateBars } from './generate';
 import { reportCommandError } from './errors';

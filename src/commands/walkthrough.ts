@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Services } from '../services';
+import type { Services } from './services';
 import { RefrainError } from '../platform/errors';
 
 /** The bundled example tune the walkthrough starts from (shipped in the VSIX, see scripts/package.mjs). */

@@ -15,7 +15,7 @@ import { DEFAULT_VARIATION } from '../engine/limits';
 import type { Candidate, GenerateRequest, GenerationTask, TemplateSpec } from '../engine/types';
 import type { Score } from '../music/score';
 import type { TextEdit } from '../music/splice';
-import type { GenerationSettings } from '../platform/config';
+import type { GenerationSettings } from './config';
 
 /** The piece a generation works on. */
 export interface GenerationSource {

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readAbc } from '../../src/music/abc/reader';
 import { writeMidi } from '../../src/music/midi/writer';
-import { ParseHost } from '../../src/providers/parseHost';
+import { ParseHost } from '../../src/host/parseHost';
 import { Rng, mutateAbc, mutateMidi, mutateMidiEvents } from './mutate';
 
 interface Tally {

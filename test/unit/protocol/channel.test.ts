@@ -7,8 +7,8 @@ import { command, request } from '../../../src/protocol/messages';
 import type { CommandMessage, HostToWebviewMessage, ResponseMessage } from '../../../src/protocol/messages';
 import { EngineError } from '../../../src/engine/errors';
 import { RefrainError } from '../../../src/platform/errors';
-import { WebviewChannel, replaySlot } from '../../../src/panels/webviewChannel';
-import type { RequestHandlers, WebviewPort } from '../../../src/panels/webviewChannel';
+import { WebviewChannel, replaySlot } from '../../../src/webviews/shared/webviewChannel';
+import type { RequestHandlers, WebviewPort } from '../../../src/webviews/shared/webviewChannel';
 
 /** A webview stand-in: records what the host posts, lets the test post as the page. */
 function fakeWebview(): WebviewPort & { posted: HostToWebviewMessage[]; send(message: unknown): void } {

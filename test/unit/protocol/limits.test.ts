@@ -17,7 +17,7 @@ import { ERROR_CODES, RefrainError, toUserError } from '../../../src/platform/er
 import { silentLogger } from '../../../src/platform/logger';
 import { MAX_GENERATE_BARS } from '../../../src/protocol/messages';
 import { checkGenerateParams } from '../../../src/protocol/validate';
-import { toProtocolError } from '../../../src/panels/webviewChannel';
+import { toProtocolError } from '../../../src/webviews/shared/webviewChannel';
 import { repoRoot, workerPath } from '../engine/helpers';
 import { eightBars } from './scores';
 

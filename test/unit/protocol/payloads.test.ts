@@ -6,7 +6,7 @@ import type { GenerationCandidate } from '../../../src/generation/request';
 import { TPQ } from '../../../src/music/score';
 import type { Score } from '../../../src/music/score';
 import { MAX_SSM_SIDE } from '../../../src/protocol/messages';
-import { candidateView, pieceView, rollPayload, structureOf } from '../../../src/panels/payloads';
+import { candidateView, pieceView, rollPayload, structureOf } from '../../../src/webviews/shared/payloads';
 import { BAR_A, BAR_B, BAR_C, eightBars, scoreOf } from './scores';
 
 describe('rollPayload', () => {

@@ -7,11 +7,11 @@ import { GenerationService } from '../../../src/generation/service';
 import { silentLogger } from '../../../src/platform/logger';
 import type { Score } from '../../../src/music/score';
 import { CancellationError } from '../../../src/platform/cancellation';
-import type { GenerationSettings } from '../../../src/platform/config';
+import type { GenerationSettings } from '../../../src/generation/config';
 import type { GenerateParams, NotificationMap, NotificationMethod } from '../../../src/protocol/messages';
-import { GenerationSession } from '../../../src/panels/generationSession';
-import type { SessionHost } from '../../../src/panels/generationSession';
-import { templateSpecOf } from '../../../src/panels/templates';
+import { GenerationSession } from '../../../src/webviews/shared/generationSession';
+import type { SessionHost } from '../../../src/webviews/shared/generationSession';
+import { templateSpecOf } from '../../../src/webviews/shared/templates';
 import type { GenerationSource } from '../../../src/generation/request';
 import { BAR_A, BAR_B, BAR_C, eightBars, scoreOf } from './scores';
 

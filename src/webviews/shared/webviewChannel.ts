@@ -8,12 +8,12 @@
  * plain-Node tests drive it with a fake webview.
  */
 
-import type { Logger } from '../platform/logger';
-import { Disposable, toDisposable } from '../platform/disposable';
-import type { IDisposable } from '../platform/disposable';
-import { toUserError } from '../platform/errors';
-import { assertNever, errorResponse, notification, okResponse } from '../protocol/messages';
-import { parseWebviewMessage } from '../protocol/validate';
+import type { Logger } from '../../platform/logger';
+import { Disposable, toDisposable } from '../../platform/disposable';
+import type { IDisposable } from '../../platform/disposable';
+import { toUserError } from '../../platform/errors';
+import { assertNever, errorResponse, notification, okResponse } from '../../protocol/messages';
+import { parseWebviewMessage } from '../../protocol/validate';
 import type {
   CommandMessage,
   ProtocolError,
@@ -23,7 +23,7 @@ import type {
   RequestMethod,
   RequestParams,
   RequestResult,
-} from '../protocol/messages';
+} from '../../protocol/messages';
 
 /** The part of `vscode.Webview` the channel uses. */
 export interface WebviewPort {

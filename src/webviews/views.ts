@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import { MidiEditorProvider } from '../editors/midiEditor';
+import { MidiEditorProvider } from './midi/midiEditor';
 import type { Logger } from '../platform/logger';
 import { Disposable, MutableDisposable } from '../platform/disposable';
 import type { GenerationService } from '../generation/service';
-import { StructurePanel } from './structurePanel';
-import type { ParseHost } from '../providers/parseHost';
-import type { ViewStatus } from './viewStatus';
+import { StructurePanel } from './panel/structurePanel';
+import type { ParseHost } from '../host/parseHost';
+import type { ViewStatus } from './shared/viewStatus';
 
 /** The id of the command that reports the views' state (integration tests; not in the palette). */
 export const VIEW_STATUS_COMMAND = 'refrain.internal.viewStatus';

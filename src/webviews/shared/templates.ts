@@ -6,17 +6,17 @@
  * No `vscode` import: reading another file goes through the injected `readFile`.
  */
 
-import { templateSsm } from '../engine/template';
-import type { TemplateSpec } from '../engine/types';
-import { loadPieces } from '../music/load';
-import type { LoadResult } from '../music/load';
-import type { Score } from '../music/score';
-import { MusicInputError, emptyScore } from '../music/score';
-import { RefrainError } from '../platform/errors';
-import type { TemplateChoice } from '../protocol/messages';
-import { formToString, parseForm } from '../structure/form';
-import { validateSsm } from '../structure/ssm';
-import type { Ssm } from '../structure/ssm';
+import { templateSsm } from '../../engine/template';
+import type { TemplateSpec } from '../../engine/types';
+import { loadPieces } from '../../music/load';
+import type { LoadResult } from '../../music/load';
+import type { Score } from '../../music/score';
+import { MusicInputError, emptyScore } from '../../music/score';
+import { RefrainError } from '../../platform/errors';
+import type { TemplateChoice } from '../../protocol/messages';
+import { formToString, parseForm } from '../../structure/form';
+import { validateSsm } from '../../structure/ssm';
+import type { Ssm } from '../../structure/ssm';
 
 /** What resolving a template may need. */
 export interface TemplateContext {

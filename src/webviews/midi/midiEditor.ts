@@ -1,20 +1,20 @@
 import * as vscode from 'vscode';
-import type { Logger } from '../platform/logger';
-import { Disposable } from '../platform/disposable';
-import type { CommandMessage } from '../protocol/messages';
-import type { GenerationSource } from '../generation/request';
-import { VIEW_INSERT, insertCandidate } from '../generation/insert';
-import type { GenerationService } from '../generation/service';
-import type { BarFeature } from '../structure/ssm';
-import { GenerationSession } from '../panels/generationSession';
-import { renderViewHtml, webviewOptions } from '../panels/html';
-import { VIEW_SECTIONS, readConfig } from '../platform/config';
-import { configPayload, pieceView } from '../panels/payloads';
-import { sessionHost } from '../panels/sessionHost';
-import type { ParseHost } from '../providers/parseHost';
-import { MusicInputError } from '../music/score';
-import type { ViewStatus } from '../panels/viewStatus';
-import { WebviewChannel } from '../panels/webviewChannel';
+import type { Logger } from '../../platform/logger';
+import { Disposable } from '../../platform/disposable';
+import type { CommandMessage } from '../../protocol/messages';
+import type { GenerationSource } from '../../generation/request';
+import { VIEW_INSERT, insertCandidate } from '../../generation/insert';
+import type { GenerationService } from '../../generation/service';
+import type { BarFeature } from '../../structure/ssm';
+import { GenerationSession } from '../shared/generationSession';
+import { renderViewHtml, webviewOptions } from '../shared/html';
+import { VIEW_SECTIONS, readConfig } from '../../generation/config';
+import { configPayload, pieceView } from '../shared/payloads';
+import { sessionHost } from '../shared/sessionHost';
+import type { ParseHost } from '../../host/parseHost';
+import { MusicInputError } from '../../music/score';
+import type { ViewStatus } from '../shared/viewStatus';
+import { WebviewChannel } from '../shared/webviewChannel';
 import { MidiDocument } from './midiDocument';
 
 /** The view type of Refrain's MIDI editor (package.json `customEditors`). */

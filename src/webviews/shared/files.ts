@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { formatOfPath } from '../music/load';
-import { RefrainError } from '../platform/errors';
+import { formatOfPath } from '../../music/load';
+import { RefrainError } from '../../platform/errors';
 
 /** Reads a music file named by a URI string (for templates taken from another file). */
 export async function readMusicFile(uri: string): Promise<{ bytes: Uint8Array; path: string; name: string }> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { ViewKind } from '../protocol/messages';
+import type { ViewKind } from '../../protocol/messages';
 
 /** A fresh script nonce: 16 random bytes, base64. */
 export function createNonce(): string {

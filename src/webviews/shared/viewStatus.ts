@@ -1,4 +1,4 @@
-import type { CommandMap } from '../protocol/messages';
+import type { CommandMap } from '../../protocol/messages';
 
 /**
  * What a view reports about itself (for `refrain.internal.viewStatus`, used by the integration

@@ -5,15 +5,15 @@
  * Pure TypeScript (no vscode), so plain-Node tests cover it.
  */
 
-import type { GenerationCandidate } from '../generation/request';
-import type { Score } from '../music/score';
-import { TPQ } from '../music/score';
-import { MAX_NOTATION_CHARS, MAX_ROLL_NOTES, MAX_SSM_SIDE } from '../protocol/messages';
-import type { CandidateView, IntervalHint, NotationPayload, NotificationMap, PieceView, RollPayload, SsmPayload } from '../protocol/messages';
-import type { RefrainConfig } from '../platform/config';
-import { ssmPayload } from '../protocol/ssmPayload';
-import { barSsm, isBarFeature, similarityByInterval, topIntervals } from '../structure/ssm';
-import type { BarFeature } from '../structure/ssm';
+import type { GenerationCandidate } from '../../generation/request';
+import type { Score } from '../../music/score';
+import { TPQ } from '../../music/score';
+import { MAX_NOTATION_CHARS, MAX_ROLL_NOTES, MAX_SSM_SIDE } from '../../protocol/messages';
+import type { CandidateView, IntervalHint, NotationPayload, NotificationMap, PieceView, RollPayload, SsmPayload } from '../../protocol/messages';
+import type { RefrainConfig } from '../../generation/config';
+import { ssmPayload } from '../../protocol/ssmPayload';
+import { barSsm, isBarFeature, similarityByInterval, topIntervals } from '../../structure/ssm';
+import type { BarFeature } from '../../structure/ssm';
 
 /** Largest interval of the L_t curve a view shows. */
 export const VIEW_MAX_INTERVAL = 64;

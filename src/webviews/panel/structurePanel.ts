@@ -1,20 +1,20 @@
 import * as vscode from 'vscode';
-import type { MidiEditorProvider } from '../editors/midiEditor';
-import type { Logger } from '../platform/logger';
-import { Disposable } from '../platform/disposable';
-import type { CommandMessage, HostToWebviewMessage } from '../protocol/messages';
-import { sessionHost } from './sessionHost';
-import type { ParseHost } from '../providers/parseHost';
-import type { GenerationService } from '../generation/service';
-import { VIEW_INSERT, insertCandidate } from '../generation/insert';
-import { GenerationSession } from './generationSession';
-import { renderViewHtml, webviewOptions } from './html';
-import { VIEW_SECTIONS, readConfig } from '../platform/config';
-import { configPayload } from './payloads';
+import type { MidiEditorProvider } from '../midi/midiEditor';
+import type { Logger } from '../../platform/logger';
+import { Disposable } from '../../platform/disposable';
+import type { CommandMessage, HostToWebviewMessage } from '../../protocol/messages';
+import { sessionHost } from '../shared/sessionHost';
+import type { ParseHost } from '../../host/parseHost';
+import type { GenerationService } from '../../generation/service';
+import { VIEW_INSERT, insertCandidate } from '../../generation/insert';
+import { GenerationSession } from '../shared/generationSession';
+import { renderViewHtml, webviewOptions } from '../shared/html';
+import { VIEW_SECTIONS, readConfig } from '../../generation/config';
+import { configPayload } from '../shared/payloads';
 import { PieceTracker } from './pieceTracker';
 import type { TrackedState } from './pieceTracker';
-import type { ViewStatus } from './viewStatus';
-import { WebviewChannel } from './webviewChannel';
+import type { ViewStatus } from '../shared/viewStatus';
+import { WebviewChannel } from '../shared/webviewChannel';
 
 /** The view type of the structure panel. */
 export const STRUCTURE_PANEL_VIEW_TYPE = 'refrain.structurePanel';

@@ -20,11 +20,11 @@ import type { GenerationCandidate, GenerationSource } from '../../../src/generat
 import { GenerationService } from '../../../src/generation/service';
 import { loadPiece } from '../../../src/music/select';
 import type { Score } from '../../../src/music/score';
-import type { GenerationSettings } from '../../../src/platform/config';
+import type { GenerationSettings } from '../../../src/generation/config';
 import { silentLogger } from '../../../src/platform/logger';
 import type { GenerateParams, TemplateChoice } from '../../../src/protocol/messages';
-import { requestFromParams } from '../../../src/panels/generationSession';
-import { templateSpecOf } from '../../../src/panels/templates';
+import { requestFromParams } from '../../../src/webviews/shared/generationSession';
+import { templateSpecOf } from '../../../src/webviews/shared/templates';
 import { repoRoot, workerPath } from '../engine/helpers';
 
 const SEED = 7;

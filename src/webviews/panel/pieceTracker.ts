@@ -1,16 +1,16 @@
 import * as vscode from 'vscode';
-import { splitTunes } from '../music/abc/reader';
-import type { Score } from '../music/score';
-import { MusicInputError } from '../music/score';
-import type { Logger } from '../platform/logger';
-import { Disposable } from '../platform/disposable';
-import type { PieceView } from '../protocol/messages';
-import type { BarFeature } from '../structure/ssm';
-import type { ParseHost } from '../providers/parseHost';
-import { MIDI_EDITOR_VIEW_TYPE } from '../editors/midiEditor';
-import type { GenerationSource } from '../generation/request';
-import { readConfig } from '../platform/config';
-import { pieceView } from './payloads';
+import { splitTunes } from '../../music/abc/reader';
+import type { Score } from '../../music/score';
+import { MusicInputError } from '../../music/score';
+import type { Logger } from '../../platform/logger';
+import { Disposable } from '../../platform/disposable';
+import type { PieceView } from '../../protocol/messages';
+import type { BarFeature } from '../../structure/ssm';
+import type { ParseHost } from '../../host/parseHost';
+import { MIDI_EDITOR_VIEW_TYPE } from '../midi/midiEditor';
+import type { GenerationSource } from '../../generation/request';
+import { readConfig } from '../../generation/config';
+import { pieceView } from '../shared/payloads';
 
 /** The piece the structure panel shows. */
 export interface TrackedPiece {

@@ -1,5 +1,5 @@
-import { readConfig } from '../platform/config';
-import type { ParseHost } from '../providers/parseHost';
+import { readConfig } from '../../generation/config';
+import type { ParseHost } from '../../host/parseHost';
 import { pickMusicFile, readMusicFile } from './files';
 import type { SessionHost } from './generationSession';
 import type { WebviewChannel } from './webviewChannel';

@@ -1,7 +1,7 @@
 import type * as vscode from 'vscode';
-import type { GenerationService } from './generation/service';
-import type { Logger } from './platform/logger';
-import type { ParseHost } from './providers/parseHost';
+import type { GenerationService } from '../generation/service';
+import type { Logger } from '../platform/logger';
+import type { ParseHost } from '../host/parseHost';
 
 /** What every command and provider gets: built once in `activate`, nothing heavy. */
 export interface Services {

@@ -4,7 +4,7 @@ import type { TuneReader } from '../commands/activeTune';
 import { controlsOf } from '../generation/request';
 import type { GenerationService } from '../generation/service';
 import { isCancellationError, toAbortSignal } from '../platform/cancellation';
-import { readConfig } from '../platform/config';
+import { readConfig } from '../generation/config';
 import { Disposable } from '../platform/disposable';
 import type { Logger } from '../platform/logger';
 

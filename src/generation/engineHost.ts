@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { EngineClient } from '../engine/client';
 import type { EngineApi, ModelInfo } from '../engine/types';
-import type { EngineSource } from '../generation/service';
-import { ENGINE_SECTIONS, readConfig } from '../platform/config';
+import type { EngineSource } from './service';
+import { ENGINE_SECTIONS, readConfig } from './config';
 import { Disposable } from '../platform/disposable';
 import type { Logger } from '../platform/logger';
 

@@ -6,8 +6,8 @@ import { applyTextEdit } from '../../../src/music/splice';
 import { notationOf, planAbcEdit } from '../../../src/generation/edits';
 import type { Score } from '../../../src/music/score';
 import type { BarSpan } from '../../../src/music/splice';
-import { notationPayload } from '../../../src/panels/payloads';
-import { templatePreview, templateSpecOf } from '../../../src/panels/templates';
+import { notationPayload } from '../../../src/webviews/shared/payloads';
+import { templatePreview, templateSpecOf } from '../../../src/webviews/shared/templates';
 import { E, appendBars } from '../splice/helpers';
 
 /** The edit and notation of a continuation, as the generation service plans them for a card. */

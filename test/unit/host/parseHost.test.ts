@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ParseHost } from '../../../src/providers/parseHost';
+import { ParseHost } from '../../../src/host/parseHost';
 import { MusicInputError } from '../../../src/music/score';
 
 const dir = mkdtempSync(join(tmpdir(), 'refrain-parse-'));

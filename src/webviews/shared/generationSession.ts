@@ -8,17 +8,17 @@
  * No `vscode` import: the editor-specific parts come in through {@link SessionHost}.
  */
 
-import type { ModelInfo, TemplateSpec } from '../engine/types';
-import type { GenerationCandidate, GenerationRequest, GenerationSource } from '../generation/request';
-import type { GenerationService } from '../generation/service';
-import type { Logger } from '../platform/logger';
-import { isCancellationError } from '../platform/cancellation';
-import type { GenerationSettings } from '../platform/config';
-import { Disposable, toDisposable } from '../platform/disposable';
-import { RefrainError } from '../platform/errors';
-import type { CandidateView, GenerateParams, ModelChoice, NotificationMap, NotificationMethod, RequestResult, TemplateChoice } from '../protocol/messages';
-import { ssmPayload } from '../protocol/ssmPayload';
-import type { BarFeature } from '../structure/ssm';
+import type { ModelInfo, TemplateSpec } from '../../engine/types';
+import type { GenerationCandidate, GenerationRequest, GenerationSource } from '../../generation/request';
+import type { GenerationService } from '../../generation/service';
+import type { Logger } from '../../platform/logger';
+import { isCancellationError } from '../../platform/cancellation';
+import type { GenerationSettings } from '../../generation/config';
+import { Disposable, toDisposable } from '../../platform/disposable';
+import { RefrainError } from '../../platform/errors';
+import type { CandidateView, GenerateParams, ModelChoice, NotificationMap, NotificationMethod, RequestResult, TemplateChoice } from '../../protocol/messages';
+import { ssmPayload } from '../../protocol/ssmPayload';
+import type { BarFeature } from '../../structure/ssm';
 import { candidateView } from './payloads';
 import { templatePreview, templateSpecOf } from './templates';
 import type { TemplateContext } from './templates';

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import { readMidi } from '../music/midi/reader';
-import { writeMidi } from '../music/midi/writer';
-import { rewriteSmf } from '../music/midi/preserve';
-import type { Score } from '../music/score';
-import { MusicInputError } from '../music/score';
-import type { Logger } from '../platform/logger';
-import { Disposable } from '../platform/disposable';
+import { readMidi } from '../../music/midi/reader';
+import { writeMidi } from '../../music/midi/writer';
+import { rewriteSmf } from '../../music/midi/preserve';
+import type { Score } from '../../music/score';
+import { MusicInputError } from '../../music/score';
+import type { Logger } from '../../platform/logger';
+import { Disposable } from '../../platform/disposable';
 
 /** Parses a MIDI file's bytes into a Score (throws `MusicInputError`). */
 export type MidiParse = (bytes: Uint8Array) => Promise<Score>;
