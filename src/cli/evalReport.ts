@@ -787,8 +787,11 @@ function gitCommit(): string {
   if (r.status !== 0) {
     return 'unknown';
   }
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'models', 'scripts/eval-report'], { encoding: 'utf8' });
-  return `${r.stdout.trim()}${dirty.status === 0 && dirty.stdout.trim().length > 0 ? ' (with uncommitted changes in src/models)' : ''}`;
+  // What the report's numbers depend on: the CLI, the engine and the pure layers, the models, the plots.
+  const paths = ['src/cli', 'src/engine', 'src/structure', 'src/music', 'src/tokens', 'src/platform', 'models', 'scripts/eval-report'];
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=all', '--', ...paths], { encoding: 'utf8' });
+  const changed = dirty.status === 0 ? dirty.stdout.split('\n').filter((l) => l.trim().length > 0 && !l.includes('models/train/')).length : 0;
+  return `${r.stdout.trim()}${changed > 0 ? ` (with ${changed} uncommitted or untracked files under ${paths.join(', ')})` : ''}`;
 }
 
 /** Runs scripts/eval-report/plots.py (matplotlib, Debian's /usr/bin/python3); returns the PNG paths written. */
