@@ -105,7 +105,7 @@ export function readConfig(): RefrainConfig {
     inline: {
       enabled: c.get<boolean>('inline.enabled', true) === true,
       bars: clampNumber(get('inline.bars'), 1, 8, 1, true),
-      debounceMs: clampNumber(get('inline.debounceMs'), 50, 5000, 350, true),
+      debounceMs: clampNumber(get('inline.debounceMs'), 50, 5000, 150, true),
       timeBudgetMs: clampNumber(get('inline.timeBudgetMs'), 200, 30000, 3000, true),
     },
     feature: isBarFeature(feature) ? feature : 'jaccard',
