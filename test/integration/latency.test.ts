@@ -3,8 +3,10 @@
 // bundled default model, the default debounce): a writer types a bar of an ABC reel key by key and
 // pauses; the time from the last keystroke to the moment the proposed bar can be accepted
 // (`editor.action.inlineSuggest.commit` changes the document only while ghost text is shown) is
-// one sample. Samples over >= 50 pauses give p50 / p95, written with the run's settings to
-// bench/results/inline-latency-<time>.json (REFRAIN_LATENCY_PAUSES overrides the count).
+// one sample. Samples over >= 50 pauses give p50 / p95 (and the extension host's worst timer
+// delay meanwhile), written with the run's settings to
+// bench/results/inline-latency-<time>.json (REFRAIN_LATENCY_PAUSES overrides the count). Runs only
+// when asked for: REFRAIN_TEST_GREP=latency node test/integration/runTests.mjs.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus } from 'node:os';
@@ -87,7 +89,11 @@ suite('Inline ghost text latency', function () {
     await vscode.workspace.getConfiguration('editor').update('inlineSuggest.enabled', true, vscode.ConfigurationTarget.Global);
   });
 
-  test('keystroke to ghost text: p50 and p95 over >= 50 typing pauses', async () => {
+  test('keystroke to ghost text: p50 and p95 over >= 50 typing pauses', async function () {
+    // A benchmark (minutes, the real model): run on purpose, with REFRAIN_TEST_GREP=latency or REFRAIN_LATENCY_PAUSES.
+    if (process.env.REFRAIN_LATENCY_PAUSES === undefined && !/latency/i.test(process.env.REFRAIN_TEST_GREP ?? '')) {
+      this.skip();
+    }
     const pauses = Math.max(1, Number(process.env.REFRAIN_LATENCY_PAUSES ?? 50));
     const doc = await vscode.workspace.openTextDocument({ language: 'abc', content: BASE });
     const editor = await vscode.window.showTextDocument(doc, { preview: false });
@@ -109,6 +115,14 @@ suite('Inline ghost text latency', function () {
     assert.ok(warm !== undefined, `no ghost text appeared after 4 warm-up pauses (inline requests made: ${asked}; is the default model installed?)`);
     const samples: number[] = [];
     let misses = 0;
+    // The extension host's worst timer lateness while the ghost text is computed (limit 50 ms).
+    let stall = 0;
+    let last = performance.now();
+    const probe = setInterval(() => {
+      const now = performance.now();
+      stall = Math.max(stall, now - last - 5);
+      last = now;
+    }, 5);
     for (let i = 0; i < pauses; i++) {
       // Each pause types the next bar after the reel and the bars typed before it (a tune that grows to
       // 12 bars, then starts over), so the prompt is a tune being written.
@@ -122,6 +136,7 @@ suite('Inline ghost text latency', function () {
         samples.push(ms);
       }
     }
+    clearInterval(probe);
     samples.sort((a, b) => a - b);
     const config = vscode.workspace.getConfiguration('refrain');
     const result = {
@@ -137,6 +152,7 @@ suite('Inline ghost text latency', function () {
       p50: percentile(samples, 50),
       p95: percentile(samples, 95),
       max: samples[samples.length - 1],
+      hostMaxTimerDelayMs: stall,
       samples,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, arch: arch(), node: process.version, vscode: vscode.version },
     };
@@ -144,7 +160,7 @@ suite('Inline ghost text latency', function () {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `inline-latency-${result.date.replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
-    console.log(`keystroke to ghost text: p50 ${result.p50.toFixed(0)} ms, p95 ${result.p95.toFixed(0)} ms over ${samples.length} pauses (${misses} without ghost text); ${file}`);
+    console.log(`keystroke to ghost text: p50 ${result.p50.toFixed(0)} ms, p95 ${result.p95.toFixed(0)} ms over ${samples.length} pauses (${misses} without ghost text); host timer delay at most ${stall.toFixed(0)} ms; ${file}`);
     assert.ok(samples.length >= Math.ceil(pauses * 0.9), `ghost text came in only ${samples.length} of ${pauses} pauses`);
     spy.dispose();
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
