@@ -321,7 +321,12 @@ export class ResearchControls {
         button('+', () => this._addOffset(), true, 'Add this offset'),
       ),
       this._suggestion,
-      h('h3', {}, 'Attention window per layer (mask scales)'),
+      h('h3', {}, 'Attention window per layer (mask scales) · experimental'),
+      h(
+        'p',
+        { className: 'hint' },
+        'Experimental: on 100 held-out tunes, multi-scale windows changed neither form compliance nor SE measurably (docs/EVALUATION.md).',
+      ),
       this._layerBox,
       h('h3', {}, 'Sampling details'),
       h(
