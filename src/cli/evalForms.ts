@@ -56,7 +56,7 @@ import { defaultCorpusRoot } from './corpusBuild';
 import { checkBars } from './evaluate';
 import { guardTestSplit } from './evalSplit';
 import type { CliContext } from './usage';
-import { UsageError } from './usage';
+import { UsageError, optionalInt } from './usage';
 
 /** The configurations of `refrain eval --forms` without `--forms LIST`. */
 export const DEFAULT_FORMS: readonly string[] = ['A8 A8 B8 B8', 'A8 B8 C8 D8', 'A8 A8 B8 A8', 'own', 'none'];
@@ -172,16 +172,7 @@ export async function runFormsEvalCli(args: string[], ctx: CliContext): Promise<
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument "${positionals[0]}".\n${EVAL_FORMS_HELP}`);
   }
-  const int = (v: string | undefined, flag: string, min: number, dflt: number): number => {
-    if (v === undefined) {
-      return dflt;
-    }
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) {
-      throw new UsageError(`${flag} needs a whole number of at least ${min}, not "${v}".`);
-    }
-    return n;
-  };
+  const int = (v: string | undefined, flag: string, min: number, dflt: number): number => optionalInt(v, flag, min) ?? dflt;
   let variation: number | undefined;
   if (values.variation !== undefined) {
     variation = Number(values.variation);
@@ -224,8 +215,8 @@ function configOf(text: string): Config {
   return { name: text, kind: 'form', form: text, pairs: formPairs(text) };
 }
 
-/** A tiny seeded PRNG (mulberry32) for the bootstrap. */
-function mulberry32(seed: number): () => number {
+/** A tiny seeded PRNG (mulberry32) for the bootstraps of the forms eval and the report. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -48,12 +48,12 @@ import { barSsm, similarityError } from '../structure/ssm';
 import type { Ssm } from '../structure/ssm';
 import { cliWorkerPath } from './compose';
 import { defaultCorpusRoot } from './corpusBuild';
-import { FORMS_PIECE_BARS, FORMS_PROMPT_BARS, RowStats, addPiece, formsEvalPieces, formsRequest, summarise } from './evalForms';
+import { FORMS_PIECE_BARS, FORMS_PROMPT_BARS, RowStats, addPiece, formsEvalPieces, formsRequest, mulberry32, summarise } from './evalForms';
 import type { FormsPiece } from './evalForms';
 import { readShardPieces } from './evalPerplexity';
 import { guardTestSplit } from './evalSplit';
 import type { CliContext } from './usage';
-import { UsageError } from './usage';
+import { UsageError, optionalInt } from './usage';
 
 /** Interval length of the L_t curves and SE (Museformer: T = 40). */
 const T = 40;
@@ -200,16 +200,7 @@ export async function runReportCli(args: string[], ctx: CliContext): Promise<num
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument "${positionals[0]}".\n${EVAL_REPORT_HELP}`);
   }
-  const int = (v: string | undefined, flag: string, min: number, dflt: number): number => {
-    if (v === undefined) {
-      return dflt;
-    }
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) {
-      throw new UsageError(`${flag} needs a whole number of at least ${min}, not "${v}".`);
-    }
-    return n;
-  };
+  const int = (v: string | undefined, flag: string, min: number, dflt: number): number => optionalInt(v, flag, min) ?? dflt;
   const list = (v: string | undefined, dflt: string[]): string[] => (v === undefined ? dflt : v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
   const pair = list(values.pair, ['folk-tsrope-pair', 'folk-tsrope-dense']);
   if (pair.length !== 2) {
@@ -317,16 +308,6 @@ function baseControls(info: ModelInfo): StructureControls {
   return { relatedOffsets: [...info.trainedOffsets], scales: [], variation: 1, cadence: false, modeLock: false };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Bootstrap draws: `count` resamples of `n` units, as per-unit weights (how often each was drawn). */
 export function bootstrapWeights(n: number, count: number, seed: number): Float64Array[] {

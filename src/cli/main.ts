@@ -24,7 +24,7 @@ import { EVAL_FORMS_HELP, runFormsEvalCli } from './evalForms';
 import { EVAL_PERPLEXITY_HELP, runPerplexityEvalCli } from './evalPerplexity';
 import { EVAL_REPORT_HELP, runReportCli } from './evalReport';
 import { runRoundTrip } from './roundtrip';
-import { UsageError } from './usage';
+import { UsageError, optionalInt } from './usage';
 import type { CliContext } from './usage';
 import { EngineError } from '../engine/errors';
 import { RefrainError, toUserError } from '../platform/errors';
@@ -235,17 +235,6 @@ function onePositional(positionals: string[], name: string): string {
     throw new UsageError(`Expected one ${name} argument, got ${positionals.length}.`);
   }
   return positionals[0];
-}
-
-function optionalInt(value: string | undefined, flag: string, min: number): number | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UsageError(`${flag} needs a whole number of at least ${min}, not "${value}".`);
-  }
-  return n;
 }
 
 function readVersion(): string {

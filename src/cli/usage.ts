@@ -14,3 +14,15 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** A whole-number option of at least `min`, or undefined when it was not given (a {@link UsageError} otherwise). */
+export function optionalInt(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`${flag} needs a whole number of at least ${min}, not "${value}".`);
+  }
+  return n;
+}

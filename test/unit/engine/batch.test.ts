@@ -19,7 +19,7 @@ import { openModel } from '../../../src/engine/worker';
 import type { OpenedModel } from '../../../src/engine/worker';
 import { readAbc } from '../../../src/music/abc/reader';
 import { encodeScore } from '../../../src/tokens/encode';
-import { REEL_ABC, loadTensors, repoRoot } from './helpers';
+import { REEL_ABC, loadTensors, maxDiff, repoRoot } from './helpers';
 import { RandomModel } from './standInModel';
 
 const opened: OpenedModel[] = [];
@@ -28,16 +28,6 @@ after(async () => {
     await m.session.release();
   }
 });
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
-  }
-  return worst;
-}
 
 describe('batched decoding: a lane in a batch equals the lane alone', () => {
   for (const variant of ['a', 'b']) {

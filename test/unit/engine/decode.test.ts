@@ -16,7 +16,7 @@ import { readAbc } from '../../../src/music/abc/reader';
 import { barSsm } from '../../../src/structure/ssm';
 import { encodeScore } from '../../../src/tokens/encode';
 import { HEADER_BAR } from '../../../src/tokens/vocab';
-import { REEL_ABC, fixtureModelsDir, loadTensors, repoRoot } from './helpers';
+import { REEL_ABC, fixtureModelsDir, loadTensors, maxDiff, repoRoot } from './helpers';
 
 const opened: OpenedModel[] = [];
 after(async () => {
@@ -24,16 +24,6 @@ after(async () => {
     await m.session.release();
   }
 });
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
-  }
-  return worst;
-}
 
 describe('decoder against the PyTorch full forward (tiny ONNX fixtures)', () => {
   for (const variant of ['a', 'b']) {

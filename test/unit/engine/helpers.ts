@@ -1,4 +1,5 @@
 // Shared helpers of the engine tests (bundled into each test file).
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../fixtures';
@@ -62,3 +63,14 @@ K:G
 GABc dedB|cBAG FGAF|GABc dedB|cAFA G4|
 gfge dBGB|cBAG FGAF|gfge dBGB|cAFA G4|
 `;
+
+/** Largest absolute difference of two equally long arrays (Infinity where either is NaN). */
+export function maxDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
+  }
+  return worst;
+}
