@@ -123,6 +123,11 @@ def main() -> None:
     ap.add_argument('--fresh', action='store_true', help='ignore an existing last.pt')
     ap.add_argument('--no-save', action='store_true', help='write no checkpoint (throughput runs)')
     ap.add_argument('--export', nargs='?', const='', help='export ONNX + card at the end (to the config\'s export dir or this one)')
+    ap.add_argument('--init-from', metavar='MODEL_DIR',
+                    help='warm start from a shipped model folder (card.json + model.onnx) when there is no checkpoint: '
+                         'its weights, its training record (step, time spent) and the data position; a fresh optimizer '
+                         'that re-warms its learning rate over --rewarm steps')
+    ap.add_argument('--rewarm', type=int, default=20, help='steps of linear LR re-warm-up after --init-from')
     ap.add_argument('--eval-only', action='store_true')
     ap.add_argument('--eval-test', action='store_true', help='also evaluate the test split at the end')
     ap.add_argument('--minutes', type=float,
@@ -168,6 +173,7 @@ def main() -> None:
     os.makedirs(ckpt_dir, exist_ok=True)
     last = os.path.join(ckpt_dir, 'last.pt')
     step = 0
+    rewarm_from = None
     summary = {'config': cfg['name'], 'shardDir': shard_dir, 'shardSources': meta.get('sources'),
                'shardSplits': meta.get('splits'), 'seed': seed, 'tokensSeen': 0, 'evals': [], 'bestValid': None}
     summary['split'] = split_record(shard_dir)
@@ -183,6 +189,22 @@ def main() -> None:
         summary = ck.get('training', summary)
         torch.set_rng_state(ck['torch_rng'].cpu())
         print(json.dumps({'resumed': last, 'step': step}), flush=True)
+    elif args.init_from:
+        from warmstart import load_model_dir
+        init_dir = repo_path(args.init_from)
+        warm, card = load_model_dir(init_dir, mcfg)
+        model.load_state_dict(warm.state_dict())
+        shipped = card.get('training') or {}
+        step = max([int(e.get('step', 0)) for e in shipped.get('evals', [])] + [0])
+        summary['tokensSeen'] = int(shipped.get('tokensSeen', 0))
+        summary['trainSeconds'] = float(shipped.get('trainSeconds', 0.0))
+        summary['evals'] = list(shipped.get('evals', []))
+        summary['warmStarts'] = list(shipped.get('warmStarts', [])) + [
+            {'from': os.path.relpath(init_dir, REPO), 'sha256': card['onnx']['sha256'], 'step': step,
+             'trainSeconds': summary['trainSeconds'], 'optimizer': 'fresh AdamW', 'rewarmSteps': args.rewarm}]
+        stream.load_state({'epoch': 0, 'index': step})
+        rewarm_from = step
+        print(json.dumps({'warmStart': init_dir, 'step': step, 'trainSeconds': summary['trainSeconds']}), flush=True)
 
     print(json.dumps({'config': cfg['name'], 'parameters': model.n_params(), 'fp32MB': round(model.n_params() * 4 / 2**20, 2),
                       'trainPieces': len(train_split), 'trainTokens': len(train_split.ids), 'validPieces': len(valid_split),
@@ -229,6 +251,8 @@ def main() -> None:
         batch = to_device(next(it), dev)
         for g_ in opt.param_groups:
             g_['lr'] = lr_at(step, tc, progress())
+            if rewarm_from is not None and step - rewarm_from < args.rewarm:
+                g_['lr'] *= (step - rewarm_from + 1) / max(1, args.rewarm)
         gen.manual_seed(seed * 7919 + step)  # per-step seed: a resumed run samples the same plans
         plan = plan_to(model.sample_plan(batch['ids'].shape[0], gen, True), dev)
         n_tgt = int((batch['labels'] != -100).sum())
