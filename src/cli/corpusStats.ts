@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { formatOfPath, loadPieces } from '../music/load';
 import type { LoadResult } from '../music/load';
-import { readMidiPiece } from '../tokens/shards';
+import { readMidiPiece } from '../tokens/corpusFiles';
 import { MusicInputError } from '../music/score';
 import { throwIfAborted } from '../platform/cancellation';
 import { formatCurve } from '../structure/pieceReport';

@@ -7,8 +7,9 @@ import { Midi } from '@tonejs/midi';
 import { isCancellationError } from '../../../src/platform/cancellation';
 import { decodeTokens } from '../../../src/tokens/decode';
 import { findGrammarError } from '../../../src/tokens/grammar';
-import { SPLITS, buildShards, contentKey, splitOf } from '../../../src/tokens/shards';
-import type { PieceEntry } from '../../../src/tokens/shards';
+import { SPLITS, contentKey, splitOf } from '../../../src/tokens/pieceSplit';
+import { buildShards } from '../../../src/tokens/shards';
+import type { PieceEntry } from '../../../src/tokens/shardWriter';
 import { BOS_ID, EOS_ID, HEADER_BAR, NO_POS, SUM_ID, VOCAB, VOCAB_SIZE } from '../../../src/tokens/vocab';
 import { fixturePath } from '../fixtures';
 
