@@ -6,26 +6,15 @@
  * repeats and endings into the performed order, and keeps each written bar's source range.
  */
 import { parseOnly } from 'abcjs';
-import type {
-  Bar,
-  ChordSymbol,
-  Key,
-  KeyChange,
-  Meter,
-  MeterChange,
-  Note,
-  Score,
-  SourceRange,
-  TempoChange,
-  Track,
-  WrittenBar,
-} from '../score';
-import { MusicInputError, TPQ, barTicks, sortNotes } from '../score';
-import { parseTuneHeader, splitTuneRanges, voiceDeclarations } from './header';
-import { expandParts, parsePartOrder } from './repeats';
+import type { Key, Meter, Score, SourceRange } from '../score';
+import { MusicInputError, sortNotes } from '../score';
+import { masterTimeline, masterVoice, performedNotes, performedStarts, performedVoices, staffTracks, writtenBarsOf } from './assemble';
+import { parseTuneHeader, splitTuneRanges } from './header';
+import type { TuneHeader } from './header';
+import { parsePartOrder } from './repeats';
 import { guardForAbcjs } from './guard';
-import { MAX_WARNINGS, SkipTune, VoiceBuilder, barLength, cleanWarning, collectVoices, sameKey, tempoOf } from './voiceBuilder';
-import type { RawTune, VoiceBar } from './voiceBuilder';
+import { MAX_WARNINGS, SkipTune, VoiceBuilder, cleanWarning, collectVoices, tempoOf } from './voiceBuilder';
+import type { RawTune } from './voiceBuilder';
 import { lfText } from './newlines';
 
 /** One tune read from an ABC file. */
@@ -76,29 +65,25 @@ export interface AbcReadOptions {
 /** Default size limit of {@link readAbc}: 10 MB. */
 export const DEFAULT_MAX_ABC_BYTES = 10 * 1024 * 1024;
 
-/** Ticks per whole note. */
-const WHOLE = TPQ * 4;
-/** Default MIDI velocity of ABC notes. */
-const VELOCITY = 80;
-/** Upper bounds that keep malformed input from producing huge scores. */
-const MAX_PERFORMED_BARS = 20000;
-const MAX_NOTES = 200000;
 /** Longest tune text handed to abcjs (about 200,000 notes); longer tunes are skipped unparsed. */
 const MAX_TUNE_CHARS = 1_000_000;
 
-// ---- assembling the Score -------------------------------------------------------------------
+// ---- one tune ----------------------------------------------------------------------------------
 
-/** A voice: its abcjs position (staff, voice in staff) and its written bars. */
-interface VoiceData {
-  staff: number;
-  voiceInStaff: number;
-  bars: VoiceBar[];
-  /** Performed order: written bar index per performed slot (multi-bar rests repeat their index). */
-  slots: number[];
-  hasNotes: boolean;
+/** A tune as abcjs parsed it, with its header and the text abcjs was given. */
+interface ParsedTune {
+  header: TuneHeader;
+  /** The unit note length, as a fraction of a whole note. */
+  unit: number;
+  abcText: string;
+  tune: RawTune;
 }
 
-function readOneTune(tuneText: string, textOffset: number, warnings: string[]): Score {
+/**
+ * Checks the tune's size and header and parses it with abcjs (guarded, see `./guard`), adding
+ * abcjs's warnings to `warnings`. Throws `SkipTune` for a tune that cannot be parsed.
+ */
+function parseTune(tuneText: string, warnings: string[]): ParsedTune {
   if (tuneText.length > MAX_TUNE_CHARS) {
     throw new SkipTune('abc-too-long', `The tune is longer than ${MAX_TUNE_CHARS / 1_000_000} million characters.`);
   }
@@ -132,6 +117,15 @@ function readOneTune(tuneText: string, textOffset: number, warnings: string[]): 
       warnings.push(cleanWarning(String(w)));
     }
   }
+  return { header, unit, abcText, tune };
+}
+
+/**
+ * Reads one tune: parse, collect each voice's written bars, expand them into the performed
+ * order, then assemble tracks, bars, changes and notes (`./assemble`).
+ */
+function readOneTune(tuneText: string, textOffset: number, warnings: string[]): Score {
+  const { header, unit, abcText, tune } = parseTune(tuneText, warnings);
 
   // Collect each voice's elements across lines.
   const defaultMeter: Meter = { num: 4, den: 4 };
@@ -139,224 +133,16 @@ function readOneTune(tuneText: string, textOffset: number, warnings: string[]): 
   const { builders, titles } = collectVoices(tune, abcText, () =>
     new VoiceBuilder(defaultMeter, defaultKey, [0, 0, 0, 0, 0, 0, 0], textOffset, unit, warnings, abcText),
   );
+  const entries = [...builders.values()];
 
-  const partOrder = parsePartOrder(tune.metaText?.partOrder);
-  const voices: VoiceData[] = [];
-  for (const { staff, voice, builder } of builders.values()) {
-    builder.finish();
-    const hasNotes = builder.bars.some((b) => b.events.some((e) => e.tones.length > 0));
-    if (!hasNotes) {
-      continue;
-    }
-    const { order, capped } = expandParts(builder.bars, partOrder, MAX_PERFORMED_BARS);
-    if (capped) {
-      throw new SkipTune('abc-too-long', `The tune expands to more than ${MAX_PERFORMED_BARS} bars when its repeats are played.`);
-    }
-    const slots: number[] = [];
-    for (const i of order) {
-      const n = builder.bars[i].multiRest ?? 1;
-      for (let k = 0; k < n; k++) {
-        slots.push(i);
-      }
-      if (slots.length > MAX_PERFORMED_BARS) {
-        throw new SkipTune('abc-too-long', `The tune has more than ${MAX_PERFORMED_BARS} bars when its repeats and rests are played.`);
-      }
-    }
-    voices.push({ staff, voiceInStaff: voice, bars: builder.bars, slots, hasNotes });
-  }
-  if (voices.length === 0) {
-    throw new SkipTune('abc-no-notes', 'The tune has no notes.');
-  }
-  voices.sort((a, b) => a.staff - b.staff || a.voiceInStaff - b.voiceInStaff);
-
-  // The master voice (most performed bars, first on ties) gives written bars, meters, keys and tempos.
-  let master = voices[0];
-  for (const v of voices) {
-    if (v.slots.length > master.slots.length) {
-      master = v;
-    }
-  }
-
-  // Tracks: one per staff that has notes, named after the staff's first declared voice.
-  const staffs = [...new Set(voices.map((v) => v.staff))].sort((a, b) => a - b);
-  const declared = voiceDeclarations(tuneText);
-  const allVoiceKeys = [...builders.values()].sort((a, b) => a.staff - b.staff || a.voice - b.voice);
-  const tracks: Track[] = staffs.map((s, i) => {
-    const owner = allVoiceKeys.find((k) => k.staff === s)?.owner;
-    const decl = declared.find((d) => d.id === owner);
-    const name = titles.get(s) ?? decl?.name ?? decl?.id ?? 'Melody';
-    const channel = i < 9 ? i : Math.min(15, i + 1);
-    return { name: staffs.length === 1 && !titles.has(s) && decl?.name === undefined ? 'Melody' : name, channel, program: 0, isDrum: false };
-  });
-  const trackOfStaff = new Map(staffs.map((s, i) => [s, i]));
-
-  // Written bars of the master voice.
-  const writtenBars: WrittenBar[] = master.bars.map((b) => {
-    const wb: WrittenBar = {};
-    if (b.contentStart !== undefined && b.contentEnd !== undefined) {
-      wb.source = { start: b.contentStart, end: b.contentEnd };
-    }
-    if (b.ending !== undefined) {
-      wb.ending = Math.min(...b.ending);
-    }
-    return wb;
-  });
-
-  // Performed bar lengths: the longest content of any voice in that slot.
-  const slotCount = master.slots.length;
-  // Invisible rests (`x`) take time like any rest: `G6 Hx` fills a 4/4 bar.
-  const lens: number[] = [];
-  for (let k = 0; k < slotCount; k++) {
-    let len = 0;
-    for (const v of voices) {
-      const idx = v.slots[k];
-      if (idx !== undefined) {
-        const wb = v.bars[idx];
-        len = Math.max(len, wb.multiRest !== undefined ? barLength(wb.meter) : wb.len);
-      }
-    }
-    lens.push(len);
-  }
-  const starts: number[] = [];
-  let acc = 0;
-  for (const len of lens) {
-    starts.push(Math.round(acc * WHOLE));
-    acc += len;
-  }
-  const length = Math.round(acc * WHOLE);
-
-  const bars: Bar[] = [];
-  const meters: MeterChange[] = [];
-  const keys: KeyChange[] = [];
-  const tempos: TempoChange[] = [];
+  const voices = performedVoices(entries, parsePartOrder(tune.metaText?.partOrder));
+  const master = masterVoice(voices);
+  const { tracks, staffs } = staffTracks(voices, entries, titles, tuneText);
+  const writtenBars = writtenBarsOf(master);
+  const { starts, length } = performedStarts(voices, master.slots.length);
   const headerTempo = tune.metaText?.tempo ? tempoOf(tune.metaText.tempo, unit) : undefined;
-  tempos.push({ tick: 0, bpm: headerTempo ?? 120 });
-  const pushKey = (tick: number, key: Key): void => {
-    const last = keys[keys.length - 1];
-    if (last && sameKey(last.key, key)) {
-      return;
-    }
-    if (last && last.tick === tick) {
-      keys[keys.length - 1] = { tick, key };
-    } else {
-      keys.push({ tick, key });
-    }
-  };
-  const pushTempo = (tick: number, bpm: number): void => {
-    const last = tempos[tempos.length - 1];
-    if (last.tick === tick) {
-      last.bpm = bpm;
-    } else if (last.bpm !== bpm) {
-      tempos.push({ tick, bpm });
-    }
-  };
-  for (let k = 0; k < slotCount; k++) {
-    const wbIndex = master.slots[k];
-    const wb = master.bars[wbIndex];
-    const start = starts[k];
-    const duration = Math.round((k + 1 < slotCount ? starts[k + 1] : length) - start);
-    if (k === 0 || wbIndex !== master.slots[k - 1]) {
-      pushKey(start, wb.keyAtStart);
-      for (const kc of wb.keyChanges) {
-        pushKey(start + Math.round(kc.offset * WHOLE), kc.key);
-      }
-      for (const t of wb.tempos) {
-        pushTempo(start + Math.round(t.offset * WHOLE), t.bpm);
-      }
-    }
-    if (duration <= 0) {
-      continue;
-    }
-    const lastMeter = meters[meters.length - 1];
-    if (!lastMeter || lastMeter.meter.num !== wb.meter.num || lastMeter.meter.den !== wb.meter.den) {
-      meters.push({ tick: start, meter: wb.meter });
-    }
-    bars.push({ start, duration, meter: wb.meter, written: wbIndex });
-  }
-  joinSplitBars(bars);
-  if (meters.length === 0) {
-    meters.push({ tick: 0, meter: master.bars[0]?.meter ?? defaultMeter });
-  }
-  if (keys.length === 0) {
-    keys.push({ tick: 0, key: defaultKey });
-  }
-  meters[0] = { tick: 0, meter: meters[0].meter };
-  keys[0] = { tick: 0, key: keys[0].key };
-
-  // Notes, in performed order per voice, with ties merged.
-  const notes: Note[] = [];
-  const chords: ChordSymbol[] = [];
-  const chordSeen = new Set<string>();
-  for (const v of voices) {
-    const track = trackOfStaff.get(v.staff) ?? 0;
-    let pending: { step: number; note: Note }[] = [];
-    for (let k = 0; k < v.slots.length && k < slotCount; k++) {
-      const wb = v.bars[v.slots[k]];
-      if (wb.multiRest !== undefined) {
-        pending = [];
-        continue;
-      }
-      const start = starts[k];
-      for (const e of wb.events) {
-        const onset = start + Math.round(e.offset * WHOLE);
-        const end = start + Math.round((e.offset + e.dur) * WHOLE);
-        for (const name of e.chords) {
-          const id = `${onset}\u0000${name}`;
-          if (!chordSeen.has(id)) {
-            chordSeen.add(id);
-            chords.push({ tick: onset, name, source: e.source });
-          }
-        }
-        const next: { step: number; note: Note }[] = [];
-        let first = true;
-        for (const t of e.tones) {
-          let target: Note | undefined;
-          // A tie joins the same pitch in the next note or chord. abcjs marks tie ends by position
-          // in the chord, not by pitch, so its endTie flag is not used.
-          {
-            const found =
-              pending.find((p) => p.step === t.step && p.note.onset + p.note.duration === onset) ??
-              pending.find((p) => p.note.pitch === t.midi && p.note.onset + p.note.duration === onset);
-            if (found) {
-              target = found.note;
-              pending = pending.filter((p) => p !== found);
-              target.duration = end - target.onset;
-            }
-          }
-          if (!target) {
-            if (end <= onset) {
-              continue;
-            }
-            target = { pitch: t.midi, onset, duration: end - onset, velocity: VELOCITY, track, voice: v.voiceInStaff, source: e.source };
-            if (first && e.graces && e.graces.length > 0) {
-              target.graces = [...e.graces];
-            }
-            first = false;
-            notes.push(target);
-            if (notes.length > MAX_NOTES) {
-              throw new SkipTune('abc-too-long', `The tune has more than ${MAX_NOTES} notes when its repeats are played.`);
-            }
-          }
-          if (t.tieStart) {
-            next.push({ step: t.step, note: target });
-          }
-        }
-        pending = next;
-      }
-    }
-  }
-  if (notes.length === 0) {
-    throw new SkipTune('abc-no-notes', 'The tune has no notes.');
-  }
-  // Voice numbers restart at 0 within each track.
-  const voiceNumber = new Map<string, number>();
-  for (const s of staffs) {
-    voices.filter((v) => v.staff === s).forEach((v, i) => voiceNumber.set(`${s}:${v.voiceInStaff}`, i));
-  }
-  for (const n of notes) {
-    n.voice = voiceNumber.get(`${staffs[n.track]}:${n.voice}`) ?? 0;
-  }
-  chords.sort((a, b) => a.tick - b.tick);
+  const { bars, meters, keys, tempos } = masterTimeline(master, starts, length, headerTempo, { meter: defaultMeter, key: defaultKey });
+  const { notes, chords } = performedNotes(voices, staffs, starts);
 
   return {
     meta: header.meta,
@@ -514,35 +300,4 @@ function readTunes(text: string, options: AbcReadOptions): AbcReadResult {
     }
   }
   return { tunes, skipped, count: ranges.length };
-}
-
-/**
- * Joins two adjacent short performed bars that together fill exactly one bar of their shared
- * meter: the short bar that ends a repeated part (`... D2:|`) and the pickup that follows it
- * when the repeat is played (`|:A2|...`). Musically they are one bar; keeping them apart would
- * make every repeated 8-bar part 9 bars long and shift the piece's structure. The joined bar
- * keeps the first one's written bar for editor mapping. The opening pickup stays a short bar.
- */
-function joinSplitBars(bars: Bar[]): void {
-  let out = 0;
-  for (let i = 0; i < bars.length; i++) {
-    const b = bars[i];
-    const next = bars[i + 1];
-    const full = barTicks(b.meter);
-    if (
-      next !== undefined &&
-      b.duration < full &&
-      next.duration < full &&
-      b.duration + next.duration === full &&
-      b.meter.num === next.meter.num &&
-      b.meter.den === next.meter.den &&
-      next.start === b.start + b.duration
-    ) {
-      bars[out++] = { ...b, duration: full };
-      i++;
-    } else {
-      bars[out++] = b;
-    }
-  }
-  bars.length = out;
 }
