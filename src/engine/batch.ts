@@ -25,6 +25,7 @@ import { KvCache } from './kvCache';
 import { BLOCKED_BIAS, TokenLayout, buildStepPlan } from './plan';
 import type { LayerStepPlan, SingStepPlan, StepPlan, StepPlanOptions } from './plan';
 import type { DecoderOptions, DecoderStats, StepModel } from './decoder';
+import { PromptCache, signStep } from './promptCache';
 
 /**
  * Most lanes a generation decodes side by side (more candidates go in further rounds). Past a
@@ -86,6 +87,8 @@ export class BatchDecoder {
   private _next = 0;
   /** Scratch: column of a physical row in the step being combined. */
   private _colOf: Int32Array = new Int32Array(0);
+  private readonly _prompts?: PromptCache;
+  private _reused = 0;
 
   constructor(model: StepModel, options: DecoderOptions) {
     this._model = model;
@@ -93,6 +96,7 @@ export class BatchDecoder {
     this._chunk = Math.max(1, Math.floor(options.chunk ?? 256));
     this._beforeStep = options.beforeStep;
     this._structure = options.structure ?? barStructure(undefined, 0, false);
+    this._prompts = options.promptCache;
     const s = model.shape;
     this.cache = new KvCache(s.layers, s.heads, s.headDim, options.capacity ?? 256);
     this._lanes.push({ layout: new TokenLayout(), rows: new Int32Array(256), identity: true });
@@ -106,6 +110,11 @@ export class BatchDecoder {
   /** Number of lanes. */
   get lanes(): number {
     return this._lanes.length;
+  }
+
+  /** Tokens of lane 0's prompt whose rows came from the prompt cache (no model step). */
+  get reusedTokens(): number {
+    return this._reused;
   }
 
   /** Physical rows in use (all lanes). */
@@ -146,6 +155,12 @@ export class BatchDecoder {
   /**
    * Appends one lane's tokens in steps of at most `chunk` tokens; `onChunk` receives each
    * step's logits (`count x V`) and the index of its first token. Returns the last step's logits.
+   *
+   * With a {@link DecoderOptions.promptCache}, the first append of a fresh decoder (lane 0, no
+   * `onChunk`) is a prompt: the rows of its longest prefix the cache holds (same tokens, same
+   * structure inputs, same attention plan, see `./promptCache`) are copied in and only the rest
+   * runs through the model (at least the last token, whose logits are returned); its rows are
+   * then stored for the next request.
    */
   async append(
     lane: number,
@@ -154,8 +169,22 @@ export class BatchDecoder {
     pos: ArrayLike<number>,
     onChunk?: (logits: Float32Array, first: number, count: number) => void,
   ): Promise<Float32Array> {
+    if (this._prompts !== undefined && lane === 0 && onChunk === undefined && this._next === 0 && this._lanes.length === 1 && ids.length > 0) {
+      return this._prefill(ids, bars, pos);
+    }
+    return this._append(lane, ids, bars, pos, 0, onChunk);
+  }
+
+  private async _append(
+    lane: number,
+    ids: ArrayLike<number>,
+    bars: ArrayLike<number>,
+    pos: ArrayLike<number>,
+    from: number,
+    onChunk?: (logits: Float32Array, first: number, count: number) => void,
+  ): Promise<Float32Array> {
     let last: Float32Array = new Float32Array(0);
-    for (let a = 0; a < ids.length; a += this._chunk) {
+    for (let a = from; a < ids.length; a += this._chunk) {
       const e = Math.min(ids.length, a + this._chunk);
       const first = this.length(lane);
       const sl = (x: ArrayLike<number>): number[] => Array.prototype.slice.call(x, a, e) as number[];
@@ -241,6 +270,46 @@ export class BatchDecoder {
     }
     this.stats.singKeys += plan.sing?.idx.length ?? 0;
     return parts.map((p) => out.logits.subarray(p.offset * v, (p.offset + p.count) * v));
+  }
+
+  /** Lane 0's prompt through the prompt cache (see {@link append}). */
+  private async _prefill(ids: ArrayLike<number>, bars: ArrayLike<number>, pos: ArrayLike<number>): Promise<Float32Array> {
+    const cache = this._prompts as PromptCache;
+    const n = ids.length;
+    // Each token's signature, from the plan of the steps a fresh prefill would run (a token's
+    // signature does not depend on how the prompt is cut into steps).
+    const sig = new Uint32Array(2 * n);
+    const scratch = new TokenLayout();
+    for (let a = 0; a < n; a += this._chunk) {
+      const e = Math.min(n, a + this._chunk);
+      for (let i = a; i < e; i++) {
+        scratch.push(ids[i], bars[i], pos[i]);
+      }
+      signStep(scratch, a, e - a, buildStepPlan(scratch, a, e - a, this._plan), this._structure, sig);
+    }
+    const hit = cache.lookup(sig, this.cache.layers, this.cache.rowSize);
+    const reuse = Math.min(n - 1, hit?.tokens ?? 0);
+    if (hit !== undefined && reuse > 0) {
+      this.cache.ensure(reuse, 0);
+      const rs = this.cache.rowSize;
+      for (let l = 0; l < this.cache.layers; l++) {
+        this.cache.keys(l).set(hit.keys[l].subarray(0, reuse * rs));
+        this.cache.values(l).set(hit.values[l].subarray(0, reuse * rs));
+      }
+      const root = this._lanes[0];
+      if (root.rows.length < reuse) {
+        root.rows = new Int32Array(Math.max(reuse, 2 * root.rows.length));
+      }
+      for (let i = 0; i < reuse; i++) {
+        root.layout.push(ids[i], bars[i], pos[i]);
+        root.rows[i] = i;
+      }
+      this._next = reuse;
+    }
+    this._reused = reuse;
+    const last = await this._append(0, ids, bars, pos, reuse);
+    cache.store(sig, this.cache, n);
+    return last;
   }
 
   private _lane(lane: number): Lane {

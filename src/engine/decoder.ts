@@ -12,6 +12,7 @@ import { barStructure } from './structure';
 import type { BarStructure } from './structure';
 import { TokenLayout, buildStepPlan } from './plan';
 import type { StepPlan, StepPlanOptions } from './plan';
+import type { PromptCache } from './promptCache';
 
 /** Shapes of a decode-step model. */
 export interface ModelShape {
@@ -74,6 +75,11 @@ export interface DecoderOptions {
   beforeStep?: () => void;
   /** The piece's bar structure (source bars, bars to the end); default: none known. */
   structure?: BarStructure;
+  /**
+   * K/V rows of earlier prompts to reuse (`BatchDecoder` only: a prompt's first append takes the
+   * rows of its longest cached prefix; see `./promptCache`).
+   */
+  promptCache?: PromptCache;
 }
 
 /** Running totals, for the benchmark. */
