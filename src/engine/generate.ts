@@ -27,6 +27,7 @@ import { GenerationConstraints, TokenCoordinates, allowedChords, promptChordIndi
 import { BATCH_WIDTH, BatchDecoder } from './batch';
 import type { LaneAppend } from './batch';
 import type { StepModel } from './decoder';
+import type { PromptCache } from './promptCache';
 import { EngineError } from './errors';
 import { offsetRelatedBars } from './plan';
 import type { LayerPlan, RelatedBars, StepPlanOptions } from './plan';
@@ -60,6 +61,8 @@ export interface GenerateContext {
   log?: Logger;
   /** Prefill chunk size in tokens (default 256). */
   chunk?: number;
+  /** K/V rows of the model's last prompt, reused for the prompt's unchanged prefix (see ./promptCache). */
+  promptCache?: PromptCache;
 }
 
 function badRequest(message: string): never {
@@ -450,6 +453,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     capacity: nextPow2(prep.prefix.ids.length + width * (prep.bars * 32 + suffixLen)),
     chunk: ctx.chunk,
     beforeStep: check,
+    promptCache: ctx.promptCache,
     structure: req.controls.templatePositions === false ? { ...structure, source: () => NO_SOURCE } : structure,
   });
   const progress = (p: GenerateProgress): void => ctx.onProgress?.(p);
@@ -457,6 +461,9 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
   const prefixLogits = Float32Array.from(
     lastRow(await decoder.append(0, prep.prefix.ids, prep.prefix.bar, prep.prefix.pos), shape.vocabSize),
   );
+  if (decoder.reusedTokens > 0) {
+    ctx.log?.debug(`prompt: ${decoder.reusedTokens} of ${prep.prefix.ids.length} tokens' rows reused`);
+  }
   const grammar = TokenGrammar.fromPrefix(prep.prefix.ids);
   const coords0 = TokenCoordinates.after(prep.prefix.ids);
   const sampler = createSampler(generationConfigOf(req.sampling));
