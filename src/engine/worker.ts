@@ -31,6 +31,7 @@ import { EngineError, toErrorPayload } from './errors';
 import { assertFiniteLogits } from './finite';
 import { benchDecode } from './benchDecode';
 import { generate } from './generate';
+import { PromptCache } from './promptCache';
 import { END_UNKNOWN, NO_SOURCE } from './structure';
 import { scorePieces } from './scoring';
 import type { BenchDecodeResult, BenchDecodeSpec, EngineWorkerData, FromWorker, ModelRef, ToWorker } from './protocol';
@@ -316,6 +317,8 @@ class EngineWorker {
   private readonly _post: (m: FromWorker) => void;
   private readonly _log: Logger;
   private readonly _models = new Map<string, Promise<OpenedModel>>();
+  /** Per model file, the K/V rows of its last prompt (typing extends the prompt a few tokens at a time). */
+  private readonly _prompts = new Map<string, PromptCache>();
   private readonly _cancelled = new Set<number>();
   private _queue: Promise<void> = Promise.resolve();
   private _running: number | undefined;
@@ -419,11 +422,21 @@ class EngineWorker {
         checkCancelled: check,
         onProgress,
         log: this._log,
+        promptCache: this._promptCache(ref.onnxPath),
       },
       request,
     );
     this._log.debug(`request ${id}: ${candidates.length} candidate(s) in ${(performance.now() - t0).toFixed(0)} ms`);
     this._post({ type: 'result', id, candidates });
+  }
+
+  private _promptCache(path: string): PromptCache {
+    let c = this._prompts.get(path);
+    if (c === undefined) {
+      c = new PromptCache();
+      this._prompts.set(path, c);
+    }
+    return c;
   }
 
   private async _bench(id: number, ref: ModelRef, spec: BenchDecodeSpec, cancel?: SharedArrayBuffer): Promise<void> {
@@ -444,6 +457,7 @@ class EngineWorker {
   private async _release(): Promise<void> {
     const all = [...this._models.values()];
     this._models.clear();
+    this._prompts.clear();
     for (const p of all) {
       try {
         const m = await p;
