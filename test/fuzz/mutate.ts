@@ -5,20 +5,17 @@
 
 import { encodeRawSmf, parseRawSmf } from '../../src/music/midi/rawSmf';
 import type { RawSmf } from '../../src/music/midi/rawSmf';
+import { mulberry32 } from '../../src/platform/prng';
 
-/** A small deterministic PRNG (mulberry32). */
+/** Seeded draws over the project's PRNG (`platform/prng.ts`). */
 export class Rng {
-  private _s: number;
+  private readonly _next: () => number;
   constructor(seed: number) {
-    this._s = seed >>> 0;
+    this._next = mulberry32(seed);
   }
   /** A float in [0, 1). */
   next(): number {
-    this._s = (this._s + 0x6d2b79f5) >>> 0;
-    let t = this._s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this._next();
   }
   /** An integer in [0, n). */
   int(n: number): number {

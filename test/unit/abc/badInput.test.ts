@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readAbc } from '../../../src/music/abc/reader';
 import { MusicInputError } from '../../../src/music/score';
+import { mulberry32 } from '../../../src/platform/prng';
 import { readOne, tune } from './helpers';
 
 function throwsCode(text: string, code: string, options?: { maxBytes?: number }): void {
@@ -11,16 +12,12 @@ function throwsCode(text: string, code: string, options?: { maxBytes?: number })
   );
 }
 
-/** Deterministic bytes (mulberry32). */
+/** Deterministic bytes (the low byte of each mulberry32 draw). */
 function randomBytes(n: number, seed: number): Uint8Array {
-  let a = seed >>> 0;
+  const rand = mulberry32(seed);
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) & 255;
+    out[i] = Math.floor(rand() * 4294967296) & 255;
   }
   return out;
 }

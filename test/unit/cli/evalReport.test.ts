@@ -7,7 +7,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../src/cli/main';
-import { bootstrapWeights, percentileInterval, pooledLt, reportConfigs, verdict, weightedMean } from '../../../src/cli/evalReport';
+import { reportConfigs } from '../../../src/cli/evalReportConfigs';
+import { verdict } from '../../../src/cli/evalReportMarkdown';
+import { bootstrapWeights, percentileInterval, pooledLt, weightedMean } from '../../../src/cli/evalReportStats';
 import type { CliContext } from '../../../src/cli/usage';
 import { fixtureModelsDir, workerPath } from '../engine/helpers';
 

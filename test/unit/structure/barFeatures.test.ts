@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { intersectionCounts, jaccardFromCounts, setJaccard } from '../../../src/structure/barFeatures';
-import { rng } from './scoreBuilder';
+import { mulberry32 } from '../../../src/platform/prng';
 
 function randomSet(r: () => number, size: number, range: number): Int32Array {
   const s = new Set<number>();
@@ -20,7 +20,7 @@ describe('set similarities', () => {
   });
 
   test('the inverted-index counts agree with merging every pair', () => {
-    const r = rng(11);
+    const r = mulberry32(11);
     const sets: Int32Array[] = [];
     for (let k = 0; k < 60; k++) {
       sets.push(randomSet(r, Math.floor(r() * 12), 30));

@@ -18,7 +18,8 @@ import {
   spanFeatures,
   spanNotes,
 } from '../../../src/structure/distribution';
-import { buildScore, rng } from './scoreBuilder';
+import { mulberry32 } from '../../../src/platform/prng';
+import { buildScore } from './scoreBuilder';
 import type { BarNote } from './scoreBuilder';
 
 const near = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
@@ -153,7 +154,7 @@ describe('featureDistance', () => {
 
 /** A set of `n` random pieces: `center` + uniform noise (pitch steps of width `spread`). */
 function randomSet(seed: number, n: number, center: number, spread: number): ReturnType<typeof pieceFeatures>[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const out: ReturnType<typeof pieceFeatures>[] = [];
   for (let i = 0; i < n; i++) {
     const bars: BarNote[][] = [];

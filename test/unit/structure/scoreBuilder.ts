@@ -6,6 +6,7 @@
 
 import { TPQ, barTicks, emptyScore, sortNotes } from '../../../src/music/score';
 import type { Bar, Meter, Note, Score, Track } from '../../../src/music/score';
+import { mulberry32 } from '../../../src/platform/prng';
 
 /** One note: pitch, onset in 16ths from the bar start, duration in 16ths, optional track. */
 export type BarNote = readonly [number, number, number, number?];
@@ -66,21 +67,9 @@ export function distinctBar(k: number): BarNote[] {
   ];
 }
 
-/** A tiny deterministic PRNG (mulberry32) for randomised fixtures. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random multi-track piece: melody, a drum track, held notes over barlines, some empty bars. */
 export function randomScore(seed: number, barCount: number, notesPerBar = 8): Score {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const bars: BarNote[][] = [];
   for (let b = 0; b < barCount; b++) {
     const notes: BarNote[] = [];
