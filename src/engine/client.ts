@@ -9,6 +9,7 @@
  * Uses Node's `worker_threads`; no vscode.
  */
 
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CancellationError } from '../platform/cancellation';
@@ -43,6 +44,8 @@ export class EngineClient implements EngineApi {
   private _nextId = 1;
   private readonly _pending = new Map<number, Pending>();
   private _disposed = false;
+  /** The last scan, and each of its models' card and model file stamps when it was made. */
+  private _catalog: Promise<{ scan: CatalogScan; stamps: Map<string, string> }> | undefined;
 
   constructor(options: EngineOptions) {
     this._o = options;
@@ -56,11 +59,24 @@ export class EngineClient implements EngineApi {
 
   /** Scans the model directories (cards and file sizes; no model is loaded). */
   async scan(): Promise<CatalogScan> {
+    const catalog = this._scanStamped();
+    this._catalog = catalog;
+    catalog.catch(() => {
+      if (this._catalog === catalog) {
+        this._catalog = undefined;
+      }
+    });
+    return (await catalog).scan;
+  }
+
+  private async _scanStamped(): Promise<{ scan: CatalogScan; stamps: Map<string, string> }> {
     const scan = await scanModels(this.modelDirs);
     for (const b of scan.broken) {
       this._log.warn(`skipping model folder ${b.dir}: ${b.error.message}`);
     }
-    return scan;
+    const stamps = new Map<string, string>();
+    await Promise.all(scan.models.map(async (m) => stamps.set(m.onnxPath, await stampOf(m))));
+    return { scan, stamps };
   }
 
   /** Every usable model, the default (folk-tsrope when present) first. */
@@ -68,8 +84,26 @@ export class EngineClient implements EngineApi {
     return (await this.scan()).models.map(modelInfoOf);
   }
 
-  /** The model entry for an id (undefined: the default); throws `EngineError('model-not-found')` listing the ids. */
+  /**
+   * The model entry for an id (undefined: the default); throws `EngineError('model-not-found')`
+   * listing the ids. Requests come with every keystroke of inline ghost text, and reading every
+   * card takes tens of milliseconds: the last scan answers while the chosen model's card and
+   * file are unchanged (their size and modification time); otherwise, or when it does not know
+   * the id, the folders are scanned again.
+   */
   async resolveModel(id: string | undefined): Promise<ModelEntry> {
+    const cached = this._catalog;
+    if (cached !== undefined) {
+      try {
+        const { scan, stamps } = await cached;
+        const entry = pickModel(scan, id);
+        if (stamps.get(entry.onnxPath) === (await stampOf(entry))) {
+          return entry;
+        }
+      } catch {
+        // not known, or the scan failed: scan again
+      }
+    }
     return pickModel(await this.scan(), id);
   }
 
@@ -289,6 +323,16 @@ export class EngineClient implements EngineApi {
         this._log.error(message);
         break;
     }
+  }
+}
+
+/** Size and modification time of a model's card and model file ('' when either is gone). */
+async function stampOf(e: ModelEntry): Promise<string> {
+  try {
+    const [c, m] = await Promise.all([stat(join(e.dir, 'card.json')), stat(e.onnxPath)]);
+    return `${c.size}:${c.mtimeMs}:${m.size}:${m.mtimeMs}`;
+  } catch {
+    return '';
   }
 }
 

@@ -10,8 +10,11 @@ import type { Logger } from '../platform/logger';
 
 /**
  * Ghost-text continuation of an ABC tune: when the cursor sits at the end of a tune's body,
- * proposes the next bar(s). Debounced; only the newest request runs (an older one is aborted
- * between decode steps); bounded by `refrain.inline.bars` and `refrain.inline.timeBudgetMs`.
+ * proposes the next bar(s). Debounced from the document's last change (VS Code asks a moment
+ * after the keystroke; that moment counts as part of the pause), and the tune is read in the
+ * parse worker while the debounce runs, so the request starts as soon as it ends; only the
+ * newest request runs (an older one is aborted between decode steps); bounded by
+ * `refrain.inline.bars` and `refrain.inline.timeBudgetMs`.
  * Runs go through the generation service as background runs: a run the writer started (a
  * command, the panel) is never stopped by typing, and ghost text waits while one is going.
  * All model work happens in the engine's worker thread, so typing never waits for it.
@@ -19,6 +22,8 @@ import type { Logger } from '../platform/logger';
 export class InlineContinuationProvider extends Disposable implements vscode.InlineCompletionItemProvider {
   private _latest: AbortController | undefined;
   private _seq = 0;
+  /** When each open document last changed (`performance.now()`). */
+  private readonly _changedAt = new WeakMap<vscode.TextDocument, number>();
 
   constructor(
     private readonly _generation: GenerationService,
@@ -27,6 +32,13 @@ export class InlineContinuationProvider extends Disposable implements vscode.Inl
   ) {
     super();
     this._register({ dispose: () => this._latest?.abort() });
+    this._register(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length > 0) {
+          this._changedAt.set(e.document, performance.now());
+        }
+      }),
+    );
   }
 
   async provideInlineCompletionItems(
@@ -45,20 +57,30 @@ export class InlineContinuationProvider extends Disposable implements vscode.Inl
     const mine = new AbortController();
     this._latest = mine;
     const seq = ++this._seq;
-    await delay(config.inline.debounceMs);
+    // The tune is read while the debounce runs; the debounce counts from the last change.
+    const offset = document.offsetAt(position);
+    const reading = tuneAt(this._reader, editor, offset).then(
+      (active) => ({ active }),
+      (error: unknown) => ({ error }),
+    );
+    const changed = this._changedAt.get(document);
+    const waited = changed === undefined ? 0 : performance.now() - changed;
+    await delay(Math.max(0, config.inline.debounceMs - waited));
     if (token.isCancellationRequested || mine.signal.aborted || seq !== this._seq) {
       return undefined;
     }
-    const offset = document.offsetAt(position);
-    let active;
-    try {
-      active = await tuneAt(this._reader, editor, offset);
-    } catch (e) {
+    const read = await reading;
+    if (token.isCancellationRequested || mine.signal.aborted || seq !== this._seq) {
+      return undefined;
+    }
+    if (!('active' in read)) {
       // Not in a readable tune (or the parser overran its time limit): nothing to propose, no error while typing.
+      const e = read.error;
       this._log.debug(`no tune read: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     }
-    if (token.isCancellationRequested || mine.signal.aborted || seq !== this._seq) {
+    const active = read.active;
+    if (active.version !== document.version) {
       return undefined;
     }
     if (!atEndOfBody(active.text, active.tune.score, offset)) {
