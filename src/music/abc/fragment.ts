@@ -14,7 +14,8 @@ import { MusicInputError, TPQ, barIndexAt, barTicks } from '../score';
 import { parseFraction } from './header';
 import { LETTERS, keyFieldText, signatureOf } from './keys';
 import type { SimpleBar } from './writer';
-import { VoiceWriter, cleanName, meterText, writeAbc } from './writer';
+import { VoiceWriter } from './voiceWriter';
+import { cleanName, meterText, writeAbc } from './writer';
 import type { AbcWriteOptions } from './writer';
 import { foldRepeats } from './folding';
 
