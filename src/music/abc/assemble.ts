@@ -8,8 +8,10 @@ import type { Bar, ChordSymbol, Key, KeyChange, Meter, MeterChange, Note, TempoC
 import { TPQ, barTicks } from '../score';
 import { voiceDeclarations } from './header';
 import { expandParts } from './repeats';
-import { SkipTune, barLength, sameKey } from './voiceBuilder';
-import type { VoiceBar, VoiceEntry } from './voiceBuilder';
+import { barLength, sameKey } from './abcjsElements';
+import type { VoiceEntry } from './collectVoices';
+import { SkipTune } from './skipTune';
+import type { VoiceBar } from './voiceBuilder';
 
 /** Ticks per whole note. */
 export const WHOLE = TPQ * 4;

@@ -13,8 +13,11 @@ import { parseTuneHeader, splitTuneRanges } from './header';
 import type { TuneHeader } from './header';
 import { parsePartOrder } from './repeats';
 import { guardForAbcjs } from './guard';
-import { MAX_WARNINGS, SkipTune, VoiceBuilder, cleanWarning, collectVoices, tempoOf } from './voiceBuilder';
-import type { RawTune } from './voiceBuilder';
+import { tempoOf } from './abcjsElements';
+import type { RawTune } from './abcjsElements';
+import { collectVoices } from './collectVoices';
+import { MAX_WARNINGS, SkipTune, cleanWarning } from './skipTune';
+import { VoiceBuilder } from './voiceBuilder';
 import { lfText } from './newlines';
 
 /** One tune read from an ABC file. */

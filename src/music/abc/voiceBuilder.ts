@@ -1,16 +1,16 @@
 /**
- * The per-voice half of the ABC reader: abcjs's output types, and the builder that turns one
- * voice's stream of abcjs elements into written bars (pitches from key signature and bar
- * accidentals, tuplets, ties marked, repeats, endings, parts, meters, keys and tempos). The voices
- * are gathered across abcjs's printed lines by the `V:` voice that owns their text.
+ * The per-voice half of the ABC reader: the builder that turns one voice's stream of abcjs
+ * elements (`./abcjsElements`) into written bars (pitches from key signature and bar
+ * accidentals, tuplets, ties marked, repeats, endings, parts, meters, keys and tempos). The
+ * voices are gathered across abcjs's printed lines by `./collectVoices`.
  */
 import type { Key, Meter, SourceRange } from '../score';
-import { keyFromParts, midiOfStep, modeFromAbc } from './keys';
+import { ACCIDENTAL_ALTER, barLength, explicitSignature, keyOfElement, meterOf, sameKey, signatureOfElement, tempoOf } from './abcjsElements';
+import type { RawElement, RawPitch, RawStaff } from './abcjsElements';
+import { midiOfStep } from './keys';
 import { parseEnding } from './repeats';
-import { VoiceOwners, firstCharOf } from './voiceOwners';
+import { MAX_WARNINGS, SkipTune } from './skipTune';
 
-/** Most warnings kept per tune. */
-export const MAX_WARNINGS = 20;
 /** Longest multi-bar rest (`Z1000`), in bars. */
 const MAX_MULTI_REST = 1000;
 
@@ -18,58 +18,6 @@ const MAX_MULTI_REST = 1000;
 function formatCount(n: number): string {
   return Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: 3 }) : 'an unreadable number of';
 }
-
-// ---- abcjs output, as much of it as the reader uses -------------------------------------------
-
-interface RawPitch {
-  pitch: number;
-  accidental?: string;
-  startTie?: unknown;
-}
-
-interface RawChord {
-  name?: string;
-  position?: string;
-}
-
-export interface RawElement {
-  el_type?: string;
-  startChar?: number;
-  endChar?: number;
-  duration?: number | number[];
-  pitches?: RawPitch[];
-  rest?: { type?: string; text?: number | string };
-  gracenotes?: RawPitch[];
-  chord?: RawChord[];
-  startTriplet?: number;
-  tripletMultiplier?: number;
-  endTriplet?: boolean;
-  type?: string;
-  startEnding?: string;
-  endEnding?: boolean;
-  accidentals?: { acc?: string; note?: string }[];
-  root?: string;
-  acc?: string;
-  mode?: string;
-  value?: { num?: string; den?: string }[];
-  bpm?: number;
-  title?: string;
-}
-
-export interface RawStaff {
-  voices?: RawElement[][];
-  key?: RawElement;
-  meter?: RawElement;
-  title?: string[];
-}
-
-export interface RawTune {
-  lines?: { staff?: RawStaff[] }[];
-  metaText?: { title?: string; tempo?: RawElement; partOrder?: string };
-  warnings?: string[];
-}
-
-// ---- per-voice written bars -------------------------------------------------------------------
 
 /** A tone of an event: staff step, MIDI pitch and whether a tie starts on it. */
 interface Tone {
@@ -107,142 +55,6 @@ export interface VoiceBar {
   part?: string;
   contentStart?: number;
   contentEnd?: number;
-}
-
-/** Thrown inside the per-tune reader to skip the tune with a code. */
-export class SkipTune extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-const ACCIDENTAL_ALTER: Readonly<Record<string, number>> = {
-  sharp: 1,
-  flat: -1,
-  natural: 0,
-  dblsharp: 2,
-  dblflat: -2,
-  quartersharp: 0,
-  quarterflat: 0,
-};
-
-const LETTER_INDEX: Readonly<Record<string, number>> = { c: 0, d: 1, e: 2, f: 3, g: 4, a: 5, b: 6 };
-
-function isValidMeter(m: Meter): boolean {
-  return Number.isInteger(m.num) && Number.isInteger(m.den) && m.num >= 1 && m.num <= 64 && [1, 2, 4, 8, 16, 32, 64].includes(m.den);
-}
-
-/** The meter an abcjs meter element describes; undefined for free meter (`M:none`). Throws SkipTune when absurd. */
-function meterOf(el: RawElement, offset: number): Meter | undefined {
-  switch (el.type) {
-    case 'common_time':
-      return { num: 4, den: 4 };
-    case 'cut_time':
-      return { num: 2, den: 2 };
-    case 'tempus_perfectum':
-    case 'tempus_perfectum_prolatio':
-      return { num: 3, den: 4 };
-    case 'tempus_imperfectum':
-    case 'tempus_imperfectum_prolatio':
-      return { num: 2, den: 4 };
-    case 'specified': {
-      const v = el.value?.[0];
-      if (!v) {
-        return undefined;
-      }
-      if (v.den === undefined || String(v.den).trim() === '') {
-        const where = el.startChar === undefined ? '' : ` at character ${el.startChar + offset}`;
-        throw new SkipTune(
-          'abc-bad-meter',
-          `The meter M:${v.num ?? ''}${where} has no denominator: write it as a fraction, such as M:${v.num ?? 4}/4.`,
-        );
-      }
-      const num = String(v.num ?? '')
-        .split(/[+.]/)
-        .reduce((s, p) => s + Number(p.trim()), 0);
-      const meter = { num, den: Number(v.den) };
-      if (!isValidMeter(meter)) {
-        const where = el.startChar === undefined ? '' : ` at character ${el.startChar + offset}`;
-        throw new SkipTune('abc-bad-meter', `The meter ${v.num}/${v.den}${where} is not a usable time signature.`);
-      }
-      return meter;
-    }
-    default:
-      return undefined;
-  }
-}
-
-function keyOfElement(el: RawElement): Key {
-  const root = el.root ?? 'C';
-  if (root === 'HP') {
-    return { tonic: 'C', mode: 'major', fifths: 0 };
-  }
-  if (root === 'Hp') {
-    return { tonic: 'A', mode: 'mixolydian', fifths: 2 };
-  }
-  return keyFromParts(root, el.acc ?? '', modeFromAbc(el.mode ?? ''));
-}
-
-function signatureOfElement(el: RawElement): number[] {
-  const sig = [0, 0, 0, 0, 0, 0, 0];
-  for (const a of el.accidentals ?? []) {
-    const letter = LETTER_INDEX[String(a.note ?? '').toLowerCase()];
-    if (letter !== undefined) {
-      sig[letter] = ACCIDENTAL_ALTER[a.acc ?? ''] ?? 0;
-    }
-  }
-  return sig;
-}
-
-/**
- * The signature of a `K:` field written with `exp` (`K:D exp ^f _b`): only the accidentals listed.
- * abcjs adds them to the tonic's own signature, so the reader works this out itself.
- */
-function explicitSignature(fieldText: string): number[] | undefined {
-  if (!/(^|\s)exp(\s|$)/i.test(fieldText)) {
-    return undefined;
-  }
-  const sig = [0, 0, 0, 0, 0, 0, 0];
-  const re = /(\^\^|__|\^|_|=)([a-gA-G])/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(fieldText)) !== null) {
-    const alter = { '^^': 2, __: -2, '^': 1, _: -1, '=': 0 }[m[1]] ?? 0;
-    sig[LETTER_INDEX[m[2].toLowerCase()]] = alter;
-  }
-  return sig;
-}
-
-export function sameKey(a: Key, b: Key): boolean {
-  return a.tonic === b.tonic && a.mode === b.mode && a.fifths === b.fifths;
-}
-
-export function barLength(m: Meter): number {
-  return m.num / m.den;
-}
-
-/** Quarter notes per minute of an abcjs tempo element; undefined when it has no usable number. */
-export function tempoOf(el: RawElement, unit: number): number | undefined {
-  if (typeof el.bpm !== 'number' || !Number.isFinite(el.bpm) || el.bpm <= 0) {
-    return undefined;
-  }
-  const beats = Array.isArray(el.duration) ? el.duration.reduce((s, d) => s + d, 0) : unit;
-  const bpm = (el.bpm * (beats > 0 ? beats : unit)) / 0.25;
-  return bpm > 0 && bpm < 2000 ? Math.round(bpm * 1000) / 1000 : undefined;
-}
-
-/** Removes abcjs's HTML markup from a warning. */
-export function cleanWarning(w: string): string {
-  return w
-    .replace(/<[^>]*>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 240);
 }
 
 /** Builds the written bars of one voice from its stream of abcjs elements. */
@@ -531,92 +343,4 @@ export class VoiceBuilder {
       this.bars.push(this._bar);
     }
   }
-}
-
-/** A voice being read: where it sits (staff, voice in staff), the `V:` id that owns it, its builder. */
-export interface VoiceEntry {
-  staff: number;
-  voice: number;
-  owner: string;
-  builder: VoiceBuilder;
-}
-
-/** Feeds one abcjs element stream to a voice builder. */
-function feedElements(b: VoiceBuilder, staff: RawStaff, elements: readonly RawElement[] | undefined): void {
-  b.lineStart(staff);
-  for (const el of elements ?? []) {
-    switch (el?.el_type) {
-      case 'note':
-        b.note(el);
-        break;
-      case 'bar':
-        b.barLine(el);
-        break;
-      case 'key':
-        b.key(el);
-        break;
-      case 'meter':
-        b.meter(el);
-        break;
-      case 'tempo':
-        b.tempo(el);
-        break;
-      case 'part':
-        b.part(el);
-        break;
-      default:
-        break;
-    }
-  }
-}
-
-/**
- * Gathers each voice's element streams across abcjs's printed lines. A stream belongs to the `V:`
- * voice that owns its first character in the text (see {@link VoiceOwners}); a second stream of the
- * same voice on one staff is an `&` overlay, read as a voice of its own. A voice keeps the staff
- * position of its first appearance.
- */
-export function collectVoices(
-  tune: RawTune,
-  abcText: string,
-  newBuilder: () => VoiceBuilder,
-): { builders: Map<string, VoiceEntry>; titles: Map<number, string> } {
-  const owners = new VoiceOwners(abcText);
-  const builders = new Map<string, VoiceEntry>();
-  const titles = new Map<number, string>();
-  const taken = new Set<string>();
-  const lastKeyAt = new Map<string, string>();
-  let extraStaff = 1000;
-  for (const line of tune.lines ?? []) {
-    (Array.isArray(line.staff) ? line.staff : []).forEach((staff, s) => {
-      if (!staff || !Array.isArray(staff.voices)) {
-        return;
-      }
-      const seen = new Map<string, number>();
-      staff.voices.forEach((elements, v) => {
-        const first = firstCharOf(elements);
-        const owner = first === undefined ? undefined : owners.ownerAt(first);
-        let key = lastKeyAt.get(`${s}:${v}`) ?? `${owners.defaultId}@${s}:${v}`;
-        if (owner !== undefined) {
-          const n = seen.get(owner) ?? 0;
-          seen.set(owner, n + 1);
-          key = n === 0 ? owner : `${owner}&${n}`;
-        }
-        lastKeyAt.set(`${s}:${v}`, key);
-        let entry = builders.get(key);
-        if (!entry) {
-          const free = !taken.has(`${s}:${v}`);
-          entry = { staff: free ? s : extraStaff++, voice: free ? v : 0, owner: owner ?? owners.defaultId, builder: newBuilder() };
-          taken.add(`${entry.staff}:${entry.voice}`);
-          builders.set(key, entry);
-        }
-        const title = staff.title?.[0];
-        if (v === 0 && !titles.has(entry.staff) && typeof title === 'string' && title.trim() !== '') {
-          titles.set(entry.staff, title.trim());
-        }
-        feedElements(entry.builder, staff, elements);
-      });
-    });
-  }
-  return { builders, titles };
 }
