@@ -1,7 +1,7 @@
 /**
- * Standard MIDI File (SMF) bytes: a bounded, validating scanner for reading and a byte
- * encoder for writing. The reader and writer build on this; nothing here knows about
- * {@link Score}.
+ * Standard MIDI File (SMF) bytes: a bounded, validating scanner for reading (the file and its
+ * chunks here, each track in `./smfTrack`; the byte encoder for writing is `./smfEncode`).
+ * Nothing here knows about {@link Score}.
  *
  * The scanner checks every chunk and event against the buffer before using it, so damaged
  * or hostile input ends in a {@link MusicInputError}, never in an exception from deep inside
@@ -18,6 +18,10 @@
  */
 
 import { MusicInputError } from '../score';
+import { newPairing, scanTrack } from './smfTrack';
+
+// The limits and text decoding of the track scanner are part of this module's interface.
+export { MAX_BPM, MAX_METER_DEN, decodeText } from './smfTrack';
 
 /** One sounding note as found in the file, in file ticks. */
 export interface SmfNote {
@@ -83,27 +87,6 @@ export interface SmfFile {
 
 /** The most notes read from one file (`midi-too-many-notes` beyond), as for an ABC tune. */
 export const MAX_MIDI_NOTES = 200_000;
-
-/** The largest tempo accepted, in quarter notes per minute. */
-export const MAX_BPM = 1000;
-/** The largest time-signature denominator accepted (2^6). */
-export const MAX_METER_DEN = 64;
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Decodes a text meta event: UTF-8 when valid, else Latin-1; NULs dropped, trimmed. */
-export function decodeText(bytes: Uint8Array): string {
-  let s: string;
-  try {
-    s = utf8.decode(bytes);
-  } catch {
-    s = '';
-    for (const b of bytes) {
-      s += String.fromCharCode(b);
-    }
-  }
-  return s.replace(/\0/g, '').trim();
-}
 
 function ascii4(bytes: Uint8Array, at: number): string {
   if (at + 4 > bytes.length) {
@@ -273,250 +256,6 @@ export function scanSmf(input: Uint8Array, maxBytes: number, maxNotes = MAX_MIDI
   file.meters.sort(byTick);
   file.keys.sort(byTick);
   return file;
-}
-
-function corrupt(track: number, at: number, what: string): MusicInputError {
-  return new MusicInputError('midi-corrupt', `The MIDI file is damaged: in track ${track + 1}, at byte ${at}, ${what}.`);
-}
-
-/**
- * Note-pairing state for one chunk, indexed by channel*128+pitch, reused across chunks (a file
- * may hold thousands of tiny chunks): the tick the sounding note began (-1: silent), its
- * velocity, the tick at which a note-on retriggered it (-1: none), and the keys touched.
- */
-interface Pairing {
-  /** Notes closed so far in the whole file, and the most allowed. */
-  count: number;
-  maxNotes: number;
-  sounding: Float64Array;
-  velocity: Uint8Array;
-  retrigger: Float64Array;
-  touched: number[];
-  used: Uint8Array;
-}
-
-function newPairing(maxNotes: number): Pairing {
-  return {
-    count: 0,
-    maxNotes,
-    sounding: new Float64Array(16 * 128).fill(-1),
-    velocity: new Uint8Array(16 * 128),
-    retrigger: new Float64Array(16 * 128).fill(-1),
-    touched: [],
-    used: new Uint8Array(16 * 128),
-  };
-}
-
-function scanTrack(data: Uint8Array, index: number, offset: number, file: SmfFile, state: Pairing): SmfTrack {
-  const track: SmfTrack = { notes: [], noteChannels: [], programs: new Map(), endTick: 0 };
-  const end = data.length;
-  const { sounding, velocity, retrigger, touched, used } = state;
-  const channelSeen = new Uint8Array(16);
-  let pos = 0;
-  let tick = 0;
-  let running = 0;
-
-  const readVlq = (): number => {
-    let value = 0;
-    for (let i = 0; i < 4; i++) {
-      if (pos >= end) {
-        throw corrupt(index, offset + pos, 'a number runs past the end of the track');
-      }
-      const b = data[pos++];
-      value = value * 128 + (b & 0x7f);
-      if ((b & 0x80) === 0) {
-        return value;
-      }
-    }
-    throw corrupt(index, offset + pos, 'a variable-length number is longer than 4 bytes');
-  };
-  const close = (key: number, at: number): void => {
-    track.notes.push({ channel: key >> 7, pitch: key & 127, velocity: velocity[key], start: sounding[key], end: at });
-    sounding[key] = -1;
-    if (++state.count > state.maxNotes) {
-      throw new MusicInputError(
-        'midi-too-many-notes',
-        `The MIDI file has more than ${state.maxNotes.toLocaleString('en-US')} notes; Refrain reads pieces up to that many (as for ABC). Split it into shorter files.`,
-      );
-    }
-  };
-
-  while (pos < end) {
-    tick += readVlq();
-    if (pos >= end) {
-      break; // a trailing delta with no event: harmless padding
-    }
-    const at = offset + pos;
-    let status = data[pos];
-    if (status < 0x80) {
-      if (running === 0) {
-        throw corrupt(index, at, 'a note or controller event has no status byte before it');
-      }
-      status = running;
-    } else {
-      pos++;
-      if (status < 0xf0) {
-        running = status;
-      }
-    }
-    if (status < 0xf0) {
-      const kind = status & 0xf0;
-      const need = kind === 0xc0 || kind === 0xd0 ? 1 : 2;
-      if (pos + need > end) {
-        throw corrupt(index, at, 'an event runs past the end of the track');
-      }
-      const d1 = data[pos];
-      const d2 = need === 2 ? data[pos + 1] : 0;
-      if (d1 > 127 || d2 > 127) {
-        throw corrupt(index, at, 'an event carries an out-of-range value');
-      }
-      pos += need;
-      const channel = status & 0x0f;
-      if (kind === 0x90 && d2 > 0) {
-        const key = channel * 128 + d1;
-        if (!used[key]) {
-          used[key] = 1;
-          touched.push(key);
-        }
-        if (sounding[key] >= 0) {
-          if (sounding[key] < tick) {
-            close(key, tick);
-          }
-          sounding[key] = -1;
-          retrigger[key] = tick;
-        } else {
-          retrigger[key] = -1;
-        }
-        sounding[key] = tick;
-        velocity[key] = d2;
-        if (!channelSeen[channel]) {
-          channelSeen[channel] = 1;
-          track.noteChannels.push(channel);
-        }
-      } else if (kind === 0x80 || kind === 0x90) {
-        const key = channel * 128 + d1;
-        if (sounding[key] >= 0) {
-          if (retrigger[key] === tick && sounding[key] === tick) {
-            retrigger[key] = -1;
-          } else {
-            close(key, tick);
-            retrigger[key] = -1;
-          }
-        }
-      } else if (kind === 0xc0 && !track.programs.has(channel)) {
-        track.programs.set(channel, { program: d1, tick });
-      }
-      continue;
-    }
-    if (status === 0xff) {
-      if (pos >= end) {
-        throw corrupt(index, at, 'a meta event runs past the end of the track');
-      }
-      const type = data[pos++];
-      const len = readVlq();
-      if (len > end - pos) {
-        throw corrupt(index, at, 'a meta event runs past the end of the track');
-      }
-      const body = data.subarray(pos, pos + len);
-      pos += len;
-      if (type === 0x2f) {
-        break;
-      }
-      readMeta(type, body, tick, index, at, track, file);
-      continue;
-    }
-    if (status === 0xf0 || status === 0xf7) {
-      const len = readVlq();
-      if (len > end - pos) {
-        throw corrupt(index, at, 'a system-exclusive message runs past the end of the track');
-      }
-      pos += len;
-      continue;
-    }
-    throw corrupt(index, at, `there is an undefined event type (0x${status.toString(16)})`);
-  }
-  track.endTick = tick;
-  for (const key of touched) {
-    if (sounding[key] >= 0) {
-      close(key, tick);
-    }
-    retrigger[key] = -1;
-    used[key] = 0;
-  }
-  touched.length = 0;
-  return track;
-}
-
-function readMeta(type: number, body: Uint8Array, tick: number, index: number, at: number, track: SmfTrack, file: SmfFile): void {
-  switch (type) {
-    case 0x01:
-      if (track.text === undefined) {
-        const text = decodeText(body);
-        if (text) {
-          track.text = text;
-        }
-      }
-      return;
-    case 0x03:
-      if (track.name === undefined) {
-        const name = decodeText(body);
-        if (name) {
-          track.name = name;
-        }
-      }
-      return;
-    case 0x04:
-      if (track.instrumentName === undefined) {
-        const name = decodeText(body);
-        if (name) {
-          track.instrumentName = name;
-        }
-      }
-      return;
-    case 0x51: {
-      if (body.length !== 3) {
-        throw corrupt(index, at, `a tempo event has ${body.length} bytes instead of 3`);
-      }
-      const us = (body[0] << 16) | (body[1] << 8) | body[2];
-      if (us === 0 || 60_000_000 / us > MAX_BPM) {
-        const bpm = us === 0 ? 'an infinite tempo' : `a tempo of ${Math.round(60_000_000 / us)} beats per minute`;
-        throw new MusicInputError(
-          'midi-bad-tempo',
-          `The MIDI file sets ${bpm} (track ${index + 1}, tick ${tick}); Refrain accepts tempos up to ${MAX_BPM} per minute. The file is probably damaged.`,
-        );
-      }
-      file.tempos.push({ tick, usPerQuarter: us });
-      return;
-    }
-    case 0x58: {
-      if (body.length !== 4 && body.length !== 2) {
-        throw corrupt(index, at, `a time-signature event has ${body.length} bytes instead of 4`);
-      }
-      const num = body[0];
-      const den = 2 ** body[1];
-      if (num === 0 || den > MAX_METER_DEN) {
-        throw new MusicInputError(
-          'midi-bad-meter',
-          `The MIDI file sets an impossible time signature (${num}/${body[1] > 30 ? `2^${body[1]}` : den}, track ${index + 1}, tick ${tick}). The file is probably damaged.`,
-        );
-      }
-      file.meters.push({ tick, num, den });
-      return;
-    }
-    case 0x59: {
-      if (body.length !== 2) {
-        return;
-      }
-      const fifths = body[0] > 127 ? body[0] - 256 : body[0];
-      if (fifths < -7 || fifths > 7 || body[1] > 1) {
-        return;
-      }
-      file.keys.push({ tick, fifths, minor: body[1] === 1 });
-      return;
-    }
-    default:
-      return;
-  }
 }
 
 /** One event to encode: absolute tick, its bytes (status first), and a sort rank within a tick. */

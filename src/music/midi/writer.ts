@@ -16,8 +16,9 @@
 import { MusicInputError, TPQ } from '../score';
 import type { Score } from '../score';
 import { normalizeKeys, normalizeMeters, normalizeTempos } from './maps';
-import { MAX_METER_DEN, encodeSmf, metaEvent } from './smf';
-import type { SmfOutEvent } from './smf';
+import { MAX_METER_DEN } from './smf';
+import { encodeSmf, metaEvent } from './smfEncode';
+import type { SmfOutEvent } from './smfEncode';
 
 const utf8 = new TextEncoder();
 
