@@ -6,13 +6,14 @@
  * from it. It talks to the host only through the protocol client.
  */
 
-import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 import { PROTOCOL_VERSION, assertNever } from '../src/protocol/messages';
 import type { CandidateView, NotificationMessage, PieceView, ViewKind } from '../src/protocol/messages';
 import { CandidateList, MINI_ROLL_HEIGHT } from './candidates';
-import { ComposeControls, ResearchControls } from './controls';
+import { ComposeControls } from './composeControls';
+import { ResearchControls } from './researchControls';
 import { button, h } from './dom';
 import './elements';
+import { GenerationRunner } from './generation';
 import { createRollLayout } from './layout';
 import { NotationView } from './notation';
 import { barAtTick } from './notationMap';
@@ -22,7 +23,7 @@ import type { PlayTarget } from './player';
 import { RpcClient, RpcError } from './rpc';
 import { barSpan, planPlayback } from './schedule';
 import type { PlaySegment } from './schedule';
-import { applyConfig, generateParams, restoreState, templateChoice, withRunSeed } from './state';
+import { applyConfig, restoreState, templateChoice } from './state';
 import { Store } from './store';
 import { StructureViews } from './structureViews';
 import { readTheme } from './theme';
@@ -35,9 +36,6 @@ export interface VsCodeApi {
   setState(state: unknown): void;
 }
 
-/** Shown on candidates after one of them was inserted (the host says the same). */
-const INSERTED_STALE = 'One of these candidates was inserted, so the piece has changed: generate again for new ones.';
-
 /** The whole view. */
 export class App {
   private readonly _store: Store;
@@ -45,7 +43,6 @@ export class App {
   private _theme: Theme;
   private _piece: PieceView | undefined;
   private _problem: { reason: string; isError: boolean } | undefined;
-  private _generation: { controller?: AbortController; requestId?: number; running: boolean } = { running: false };
   private _previewController: AbortController | undefined;
   private _previewTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly _player: Player;
@@ -54,6 +51,7 @@ export class App {
   private readonly _views: StructureViews;
   private readonly _notation: NotationView;
   private readonly _candidates: CandidateList;
+  private readonly _generation: GenerationRunner;
   private readonly _title = h('h1', { className: 'title' });
   private readonly _subtitle = h('span', { className: 'subtitle' });
   private readonly _banner = h('div', { className: 'banner', attrs: { role: 'status', 'aria-live': 'polite' }, hidden: true });
@@ -71,8 +69,8 @@ export class App {
     this._rpc.onNotification((m) => this._onNotification(m));
     this._player = new Player(() => this._theme, (text, isError) => this._compose.setStatus(text, isError));
     this._compose = new ComposeControls(this._store, {
-      generate: () => void this._generate(),
-      cancel: () => this._cancelGeneration(),
+      generate: () => void this._generation.generate(),
+      cancel: () => this._generation.cancel(),
       pickFile: () => void this._pickFile(),
       clearPainting: () => {
         this._store.update((s) => ({ ...s, painted: [] }));
@@ -97,11 +95,21 @@ export class App {
     this._notation = new NotationView((bar) => this._select(bar, bar));
     this._candidates = new CandidateList(
       {
-        insert: (c, b) => void this._insert(c, b),
+        insert: (c, b) => void this._generation.insert(c, b),
         play: (c, overlay) => void this._playCandidate(c, overlay),
       },
       _kind === 'midi' ? 'midi' : 'abc',
     );
+    this._generation = new GenerationRunner({
+      store: this._store,
+      rpc: this._rpc,
+      compose: this._compose,
+      research: this._research,
+      candidates: this._candidates,
+      piece: () => this._piece,
+      theme: () => this._theme,
+      rendered: () => this._sendRendered(),
+    });
     this._store.subscribe((s, prev) => {
       if (s.bars !== prev.bars && s.templateKind === 'painted') {
         this._drawAll();
@@ -159,7 +167,7 @@ export class App {
     );
     this._root.append(header, this._banner, this._main);
     this._renderHeader();
-    this._renderGenerating();
+    this._generation.render();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -180,11 +188,7 @@ export class App {
         this._drawAll();
         break;
       case 'progress':
-        if (message.params.requestId === this._generation.requestId) {
-          const { done, total } = message.params;
-          const pct = total > 0 ? ` ${Math.round((100 * done) / total)}%` : '';
-          this._compose.setStatus(`Generating…${pct}${message.params.message ? ` ${message.params.message}` : ''}`);
-        }
+        this._generation.progress(message.params);
         break;
       case 'config': {
         const before = this._store.state;
@@ -203,18 +207,11 @@ export class App {
         }
         break;
       case 'generation':
-        // After a reload the view may not know a generation is running: show it, allow cancel.
-        if (message.params.running && !this._generation.running) {
-          this._generation = { running: true, requestId: message.params.requestId };
-          this._compose.setStatus('Generating…');
-        } else if (!message.params.running && this._generation.requestId === message.params.requestId && !this._generation.controller) {
-          this._generation = { running: false };
-        }
-        this._renderGenerating();
+        this._generation.hostRun(message.params);
         break;
       case 'candidates':
         this._candidates.render(message.params.candidates, message.params.stale, this._theme);
-        this._renderGenerating();
+        this._generation.render();
         break;
       default:
         assertNever(message, 'notification');
@@ -232,7 +229,7 @@ export class App {
       if (this._candidates.candidates.length > 0) {
         this._candidates.render([], undefined);
         this._compose.setStatus('');
-        this._renderGenerating();
+        this._generation.render();
       }
       if (this._player.playing?.overlay === this._views.rollOverlay) {
         this._player.stop();
@@ -363,98 +360,6 @@ export class App {
       }
     }
     this._views.drawPreview();
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Generation and insert
-
-  private _renderGenerating(): void {
-    this._compose.setRunning(this._generation.running, this._candidates.candidates.length > 0 && this._candidates.stale === undefined);
-  }
-
-  private async _generate(): Promise<void> {
-    const invalid = [...this._compose.fields.invalid(), ...this._research.fields.invalid()];
-    if (invalid.length > 0) {
-      this._compose.setStatus(`Fix the highlighted field${invalid.length > 1 ? 's' : ''} first.`, true);
-      return;
-    }
-    const state = this._store.state;
-    if (state.templateKind === 'file' && !state.templateFile) {
-      this._compose.setStatus('Choose a template file first, or pick another form.', true);
-      return;
-    }
-    // Newest wins: a generation in flight is cancelled when a new one starts.
-    this._generation.controller?.abort();
-    const controller = new AbortController();
-    this._generation = { controller, running: true };
-    this._renderGenerating();
-    this._compose.setStatus('Generating…');
-    const piece = this._piece;
-    // A fresh seed per Generate unless the user fixed one; the field shows the seed used.
-    const seeded = withRunSeed(state, () => crypto.getRandomValues(new Uint32Array(1))[0]);
-    if (seeded !== state) {
-      this._store.update(() => seeded);
-      this._research.showSeed();
-    }
-    const params = generateParams(seeded, templateChoice(state, piece ? { bars: piece.ssm.bars, ssm: piece.ssm } : undefined));
-    try {
-      const result = await this._rpc.request('generate', params, { signal: controller.signal }, (id) => {
-        this._generation.requestId = id;
-      });
-      if (this._generation.controller !== controller) {
-        return;
-      }
-      this._candidates.render(result.candidates, undefined, this._theme);
-      const n = result.candidates.length;
-      this._compose.setStatus(n > 0 ? `${n} candidate${n > 1 ? 's' : ''} ready.` : 'The model returned no candidate.');
-      this._sendRendered();
-    } catch (e) {
-      if (this._generation.controller !== controller) {
-        return;
-      }
-      const code = e instanceof RpcError ? e.code : 'failed';
-      this._compose.setStatus(code === 'cancelled' ? 'Generation cancelled.' : e instanceof Error ? e.message : String(e), code !== 'cancelled');
-    } finally {
-      if (this._generation.controller === controller) {
-        this._generation = { running: false };
-        this._renderGenerating();
-      }
-    }
-  }
-
-  private _cancelGeneration(): void {
-    const { controller, requestId } = this._generation;
-    if (controller) {
-      controller.abort();
-    } else if (requestId !== undefined) {
-      // A generation started before this view reloaded: only the host knows it.
-      this._rpc.command('cancel', { requestId });
-      this._generation = { running: false };
-      this._renderGenerating();
-      this._compose.setStatus('Generation cancelled.');
-    }
-  }
-
-  private async _insert(candidate: CandidateView, _button: VscodeButton): Promise<void> {
-    if (this._candidates.stale !== undefined) {
-      this._compose.setStatus(this._candidates.stale, true);
-      return;
-    }
-    this._candidates.setInserting(true);
-    try {
-      const result = await this._rpc.request('insert', { candidateId: candidate.id });
-      this._compose.setStatus(result.message);
-      this._candidates.markStale(INSERTED_STALE);
-    } catch (e) {
-      this._compose.setStatus(e instanceof Error ? e.message : String(e), true);
-      if (e instanceof RpcError && (e.code === 'stale' || e.code === 'not-found')) {
-        this._candidates.markStale(e.message);
-      }
-    } finally {
-      this._candidates.setInserting(false);
-      this._candidates.draw(this._theme);
-      this._renderGenerating();
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
