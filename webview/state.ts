@@ -13,9 +13,10 @@ import {
   MAX_LAYERS,
   MAX_LAYER_WINDOW,
   MAX_RELATED_OFFSET,
-  MAX_RELATED_OFFSETS,
   MAX_SSM_SIDE,
   TEMPLATE_KINDS,
+  cleanRelatedOffsets,
+  isRelatedOffset,
 } from '../src/protocol/messages';
 import type { GenerateParams, NotificationMap, TemplateChoice } from '../src/protocol/messages';
 
@@ -116,7 +117,7 @@ export function restoreState(raw: unknown): UiState {
     return d;
   }
   const offsetChoices = intList(raw.offsetChoices, 1, MAX_RELATED_OFFSET, 64) ?? d.offsetChoices;
-  const offsets = (intList(raw.offsets, 1, MAX_RELATED_OFFSET, MAX_RELATED_OFFSETS) ?? d.offsets).filter((o) => offsetChoices.includes(o));
+  const offsets = (Array.isArray(raw.offsets) ? cleanRelatedOffsets(raw.offsets) : d.offsets).filter((o) => offsetChoices.includes(o));
   const windows = Array.isArray(raw.layerWindows) && raw.layerWindows.length >= 1 && raw.layerWindows.length <= MAX_LAYERS
     ? raw.layerWindows.map((w) => intIn(w, 0, MAX_LAYER_WINDOW, 0))
     : d.layerWindows;
@@ -202,14 +203,14 @@ export function toggleOffset(state: UiState, offset: number, on: boolean): UiSta
   } else {
     set.delete(offset);
   }
-  return { ...state, offsets: [...set].filter((o) => state.offsetChoices.includes(o)).sort((a, b) => a - b).slice(0, MAX_RELATED_OFFSETS) };
+  return { ...state, offsets: cleanRelatedOffsets([...set].filter((o) => state.offsetChoices.includes(o))) };
 }
 
 /** Adds offsets to the choices and switches them on (e.g. the piece's own L_t peaks). */
 export function addOffsets(state: UiState, offsets: readonly number[]): UiState {
-  const valid = offsets.filter((o) => Number.isInteger(o) && o >= 1 && o <= MAX_RELATED_OFFSET);
+  const valid = offsets.filter(isRelatedOffset);
   const choices = [...new Set([...state.offsetChoices, ...valid])].sort((a, b) => a - b);
-  const on = [...new Set([...state.offsets, ...valid])].sort((a, b) => a - b).slice(0, MAX_RELATED_OFFSETS);
+  const on = cleanRelatedOffsets([...state.offsets, ...valid]);
   return { ...state, offsetChoices: choices, offsets: on };
 }
 

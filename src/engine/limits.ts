@@ -45,6 +45,11 @@ export const MAX_TEMPERATURE = 5;
 /** Largest sampler seed (seeds are whole numbers 0..2^32-1). */
 export const MAX_SEED = 0xffffffff;
 
+/** Whether a value is a related-bar offset: a whole number of bars 1..{@link MAX_RELATED_OFFSET}. */
+export function isRelatedOffset(o: unknown): o is number {
+  return typeof o === 'number' && Number.isInteger(o) && o >= 1 && o <= MAX_RELATED_OFFSET;
+}
+
 /**
  * A list of related offsets made valid: whole numbers 1..{@link MAX_RELATED_OFFSET}, unique,
  * ascending, at most {@link MAX_RELATED_OFFSETS}. Not a list, or nothing valid left: the defaults.
@@ -53,7 +58,7 @@ export function cleanRelatedOffsets(value: unknown): number[] {
   if (!Array.isArray(value)) {
     return [...DEFAULT_RELATED_OFFSETS];
   }
-  const valid = value.filter((o): o is number => Number.isInteger(o) && o >= 1 && o <= MAX_RELATED_OFFSET);
+  const valid = value.filter(isRelatedOffset);
   const out = [...new Set(valid)].sort((a, b) => a - b).slice(0, MAX_RELATED_OFFSETS);
   return out.length > 0 || value.length === 0 ? out : [...DEFAULT_RELATED_OFFSETS];
 }

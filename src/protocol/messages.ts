@@ -26,12 +26,13 @@ import {
   MAX_RELATED_OFFSET,
   MAX_RELATED_OFFSETS,
   cleanRelatedOffsets,
+  isRelatedOffset,
 } from '../engine/limits';
 import { ERROR_CODES } from '../platform/errors';
 import type { ErrorAction, UserErrorCode } from '../platform/errors';
 
 // The limits and defaults are decided once, in `engine/limits.ts`; the views read them from here.
-export { DEFAULT_RELATED_OFFSETS, DEFAULT_VARIATION, MAX_CANDIDATES, MAX_LAYERS, MAX_LAYER_WINDOW, MAX_RELATED_OFFSET, MAX_RELATED_OFFSETS, cleanRelatedOffsets };
+export { DEFAULT_RELATED_OFFSETS, DEFAULT_VARIATION, MAX_CANDIDATES, MAX_LAYERS, MAX_LAYER_WINDOW, MAX_RELATED_OFFSET, MAX_RELATED_OFFSETS, cleanRelatedOffsets, isRelatedOffset };
 export { ERROR_CODES };
 export type { ErrorAction };
 
