@@ -43,10 +43,12 @@ export interface ConstraintOptions {
   /** Mode lock for chord symbols: which chord-kind token indices may be written (see {@link allowedChords}); default all. */
   chords?: readonly boolean[];
   /**
-   * Cadence: in the last new bar, the last note has this pitch class (the key's final). A note of
+   * Cadence: in each cadence bar (see `cadenceBars`), the last note has this pitch class (the key's final). A note of
    * another pitch class there must leave room for a later note; default no cadence rule.
    */
   finalPitchClass?: number;
+  /** Cadence: the new bars (1-based, in writing order) whose last note is the final; default the last one. */
+  cadenceBars?: readonly number[];
   /** Cadence: the final note lasts at least this many grid steps (a beat); default the shortest folk note. */
   finalMinSteps?: number;
 }
@@ -229,27 +231,27 @@ export class GenerationConstraints {
     }
     const pcs = this._o.pitchClasses;
     const fin = this._o.finalPitchClass;
-    const lastBar = fin !== undefined && this._barsBegun === this._o.bars;
+    const cadenceBar = fin !== undefined && (this._o.cadenceBars ? this._o.cadenceBars.includes(this._barsBegun) : this._barsBegun === this._o.bars);
     const barLen = g.barLength;
     const minDur = this._folk ? this._minFolkDur : 1;
     const finalMin = Math.max(minDur, this._o.finalMinSteps ?? minDur);
-    if (pcs || lastBar) {
+    if (pcs || cadenceBar) {
       // Mode lock; and in the last bar a non-final pitch only where the final note still fits after it.
       const roomForAnother = g.position + minDur + finalMin <= barLen;
       for (let i = 0; i < pr.count; i++) {
         const pc = (PITCH_MIN + i) % 12;
-        if ((pcs && !pcs[pc] && pc !== fin) || (lastBar && pc !== fin && !roomForAnother)) {
+        if ((pcs && !pcs[pc] && pc !== fin) || (cadenceBar && pc !== fin && !roomForAnother)) {
           m[pr.start + i] = 0;
         }
       }
     }
     // Durations end inside the bar (and, after a non-final pitch in the last bar, before its end).
-    const left = g.stepsLeft() - (lastBar && this._lastKind === 'pitch' && this._lastPitch % 12 !== fin ? finalMin : 0);
+    const left = g.stepsLeft() - (cadenceBar && this._lastKind === 'pitch' && this._lastPitch % 12 !== fin ? finalMin : 0);
     const dr = TOKEN_RANGES.dur;
     // The final itself either reaches the end of the last bar or leaves room for another note and a final.
     const durOk = (d: number): boolean => d <= left && (!this._folk || isFolkDuration(d));
     const finalFits = (d: number): boolean => d === left || d <= left - minDur - finalMin;
-    const finalNote = lastBar && this._lastKind === 'pitch' && this._lastPitch % 12 === fin && DURATION_STEPS.some((d) => durOk(d) && finalFits(d));
+    const finalNote = cadenceBar && this._lastKind === 'pitch' && this._lastPitch % 12 === fin && DURATION_STEPS.some((d) => durOk(d) && finalFits(d));
     for (let i = 0; i < dr.count; i++) {
       const d = DURATION_STEPS[i];
       if (!durOk(d) || (finalNote && !finalFits(d))) {
@@ -263,7 +265,7 @@ export class GenerationConstraints {
         m[ps.start + i] = 0;
       }
     }
-    if (lastBar && this._lastNotePitch >= 0 && this._lastNotePitch % 12 !== fin && this._lastKind !== 'pitch') {
+    if (cadenceBar && this._lastNotePitch >= 0 && this._lastNotePitch % 12 !== fin && this._lastKind !== 'pitch') {
       m[TOKEN_RANGES.sum.start] = 0; // the piece may not end on a note other than its final
     }
     let any = false;

@@ -14,6 +14,7 @@ import type { BatchDecoder, LaneAppend } from './batch';
 import { GenerationConstraints } from './constraints';
 import type { TokenCoordinates } from './constraints';
 import { CopyPrior } from './copyPrior';
+import { cadenceBars } from './template';
 import { EngineError } from './errors';
 import type { Prepared } from './prepare';
 import { Prng, logProbAt } from './sampler';
@@ -147,6 +148,7 @@ function newLane(decoder: BatchDecoder, s: PoolSetup, c: number): CandidateLane 
       pitchClasses: prep.pitchClasses,
       chords: prep.chords,
       finalPitchClass: prep.cadence ? prep.finalPc : undefined,
+      cadenceBars: prep.cadence ? cadenceBars(s.template, prep.totalBars, prep.bars) : undefined,
       finalMinSteps: beatSteps(prep.encScore),
     }),
     prior: new CopyPrior(decoder.layout(lane), s.structure, s.template, s.variation),

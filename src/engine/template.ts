@@ -71,17 +71,27 @@ export function promptWithBackground(ssm: Ssm, size: number, background: Backgro
 /** Bars at the end of a section that share the tune's cadence, and how alike the template calls them. */
 export const SHARED_CADENCE = { bars: 2, similarity: 0.75 } as const;
 
-/** The opening bars of a section that come back halfway through it (the a-b-a-c phrases of a part). */
-export const PHRASE_ECHO = { bars: 2, similarity: 0.75 } as const;
+/** The opening bar of a section that comes back halfway through it (the a-b-a-c phrases of a part). */
+export const PHRASE_ECHO = { bars: 1, similarity: 0.75 } as const;
 
 /**
- * A tune in parts (a form in which some section comes back, `A8 A8 B8 B8`) closes each part
- * with the same cadence: the last {@link SHARED_CADENCE} bars of sections of equal length and
- * different letters are marked alike (cell `similarity`, above the same-bar threshold, so the
- * B part ends as the A part does), and inside each part of 8 or more bars (a multiple of 4) its
- * first {@link PHRASE_ECHO} bars come back halfway through (bars 5-6 echo bars 1-2), the
- * phrase pattern of the dance-tune tradition. A through-composed form (`A8 B8 C8 D8`) is left
- * as it is; intro/outro/non-repeating sections (`i`, `o`, `x`) never share or echo.
+ * First- and second-time endings: a section played twice in a row (`A8 A8`) leads back to its
+ * start the first time and closes the second, so the last bars of the two passes are marked apart
+ * (`differ`, below the same-bar threshold), while every part's first-time endings are alike and
+ * every part's second-time endings are alike (`alike`).
+ */
+export const ENDINGS = { differ: 0.4, alike: 0.9 } as const;
+
+/**
+ * A tune in parts (a form in which some section comes back, `A8 A8 B8 B8`), written as the
+ * dance-tune tradition writes it:
+ * - each part closes with the tune's cadence: the last {@link SHARED_CADENCE} bars of sections of
+ *   equal length and different letters are marked alike (the B part ends as the A part does);
+ * - inside each part of 8 or more bars (a multiple of 4), its first {@link PHRASE_ECHO} bar comes
+ *   back halfway through (bar 5 echoes bar 1);
+ * - a part played twice in a row has first- and second-time endings ({@link ENDINGS}).
+ * A through-composed form (`A8 B8 C8 D8`) is left as it is; intro/outro/non-repeating sections
+ * (`i`, `o`, `x`) never share, echo or take endings.
  */
 export function withSharedCadences(ssm: Ssm, sections: readonly FormSection[]): Ssm {
   const letters = sections.map((s) => s.label.toUpperCase());
@@ -93,13 +103,14 @@ export function withSharedCadences(ssm: Ssm, sections: readonly FormSection[]): 
   const data = Float32Array.from(ssm.data);
   const starts: number[] = [];
   sections.reduce((bar, s) => (starts.push(bar), bar + s.bars), 0);
-  const mark = (p: number, q: number, similarity: number): void => {
-    const v = Math.max(data[p * n + q], similarity);
+  const set = (p: number, q: number, v: number): void => {
     data[p * n + q] = v;
     data[q * n + p] = v;
   };
+  const mark = (p: number, q: number, similarity: number): void => set(p, q, Math.max(data[p * n + q], similarity));
+  const repeatable = (k: number): boolean => !isUniqueSectionLabel(sections[k].label);
   sections.forEach((s, k) => {
-    if (s.bars >= 8 && s.bars % 4 === 0 && !isUniqueSectionLabel(s.label)) {
+    if (s.bars >= 8 && s.bars % 4 === 0 && repeatable(k)) {
       for (let o = 0; o < PHRASE_ECHO.bars; o++) {
         mark(starts[k] + o, starts[k] + s.bars / 2 + o, PHRASE_ECHO.similarity);
       }
@@ -109,7 +120,7 @@ export function withSharedCadences(ssm: Ssm, sections: readonly FormSection[]): 
     for (let b = a + 1; b < sections.length; b++) {
       const sa = sections[a];
       const sb = sections[b];
-      if (letters[a] === letters[b] || sa.bars !== sb.bars || isUniqueSectionLabel(sa.label) || isUniqueSectionLabel(sb.label)) {
+      if (letters[a] === letters[b] || sa.bars !== sb.bars || !repeatable(a) || !repeatable(b)) {
         continue;
       }
       const k = Math.min(SHARED_CADENCE.bars, Math.floor(sa.bars / 2));
@@ -118,7 +129,41 @@ export function withSharedCadences(ssm: Ssm, sections: readonly FormSection[]): 
       }
     }
   }
+  // Parts played twice in a row: (last bar of the first pass, last bar of the second pass).
+  const twice: [number, number][] = [];
+  for (let k = 1; k < sections.length; k++) {
+    if (letters[k] === letters[k - 1] && sections[k].bars === sections[k - 1].bars && repeatable(k) && sections[k].bars >= 4) {
+      twice.push([starts[k] - 1, starts[k] + sections[k].bars - 1]);
+    }
+  }
+  twice.forEach(([first, second]) => set(first, second, ENDINGS.differ));
+  for (let i = 0; i < twice.length; i++) {
+    for (let j = i + 1; j < twice.length; j++) {
+      set(twice[i][0], twice[j][0], ENDINGS.alike);
+      set(twice[i][1], twice[j][1], ENDINGS.alike);
+      set(twice[i][0], twice[j][1], Math.min(data[twice[i][0] * n + twice[j][1]], ENDINGS.differ));
+      set(twice[i][1], twice[j][0], Math.min(data[twice[i][1] * n + twice[j][0]], ENDINGS.differ));
+    }
+  }
   return { size: n, data };
+}
+
+/**
+ * The new bars (1-based, in writing order) that close on the key's final: the piece's last bar
+ * and every new bar the template marks as the same as it (a part's second-time ending, or a
+ * part that ends as the tune does). `totalBars` counts the prompt's bars and the `bars` new ones.
+ */
+export function cadenceBars(template: Ssm, totalBars: number, bars: number): number[] {
+  const last = totalBars - 1;
+  const n = template.size;
+  const out: number[] = [];
+  for (let k = 1; k <= bars; k++) {
+    const b = totalBars - bars + k - 1;
+    if (b === last || (b >= 0 && b < n && last < n && template.data[b * n + last] >= TEMPLATE_SAME)) {
+      out.push(k);
+    }
+  }
+  return out;
 }
 
 /**

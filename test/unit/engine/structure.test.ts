@@ -86,9 +86,9 @@ describe('the template steers generation', () => {
     const bar5 = m.fed.filter((f) => f.bar === 5);
     assert.ok(bar5.length > 0);
     assert.ok(bar5.every((f) => f.sbar === 1 && f.toend === 3), JSON.stringify(bar5[0]));
-    // The last bar shares the tune's cadence with the A part's last bar (a tune in parts), so its source is bar 4.
+    // The last bar is a second-time ending: it closes as the A part's second ending (bar 8) does, not as the first endings.
     const last = m.fed.filter((f) => f.bar === 15);
-    assert.ok(last.length > 0 && last.every((f) => f.sbar === 3 && f.toend === 0), JSON.stringify(last[0]));
+    assert.ok(last.length > 0 && last.every((f) => f.sbar === 7 && f.toend === 0), JSON.stringify(last[0]));
     const b2 = m.fed.filter((f) => f.bar === 13);
     assert.ok(b2.length > 0 && b2.every((f) => f.sbar === 9), 'bar 2 of the second B part comes from bar 2 of the first');
     assert.ok(m.fed.filter((f) => f.bar === HEADER_BAR).every((f) => f.sbar === NO_SOURCE && f.toend === END_UNKNOWN));
@@ -96,9 +96,10 @@ describe('the template steers generation', () => {
 
   test('variation 0: a section marked the same comes back as written; variation 1: it does not', async () => {
     const [copy] = await generate(await context(new RandomModel(true)), fromForm({ variation: 0 }));
-    for (let b = 4; b < 8; b++) {
+    for (let b = 4; b < 7; b++) {
       assert.deepEqual(barNotes(copy.score, b), barNotes(copy.score, b - 4), `bar ${b + 1} repeats bar ${b - 3}`);
     }
+    // bar 8 is the A part's second-time ending: it closes on the final instead of leading back as bar 4 does
     for (let b = 12; b < 15; b++) {
       assert.deepEqual(barNotes(copy.score, b), barNotes(copy.score, b - 4), `bar ${b + 1} repeats bar ${b - 3}`);
     }
@@ -127,6 +128,20 @@ describe('the template steers generation', () => {
       offTonicWithout += fn[fn.length - 1].pitch % 12 === tonicPitchClass(key) ? 0 : 1;
     }
     assert.ok(offTonicWithout > 0, 'without the cadence rule random logits should end off the final at least once');
+  });
+
+  test('cadence: second-time endings close on the final too; first-time endings are left free', async () => {
+    const key = prompt().keys[0].key;
+    for (let seed = 1; seed <= 4; seed++) {
+      const [c] = await generate(await context(new RandomModel(true)), fromForm({ variation: 1 }, seed));
+      const lastPitchOf = (bar: number): number => {
+        const b = c.score.bars[bar];
+        const ns = c.score.notes.filter((n) => n.onset >= b.start && n.onset < b.start + b.duration).sort((x, y) => x.onset - y.onset);
+        return ns[ns.length - 1].pitch % 12;
+      };
+      assert.equal(lastPitchOf(7), tonicPitchClass(key), `seed ${seed}: the A part's second ending (bar 8)`);
+      assert.equal(lastPitchOf(15), tonicPitchClass(key), `seed ${seed}: the tune's last bar`);
+    }
   });
 
   test('an open-ended continuation is not told where the piece ends and gets no cadence', async () => {
