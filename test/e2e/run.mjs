@@ -23,7 +23,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, QUIET_SETTINGS, launchBrowser, sleep, startCodeServer, stopGroup } from './lib/processes.mjs';
+import { HOST, QUIET_SETTINGS, cleanupStep, launchBrowser, startCodeServer, stopProcesses, superviseRun } from './lib/processes.mjs';
 import { selectColorTheme, waitForWorkbench } from './lib/workbench.mjs';
 import { CHECKS, EXAMPLES, FIXTURES, GENERATION } from './webviews.e2e.mjs';
 
@@ -60,27 +60,9 @@ const held = { codeServer: undefined, browserServer: undefined, browser: undefin
 /** Closes Chromium and code-server (their whole process groups) and removes the profile. Idempotent. */
 function cleanup() {
   held.stopping ??= (async () => {
-    const attempt = async (what, body) => {
-      try {
-        await body();
-      } catch (e) {
-        say(`cleanup: ${what}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    };
-    if (held.browser) {
-      await attempt('closing the browser', () => Promise.race([held.browser.close(), sleep(3000)]));
-    }
-    const chromiumPid = held.browserServer?.process()?.pid;
-    if (held.browserServer) {
-      await attempt('closing Chromium', () => Promise.race([held.browserServer.close(), sleep(5000)]));
-    }
-    if (chromiumPid) {
-      await attempt('stopping Chromium', () => stopGroup(chromiumPid, 1000));
-    }
-    if (held.codeServer?.pid) {
-      await attempt('stopping code-server', () => stopGroup(held.codeServer.pid, 5000));
-    }
+    await stopProcesses(held, say);
     if (held.profileDir) {
+      const attempt = cleanupStep(say);
       await attempt('keeping the logs', () => keepLogs(held.profileDir));
       await attempt('removing the profile', () => rmSync(held.profileDir, { recursive: true, force: true }));
     }
@@ -318,37 +300,4 @@ async function run() {
   return failed === 0 ? 0 : 1;
 }
 
-async function main() {
-  const started = Date.now();
-  process.stdout.on('error', () => undefined);
-  process.stderr.on('error', () => undefined);
-  const stopAndExit = (why, code) => {
-    say(why);
-    void cleanup().finally(() => process.exit(code));
-  };
-  const timer = setTimeout(() => stopAndExit(`timed out after ${runLimitMs / 1000} s (REFRAIN_E2E_TIMEOUT_S): stopping code-server and Chromium`, SETUP_FAILED), runLimitMs);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(signal, () => stopAndExit(`${signal}: stopping code-server and Chromium`, signal === 'SIGINT' ? 130 : 143));
-  }
-  // If whoever started us is gone (a cancelled CI job), nobody else would stop the processes.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) {
-      stopAndExit('the process that started the run is gone: stopping code-server and Chromium', SETUP_FAILED);
-    }
-  }, 1000).unref();
-  let code = SETUP_FAILED;
-  try {
-    code = await run();
-  } catch (e) {
-    say(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    code = SETUP_FAILED;
-  } finally {
-    await cleanup();
-    clearTimeout(timer);
-  }
-  say(`exit ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  process.exit(code);
-}
-
-void main();
+void superviseRun({ run, cleanup, say, limitMs: runLimitMs, limitName: 'REFRAIN_E2E_TIMEOUT_S', failedCode: SETUP_FAILED });

@@ -1,7 +1,9 @@
-// Starting and stopping what the browser tests drive: code-server (VS Code in a Node server) and a
+// Starting and stopping what the browser tests (test/e2e/run.mjs) and the integration tests'
+// launcher (scripts/code-server-launcher.mjs) drive: code-server (VS Code in a Node server) and a
 // headless Debian Chromium through playwright-core. Each runs in its own process group, so that
 // stopping it also stops its children (extension host, file watcher, renderers); `stopGroup` sweeps
-// a group until nothing of it is left, whatever state the run ended in.
+// a group until nothing of it is left, whatever state the run ended in. `superviseRun` runs a
+// whole run under a time limit and stops everything on a timeout, a signal or an orphaned run.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -157,10 +159,11 @@ export function writeSettings(profileDir, user, machine = {}) {
 /**
  * Starts code-server on a free loopback port with a private profile under `profileDir` (and the
  * settings of {@link writeSettings}) and
- * resolves once it answers HTTP: `{ port, child, output }`. Retries on another port twice.
- * `onChild` hears of each process as soon as it is spawned (so a timeout can still stop it).
+ * resolves once it answers HTTP: `{ port, child, output, startMs }`. Retries on another port
+ * twice (each failed attempt explained through `say`). `onChild` hears of each process as soon as
+ * it is spawned (so a timeout can still stop it).
  */
-export async function startCodeServer({ binary, profileDir, settings, machineSettings, onChild, verbose = false }) {
+export async function startCodeServer({ binary, profileDir, settings, machineSettings, onChild, verbose = false, say = (m) => process.stdout.write(`[e2e] ${m}\n`) }) {
   const userDataDir = join(profileDir, 'user-data');
   const extensionsDir = join(profileDir, 'extensions');
   mkdirSync(extensionsDir, { recursive: true });
@@ -217,7 +220,7 @@ export async function startCodeServer({ binary, profileDir, settings, machineSet
       }
       await sleep(250);
     }
-    process.stdout.write(`[e2e] code-server did not start (attempt ${attempt}); its last output:\n${output.text()}\n`);
+    say(`code-server did not start (attempt ${attempt}); its last output:\n${output.text()}`);
     await stopGroup(child.pid, 1000);
   }
   throw new Error('code-server did not start');
@@ -246,4 +249,80 @@ export async function launchBrowser({ executablePath, profileDir, onServer }) {
   onServer?.(server);
   const browser = await chromium.connect(server.wsEndpoint());
   return { server, browser };
+}
+
+/** A cleanup step runner: runs `body`, and says (does not throw) what failed, so the next step still runs. */
+export function cleanupStep(say) {
+  return async (what, body) => {
+    try {
+      await body();
+    } catch (e) {
+      say(`cleanup: ${what}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+}
+
+/**
+ * Stops what a run started, each step on its own (a failing step is said and the next still
+ * runs): the browser connection, Chromium and code-server with their whole process groups.
+ * `held` is `{ browser, browserServer, codeServer }`, any of them undefined.
+ */
+export async function stopProcesses(held, say) {
+  const attempt = cleanupStep(say);
+  if (held.browser) {
+    await attempt('closing the browser', () => Promise.race([held.browser.close(), sleep(3000)]));
+  }
+  const chromiumPid = held.browserServer?.process()?.pid;
+  if (held.browserServer) {
+    await attempt('closing Chromium', () => Promise.race([held.browserServer.close(), sleep(5000)]));
+  }
+  if (chromiumPid) {
+    await attempt('stopping Chromium', () => stopGroup(chromiumPid, 1000));
+  }
+  if (held.codeServer?.pid) {
+    await attempt('stopping code-server', () => stopGroup(held.codeServer.pid, 5000));
+  }
+}
+
+/**
+ * Runs `run()` (resolving to an exit code) and exits with its code after `cleanup()`. A run past
+ * `limitMs` (set by the environment variable `limitName`), a SIGINT / SIGTERM / SIGHUP, or the
+ * death of the process that started this one stops everything (`cleanup`) and exits: `failedCode`,
+ * or 130 / 143 for SIGINT / other signals. A run that throws exits `failedCode`, said unless
+ * `stopping()` (an error while stopping is expected).
+ */
+export async function superviseRun({ run, cleanup, say, limitMs, limitName, failedCode, stopping = () => false }) {
+  const started = Date.now();
+  // If whoever reads our output is gone, writes fail with EPIPE: that must not kill us before cleanup.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+  const stopAndExit = (why, code) => {
+    say(why);
+    void cleanup().finally(() => process.exit(code));
+  };
+  const timer = setTimeout(() => stopAndExit(`timed out after ${limitMs / 1000} s (${limitName}): stopping code-server and Chromium`, failedCode), limitMs);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => stopAndExit(`${signal}: stopping code-server and Chromium`, signal === 'SIGINT' ? 130 : 143));
+  }
+  // If whoever started us is gone (a cancelled CI job), nobody else would stop the processes.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      stopAndExit('the process that started the run is gone: stopping code-server and Chromium', failedCode);
+    }
+  }, 1000).unref();
+  let code = failedCode;
+  try {
+    code = await run();
+  } catch (e) {
+    if (!stopping()) {
+      say(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+    code = failedCode;
+  } finally {
+    await cleanup();
+    clearTimeout(timer);
+  }
+  say(`exit ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  process.exit(code);
 }
