@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { bareRequires, checkVsixEntries, modelIds, readZipEntries, summarizeEntries } from '../../scripts/package.mjs';
+import { bareRequires, modelIds } from '../../scripts/package.mjs';
+import { checkVsixEntries, readZipEntries, summarizeEntries } from '../../scripts/vsixEntries.mjs';
 
 const BIN = 'extension/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/';
 

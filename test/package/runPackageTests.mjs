@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { formatBytes, hostTarget, packageVsix } from '../../scripts/package.mjs';
+import { hostTarget, packageVsix } from '../../scripts/package.mjs';
+import { formatBytes } from '../../scripts/vsixEntries.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
