@@ -50,8 +50,8 @@ export class RowStats {
   ltCounts: Float64Array[] = [];
 }
 
-/** SE of pooled pieces (sum of pair sums / sum of pair counts per t) against `reference`. */
-function pooledSe(sums: readonly Float64Array[], counts: readonly Float64Array[], pick: readonly number[], reference: Float64Array): number {
+/** The pooled L_t (t = 0..T) of the picked pieces: sum of pair sums / sum of pair counts per t (NaN where no pair). */
+function pooledLt(sums: readonly Float64Array[], counts: readonly Float64Array[], pick: readonly number[]): Float64Array {
   const lt = new Float64Array(T + 1);
   for (let t = 0; t <= T; t++) {
     let s = 0;
@@ -62,7 +62,12 @@ function pooledSe(sums: readonly Float64Array[], counts: readonly Float64Array[]
     }
     lt[t] = c > 0 ? s / c : Number.NaN;
   }
-  return similarityError(lt, reference, T);
+  return lt;
+}
+
+/** SE of the picked pieces' pooled L_t against `reference`. */
+function pooledSe(sums: readonly Float64Array[], counts: readonly Float64Array[], pick: readonly number[], reference: Float64Array): number {
+  return similarityError(pooledLt(sums, counts, pick), reference, T);
 }
 
 /** SE with its bootstrap 95% interval (2.5th and 97.5th percentiles of {@link SE_BOOTSTRAP} resamples). */
@@ -157,6 +162,7 @@ export function summarise(name: string, row: RowStats, pairs: FormPairs, referen
     abcReadsBackPercent: pct(row.abcOk, row.pieces),
     secondsPerPiece: row.pieces > 0 && row.seconds > 0 ? round(row.seconds / row.pieces, 2) : null,
     tokensPerSecond: row.seconds > 0 ? Math.round(row.tokens / row.seconds) : null,
+    lt: Array.from(pooledLt(row.ltSums, row.ltCounts, row.ltSums.map((_, k) => k)), (v) => round(v, 4)),
   };
 }
 
