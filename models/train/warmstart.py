@@ -21,8 +21,9 @@ from onnx import numpy_helper
 from model import ModelConfig, RefrainLM
 
 
-def _probe_layout(cfg: ModelConfig) -> Dict[str, Tuple[str, np.ndarray]]:
-    """initializer name -> (parameter name, flat index map: init.flat[i] = param.flat[idx[i]])."""
+def _probe_layout(cfg: ModelConfig, graph: str) -> Dict[str, Tuple[str, np.ndarray]]:
+    """initializer name -> (parameter name, flat index map: init.flat[i] = param.flat[idx[i]]), for the decode graph
+    layout `graph` (the card's `onnx.graph`)."""
     from export import build_decode_model
 
     probe = RefrainLM(cfg)
@@ -37,10 +38,10 @@ def _probe_layout(cfg: ModelConfig) -> Dict[str, Tuple[str, np.ndarray]]:
             base += n
     if base >= 2 ** 24:
         raise ValueError(f'{base} parameters: too many for exact float32 markers')
-    graph = build_decode_model(probe).graph
+    exported = build_decode_model(probe, graph).graph
     starts = sorted((b, name) for name, (b, _n, _s) in names.items())
     layout = {}
-    for init in graph.initializer:
+    for init in exported.initializer:
         arr = numpy_helper.to_array(init)
         if arr.dtype != np.float32 or arr.size == 0:
             continue
@@ -72,7 +73,8 @@ def load_model_dir(model_dir: str, cfg_dict: Dict) -> Tuple[RefrainLM, Dict]:
     shipped = ModelConfig.from_dict(card['config'])
     if shipped.to_dict() != cfg.to_dict():
         raise ValueError(f'{model_dir} was trained with another model config; warm start needs the same one')
-    layout = _probe_layout(cfg)
+    from export import GRAPH_FUNCTIONS
+    layout = _probe_layout(cfg, card['onnx'].get('graph', GRAPH_FUNCTIONS))
     model = RefrainLM(cfg)
     params = dict(model.named_parameters())
     onnx_model = onnx.load(os.path.join(model_dir, card['onnx']['file']))
