@@ -77,8 +77,27 @@ export function signStep(layout: TokenLayout, past: number, count: number, plan:
   const ids = layout.ids();
   const bars = layout.barArray();
   const poss = layout.posArray();
+  // Layers that share a plan share its object: each distinct plan's row is hashed once.
+  const distinct = [...new Set(plan.layers)];
+  const which = plan.layers.map((lp) => distinct.indexOf(lp));
+  const rowHash = new Uint32Array(2 * distinct.length);
   for (let r = 0; r < count; r++) {
     const i = past + r;
+    for (let p = 0; p < distinct.length; p++) {
+      const lp = distinct[p];
+      const k = lp.kidx.length;
+      const width = k + count;
+      const row = r * width;
+      const hp = new Hash2();
+      for (let j = 0; j < width; j++) {
+        const b = lp.bias[row + j];
+        if (b !== BLOCKED_BIAS) {
+          hp.word(j < k ? lp.kidx[j] : past + j - k);
+          hp.float(b);
+        }
+      }
+      hp.put(rowHash, p);
+    }
     const h = new Hash2();
     const bar = bars[i];
     h.word(ids[i]);
@@ -87,18 +106,10 @@ export function signStep(layout: TokenLayout, past: number, count: number, plan:
     h.word(i);
     h.word(structure.source(bar));
     h.word(structure.toEnd(bar));
-    for (const lp of plan.layers) {
-      const k = lp.kidx.length;
-      const width = k + count;
-      const row = r * width;
+    for (const p of which) {
       h.word(0x4c41594e); // layer separator
-      for (let j = 0; j < width; j++) {
-        const b = lp.bias[row + j];
-        if (b !== BLOCKED_BIAS) {
-          h.word(j < k ? lp.kidx[j] : past + j - k);
-          h.float(b);
-        }
-      }
+      h.word(rowHash[2 * p]);
+      h.word(rowHash[2 * p + 1]);
     }
     const sp = plan.sing;
     if (sp !== undefined) {
