@@ -8,7 +8,7 @@ import { writeAbc } from '../../../src/music/abc/writer';
 import type { Mode, Note, Score } from '../../../src/music/score';
 import { emptyScore } from '../../../src/music/score';
 import { fixture, keyRows, readOne, tune } from './helpers';
-import { scoreOfNotes } from '../structure/scoreBuilder';
+import { scoreOfNotes } from '../scoreBuilder';
 
 /** The body lines of written ABC (after K:). */
 function body(abc: string): string {

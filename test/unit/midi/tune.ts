@@ -4,9 +4,8 @@
  * `test/fixtures/midi/harbour-lights.mid` was written from {@link harbourLights} by writeMidi.
  */
 
-import { barsFromMeters } from '../../../src/music/midi/maps';
-import { sortNotes } from '../../../src/music/score';
 import type { KeyChange, MeterChange, Note, Score, TempoChange, Track } from '../../../src/music/score';
+import { scoreFromMeters } from '../scoreBuilder';
 
 /** A score in brief. */
 export interface Spec {
@@ -29,22 +28,14 @@ export function build(spec: Spec): Score {
     velocity: velocity ?? 96,
     voice: 0,
   }));
-  const meters = spec.meters ?? [{ tick: 0, meter: { num: 4, den: 4 } }];
-  const end = notes.reduce((m, n) => Math.max(m, n.onset + n.duration), 0);
-  const bars = barsFromMeters(meters, end);
-  const last = bars[bars.length - 1];
-  return {
+  return scoreFromMeters({
     meta: spec.title ? { title: spec.title } : {},
-    notes: sortNotes(notes),
-    bars,
-    writtenBars: bars.map(() => ({})),
+    notes,
     tracks: spec.tracks,
-    tempos: spec.tempos ?? [{ tick: 0, bpm: 120 }],
-    meters,
-    keys: spec.keys ?? [{ tick: 0, key: { tonic: 'C', mode: 'major', fifths: 0 } }],
-    chords: [],
-    length: last.start + last.duration,
-  };
+    tempos: spec.tempos,
+    meters: spec.meters,
+    keys: spec.keys,
+  });
 }
 
 /** [track, pitch, onset, duration, velocity] of every note, sorted. */

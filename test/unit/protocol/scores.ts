@@ -4,8 +4,8 @@
  */
 
 import type { Meter, Score } from '../../../src/music/score';
-import { buildScore } from '../structure/scoreBuilder';
-import type { BarNote } from '../structure/scoreBuilder';
+import { buildScore } from '../scoreBuilder';
+import type { BarNote } from '../scoreBuilder';
 
 /** One note: pitch, onset and duration in 16ths, optional track. */
 export type TestNote = BarNote;

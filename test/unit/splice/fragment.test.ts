@@ -5,7 +5,7 @@ import type { AbcBarsContext } from '../../../src/music/abc/fragment';
 import { MusicInputError } from '../../../src/music/score';
 import type { Key, Note, Score } from '../../../src/music/score';
 import { barRows, tunesOf } from './helpers';
-import { scoreOfNotes } from '../structure/scoreBuilder';
+import { scoreOfNotes } from '../scoreBuilder';
 
 const G_MAJOR: Key = { tonic: 'G', mode: 'major', fifths: 1 };
 const CONTEXT: AbcBarsContext = { unitNoteLength: { num: 1, den: 8 }, key: G_MAJOR, meter: { num: 4, den: 4 } };

@@ -1,11 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { barsFromMeters } from '../../../src/music/midi/maps';
 import { readMidi } from '../../../src/music/midi/reader';
 import { writeMidi } from '../../../src/music/midi/writer';
 import { MusicInputError, sortNotes } from '../../../src/music/score';
 import type { Note, Score, Track } from '../../../src/music/score';
 import { spliceScore } from '../../../src/music/splice';
+import { scoreFromMeters } from '../scoreBuilder';
 
 const BAR = 1920;
 const PIANO: Track = { name: 'Piano', channel: 0, program: 0, isDrum: false };
@@ -18,22 +18,7 @@ function n(track: number, pitch: number, onset: number, duration: number, veloci
 
 /** A MIDI-like score (bars from the meter map, one written bar per bar). */
 function midiScore(tracks: Track[], notes: Note[], bars: number, extra: Partial<Score> = {}): Score {
-  const meters = extra.meters ?? [{ tick: 0, meter: { num: 4, den: 4 } }];
-  const barList = barsFromMeters(meters, bars * BAR);
-  const last = barList[barList.length - 1];
-  return {
-    meta: { title: 'Sketch' },
-    notes: sortNotes(notes),
-    bars: barList,
-    writtenBars: barList.map(() => ({})),
-    tracks,
-    tempos: [{ tick: 0, bpm: 120 }],
-    meters,
-    keys: [{ tick: 0, key: { tonic: 'C', mode: 'major', fifths: 0 } }],
-    chords: [],
-    length: last.start + last.duration,
-    ...extra,
-  };
+  return { ...scoreFromMeters({ meta: { title: 'Sketch' }, tracks, notes, meters: extra.meters, end: bars * BAR }), ...extra };
 }
 
 function pianoBar(k: number, root: number): Note[] {

@@ -5,8 +5,8 @@ import { MusicInputError } from '../../../src/music/score';
 import { formToTemplate, parseForm } from '../../../src/structure/form';
 import { BAR_FEATURES, MAX_SSM_BARS, barSsm, ssmAt, ssmDistance } from '../../../src/structure/ssm';
 import type { Ssm } from '../../../src/structure/ssm';
-import { buildScore, distinctBar, randomScore } from './scoreBuilder';
-import type { BarNote } from './scoreBuilder';
+import { buildScore, distinctBar, randomScore } from '../scoreBuilder';
+import type { BarNote } from '../scoreBuilder';
 
 function assertWellFormed(ssm: Ssm, label: string): void {
   const n = ssm.size;

@@ -19,8 +19,8 @@ import {
 import { formToTemplate, parseForm } from '../../../src/structure/form';
 import { barSsm } from '../../../src/structure/ssm';
 import type { Ssm } from '../../../src/structure/ssm';
-import { buildScore } from './scoreBuilder';
-import type { BarNote } from './scoreBuilder';
+import { buildScore } from '../scoreBuilder';
+import type { BarNote } from '../scoreBuilder';
 
 /** Bar k of a fixture: four notes no other k shares (pitch 40 + k, different onsets). */
 function uniqueBar(k: number): BarNote[] {

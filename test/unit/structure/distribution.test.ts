@@ -19,8 +19,8 @@ import {
   spanNotes,
 } from '../../../src/structure/distribution';
 import { mulberry32 } from '../../../src/platform/prng';
-import { buildScore } from './scoreBuilder';
-import type { BarNote } from './scoreBuilder';
+import { buildScore } from '../scoreBuilder';
+import type { BarNote } from '../scoreBuilder';
 
 const near = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 

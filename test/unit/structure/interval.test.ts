@@ -11,7 +11,7 @@ import {
   topIntervals,
 } from '../../../src/structure/ssm';
 import type { Ssm } from '../../../src/structure/ssm';
-import { buildScore, distinctBar } from './scoreBuilder';
+import { buildScore, distinctBar } from '../scoreBuilder';
 
 /** An SSM from its upper triangle given row by row (diagonal 1). */
 function ssmFromUpper(size: number, upper: number[]): Ssm {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { MusicInputError } from '../../../src/music/score';
 import { barSsm, createSsm, ssmDistance, ssmToImageText, validateSsm } from '../../../src/structure/ssm';
 import type { Ssm } from '../../../src/structure/ssm';
-import { randomScore } from './scoreBuilder';
+import { randomScore } from '../scoreBuilder';
 
 function ssmOf(rows: number[][]): Ssm {
   return { size: rows.length, data: Float32Array.from(rows.flat()) };

@@ -17,7 +17,8 @@ import {
   tokenName,
   velocityBin,
 } from '../../../src/tokens/vocab';
-import { E, Q, S, folkTune, makeScore, popScore } from './scores';
+import { makeScore } from '../scoreBuilder';
+import { E, Q, S, folkTune, popScore } from './scores';
 
 /** The grid-level content of a score, in a form `deepEqual` can compare. */
 function content(score: Score, withVelocity: boolean): unknown {

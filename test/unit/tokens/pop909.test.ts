@@ -7,7 +7,7 @@ import {
   pop909Key,
   secondsToTicks,
 } from '../../../src/tokens/pop909';
-import { makeScore } from './scores';
+import { makeScore } from '../scoreBuilder';
 
 /** Beat lines at 60 bpm (one beat a second) starting at `offset` seconds. */
 function beatText(count: number, offset: number, downbeat: (k: number) => [boolean, boolean]): string {

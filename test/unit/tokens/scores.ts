@@ -1,65 +1,14 @@
 // Hand-built scores for the tokenizer tests (our own little tunes, not from any corpus).
-import { TPQ, sortNotes } from '../../../src/music/score';
-import type { ChordSymbol, Key, Meter, Note, Score, Track } from '../../../src/music/score';
+import { TPQ } from '../../../src/music/score';
+import type { Score } from '../../../src/music/score';
+import { makeScore } from '../scoreBuilder';
+import type { ScoreSpec } from '../scoreBuilder';
 
 /** Ticks of an eighth note, a quarter, a triplet eighth, a sixteenth. */
 export const E = TPQ / 2;
 export const Q = TPQ;
 export const T3 = TPQ / 3;
 export const S = TPQ / 4;
-
-export interface BarSpec {
-  meter: Meter;
-  /** Length in ticks; default: the meter's full bar. */
-  duration?: number;
-}
-
-export interface ScoreSpec {
-  bars: BarSpec[];
-  notes: [pitch: number, onset: number, duration: number, track?: number, velocity?: number][];
-  tracks?: Track[];
-  chords?: ChordSymbol[];
-  keys?: { tick: number; key: Key }[];
-  tempos?: { tick: number; bpm: number }[];
-}
-
-/** Builds a Score with contiguous bars from a compact spec. */
-export function makeScore(spec: ScoreSpec): Score {
-  let t = 0;
-  const bars = spec.bars.map((b, i) => {
-    const duration = b.duration ?? Math.round((TPQ * 4 * b.meter.num) / b.meter.den);
-    const bar = { start: t, duration, meter: b.meter, written: i };
-    t += duration;
-    return bar;
-  });
-  const meters: Score['meters'] = [];
-  for (const b of bars) {
-    const last = meters[meters.length - 1];
-    if (!last || last.meter.num !== b.meter.num || last.meter.den !== b.meter.den) {
-      meters.push({ tick: b.start, meter: b.meter });
-    }
-  }
-  const notes: Note[] = spec.notes.map(([pitch, onset, duration, track, velocity]) => ({
-    pitch,
-    onset,
-    duration,
-    velocity: velocity ?? 80,
-    track: track ?? 0,
-    voice: 0,
-  }));
-  return {
-    meta: { title: 'test' },
-    notes: sortNotes(notes),
-    bars,
-    writtenBars: bars.map(() => ({})),
-    tracks: spec.tracks ?? [{ name: 'Melody', channel: 0, program: 0, isDrum: false }],
-    tempos: spec.tempos ?? [{ tick: 0, bpm: 120 }],
-    meters,
-    keys: spec.keys ?? [{ tick: 0, key: { tonic: 'C', mode: 'major', fifths: 0 } }],
-    chords: spec.chords ?? [],
-    length: t,
-  };
-}
 
 /**
  * A jig-like tune of our own in G major, 6/8 with a one-eighth pickup, then two bars of 2/4
