@@ -59,11 +59,13 @@ async function reset(editor: vscode.TextEditor, text: string): Promise<void> {
  * text could be accepted (undefined when none came within {@link GIVE_UP_MS}).
  */
 async function pause(editor: vscode.TextEditor, keys: string): Promise<number | undefined> {
-  for (const k of keys) {
-    await vscode.commands.executeCommand('type', { text: k });
-    await sleep(KEY_GAP_MS);
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0) {
+      await sleep(KEY_GAP_MS);
+    }
+    await vscode.commands.executeCommand('type', { text: keys[i] });
   }
-  // The last keystroke: the previous sleep is typing rhythm, not part of the pause.
+  // The clock starts when the last keystroke is in the document.
   const typed = editor.document.getText();
   const t0 = performance.now();
   while (performance.now() - t0 < GIVE_UP_MS) {
