@@ -68,220 +68,265 @@ interface OpenBar {
   tempos: TempoChange[];
 }
 
-/** Tokens -> Score. Never throws for any id sequence; see the module comment. */
-export function decodeTokens(seq: { ids: ArrayLike<number> }, options: DecodeOptions = {}): Score {
-  const grid = options.grid ?? DEFAULT_GRID;
-  const tps = ticksPerStep(grid);
-  const ids = seq.ids;
+/** A bar once its `SUM` (or the end) closed it: meter token index, length and start in steps. */
+interface ClosedBar {
+  meterIndex: number;
+  len: number;
+  startStep: number;
+}
 
-  let headerMeter = -1;
-  let headerKey: Key | undefined;
-  let headerTempo: number | undefined;
-  const roles: TrackRole[] = [];
-  const trackOfRole = new Map<TrackRole, number>();
-  const addRole = (role: TrackRole): number => {
-    let t = trackOfRole.get(role);
+/** Reads tokens one at a time into bars, notes, chords, key and tempo changes (see the module comment). */
+class TokenReader {
+  headerMeter = -1;
+  headerKey: Key | undefined;
+  headerTempo: number | undefined;
+  readonly roles: TrackRole[] = [];
+  readonly bars: ClosedBar[] = [];
+  readonly notes: Note[] = [];
+  readonly chords: ChordSymbol[] = [];
+  readonly keyChanges: KeyChange[] = [];
+  readonly tempoChanges: TempoChange[] = [];
+  private readonly _trackOfRole = new Map<TrackRole, number>();
+  private _meterIdx = -1;
+  private _prevLen: number;
+  private _nextStart = 0;
+  private _open: OpenBar | undefined;
+  private _pos = -1;
+  private _track = 0;
+  private _pendingPitch = -1;
+  private _pendingFifths: number | undefined;
+  private _lastNote: Note | undefined;
+  private _prevKind: string | undefined;
+  private _lastChord: { chord: ChordSymbol; root: number; quality: number } | undefined;
+  private _curFifths = 0;
+
+  constructor(
+    private readonly _grid: number,
+    private readonly _tps: number,
+  ) {
+    this._prevLen = 4 * _grid;
+  }
+
+  /** Whether a bar is open (opened by `BAR`, not yet closed by `SUM`). */
+  get hasOpenBar(): boolean {
+    return this._open !== undefined;
+  }
+
+  /** The track of a role, added when new. */
+  addRole(role: TrackRole): number {
+    let t = this._trackOfRole.get(role);
     if (t === undefined) {
-      t = roles.length;
-      roles.push(role);
-      trackOfRole.set(role, t);
+      t = this.roles.length;
+      this.roles.push(role);
+      this._trackOfRole.set(role, t);
     }
     return t;
-  };
+  }
 
-  const bars: { meterIndex: number; len: number; startStep: number }[] = [];
-  const notes: Note[] = [];
-  const chords: ChordSymbol[] = [];
-  const keyChanges: KeyChange[] = [];
-  const tempoChanges: TempoChange[] = [];
-
-  let meterIdx = -1;
-  let prevLen = 4 * grid;
-  let nextStart = 0;
-  let open: OpenBar | undefined;
-  let pos = -1;
-  let track = 0;
-  let pendingPitch = -1;
-  let pendingFifths: number | undefined;
-  let lastNote: Note | undefined;
-  let prevKind: string | undefined;
-  let lastChord: { chord: ChordSymbol; root: number; quality: number } | undefined;
-  let curFifths = 0;
-
-  const barLen = (bar: OpenBar): number => {
+  private _barLen(bar: OpenBar): number {
     if (bar.len !== undefined) {
       return bar.len;
     }
-    const m = bar.meterIndex >= 0 && bar.meterIndex < METERS.length ? meterSteps(METERS[bar.meterIndex], grid) : Number.NaN;
-    return Number.isFinite(m) ? m : prevLen;
-  };
-  const close = (): void => {
+    const m = bar.meterIndex >= 0 && bar.meterIndex < METERS.length ? meterSteps(METERS[bar.meterIndex], this._grid) : Number.NaN;
+    return Number.isFinite(m) ? m : this._prevLen;
+  }
+
+  /** Closes the open bar, if any: its length is settled and its events kept. */
+  close(): void {
+    const open = this._open;
     if (open === undefined) {
       return;
     }
-    const len = barLen(open);
-    bars.push({ meterIndex: open.meterIndex, len, startStep: open.startStep });
-    notes.push(...open.notes);
-    chords.push(...open.chords);
-    keyChanges.push(...open.keys);
-    tempoChanges.push(...open.tempos);
-    prevLen = len;
-    nextStart = open.startStep + len;
-    open = undefined;
-  };
-  const firstTrack = (): number => (roles.length > 0 ? 0 : addRole('melody'));
-  const inBar = (): boolean => open !== undefined && pos >= 0 && pos < barLen(open);
-  const tickAt = (): number => ((open as OpenBar).startStep + pos) * tps;
+    const len = this._barLen(open);
+    this.bars.push({ meterIndex: open.meterIndex, len, startStep: open.startStep });
+    this.notes.push(...open.notes);
+    this.chords.push(...open.chords);
+    this.keyChanges.push(...open.keys);
+    this.tempoChanges.push(...open.tempos);
+    this._prevLen = len;
+    this._nextStart = open.startStep + len;
+    this._open = undefined;
+  }
 
-  let ended = false;
-  for (let i = 0; i < ids.length && !ended; i++) {
-    const id = ids[i];
+  private _inBar(): boolean {
+    return this._open !== undefined && this._pos >= 0 && this._pos < this._barLen(this._open);
+  }
+
+  private _tickAt(): number {
+    return ((this._open as OpenBar).startStep + this._pos) * this._tps;
+  }
+
+  /** Reads one token; false at `EOS` (nothing after it is read). */
+  token(id: number): boolean {
     const kind = tokenKind(id);
     const value = tokenIndex(id);
-    const prev = prevKind;
-    prevKind = kind;
+    const prev = this._prevKind;
+    this._prevKind = kind;
     if (kind !== 'dur') {
-      pendingPitch = -1;
+      this._pendingPitch = -1;
     }
     if (kind !== 'vel' && kind !== 'dur') {
-      lastNote = undefined;
+      this._lastNote = undefined;
     }
     switch (kind) {
-      case undefined:
-      case 'pad':
-      case 'bos':
-        break;
       case 'eos':
-        ended = true;
-        break;
+        return false;
       case 'bar':
-        close();
-        open = { meterIndex: meterIdx, startStep: nextStart, notes: [], chords: [], keys: [], tempos: [] };
-        pos = -1;
-        track = firstTrack();
+        this.close();
+        this._open = { meterIndex: this._meterIdx, startStep: this._nextStart, notes: [], chords: [], keys: [], tempos: [] };
+        this._pos = -1;
+        this._track = this.roles.length > 0 ? 0 : this.addRole('melody');
         break;
       case 'sum':
-        close();
-        pos = -1;
+        this.close();
+        this._pos = -1;
         break;
       case 'meter':
-        if (open === undefined) {
-          if (bars.length === 0) {
-            headerMeter = value;
-            meterIdx = value;
-          }
-        } else if (pos < 0) {
-          open.meterIndex = value;
-          meterIdx = value;
-        }
+        this._meter(value);
         break;
       case 'len':
-        if (open !== undefined && pos < 0) {
-          open.len = value + 1;
+        if (this._open !== undefined && this._pos < 0) {
+          this._open.len = value + 1;
         }
         break;
       case 'pos':
-        if (open !== undefined) {
-          pos = value;
+        if (this._open !== undefined) {
+          this._pos = value;
         }
         break;
       case 'keySig':
-        pendingFifths = value - 7;
+        this._pendingFifths = value - 7;
         break;
-      case 'mode': {
-        const fifths = prev === 'keySig' && pendingFifths !== undefined ? pendingFifths : curFifths;
-        const key = keyOf(fifths, MODES[value]);
-        if (open === undefined) {
-          if (bars.length === 0) {
-            headerKey = key;
-            curFifths = fifths;
-          }
-        } else if (inBar()) {
-          open.keys.push({ tick: tickAt(), key });
-          curFifths = fifths;
-        }
-        pendingFifths = undefined;
+      case 'mode':
+        this._mode(value, prev);
         break;
-      }
       case 'tempo':
-        if (open === undefined) {
-          if (bars.length === 0) {
-            headerTempo = value;
-          }
-        } else if (inBar()) {
-          open.tempos.push({ tick: tickAt(), bpm: TEMPO_BINS[value] });
-        }
+        this._tempo(value);
         break;
-      case 'track': {
-        const role = TRACK_ROLES[value];
-        if (open === undefined) {
-          if (bars.length === 0) {
-            addRole(role);
-          }
-        } else {
-          track = addRole(role);
-        }
+      case 'track':
+        this._trackToken(value);
         break;
-      }
       case 'chord':
-        lastChord = undefined;
-        if (open !== undefined && inBar()) {
-          const root = value === NO_CHORD_INDEX ? -1 : Math.floor(value / CHORD_QUALITIES.length);
-          const quality = value === NO_CHORD_INDEX ? 0 : value % CHORD_QUALITIES.length;
-          const chord = { tick: tickAt(), name: chordValueName({ root, quality, exact: true }, curFifths) };
-          open.chords.push(chord);
-          lastChord = { chord, root, quality };
-        }
+        this._chord(value);
         break;
       case 'bass':
-        if (prev === 'chord' && lastChord !== undefined && lastChord.root >= 0) {
-          lastChord.chord.name = chordValueName(
-            { root: lastChord.root, quality: lastChord.quality, bass: value, exact: true },
-            curFifths,
-          );
-        }
+        this._bass(value, prev);
         break;
       case 'pitch':
-        if (open !== undefined && inBar()) {
-          pendingPitch = PITCH_MIN + value;
+        if (this._open !== undefined && this._inBar()) {
+          this._pendingPitch = PITCH_MIN + value;
         }
         break;
       case 'dur':
-        if (pendingPitch >= 0 && open !== undefined) {
-          const note: Note = {
-            pitch: pendingPitch,
-            onset: tickAt(),
-            duration: DURATION_STEPS[value] * tps,
-            velocity: DEFAULT_VELOCITY,
-            track,
-            voice: 0,
-          };
-          open.notes.push(note);
-          lastNote = note;
-        }
-        pendingPitch = -1;
+        this._dur(value);
         break;
       case 'vel':
-        if (prev === 'dur' && lastNote !== undefined) {
-          lastNote.velocity = velocityOfBin(value);
+        if (prev === 'dur' && this._lastNote !== undefined) {
+          this._lastNote.velocity = velocityOfBin(value);
         }
-        lastNote = undefined;
+        this._lastNote = undefined;
+        break;
+      default:
+        // Unknown ids, PAD and BOS.
         break;
     }
-  }
-  if (open !== undefined && options.partialBar !== 'drop') {
-    close();
+    return true;
   }
 
-  // Assemble the score.
-  if (roles.length === 0) {
-    addRole('melody');
+  private _meter(value: number): void {
+    if (this._open === undefined) {
+      if (this.bars.length === 0) {
+        this.headerMeter = value;
+        this._meterIdx = value;
+      }
+    } else if (this._pos < 0) {
+      this._open.meterIndex = value;
+      this._meterIdx = value;
+    }
   }
-  const tracks: Track[] = roles.map((r, i) => trackForRole(r, i));
-  let defaultMeterIndex = headerMeter;
+
+  private _mode(value: number, prev: string | undefined): void {
+    const fifths = prev === 'keySig' && this._pendingFifths !== undefined ? this._pendingFifths : this._curFifths;
+    const key = keyOf(fifths, MODES[value]);
+    if (this._open === undefined) {
+      if (this.bars.length === 0) {
+        this.headerKey = key;
+        this._curFifths = fifths;
+      }
+    } else if (this._inBar()) {
+      this._open.keys.push({ tick: this._tickAt(), key });
+      this._curFifths = fifths;
+    }
+    this._pendingFifths = undefined;
+  }
+
+  private _tempo(value: number): void {
+    if (this._open === undefined) {
+      if (this.bars.length === 0) {
+        this.headerTempo = value;
+      }
+    } else if (this._inBar()) {
+      this._open.tempos.push({ tick: this._tickAt(), bpm: TEMPO_BINS[value] });
+    }
+  }
+
+  private _trackToken(value: number): void {
+    const role = TRACK_ROLES[value];
+    if (this._open === undefined) {
+      if (this.bars.length === 0) {
+        this.addRole(role);
+      }
+    } else {
+      this._track = this.addRole(role);
+    }
+  }
+
+  private _chord(value: number): void {
+    this._lastChord = undefined;
+    if (this._open !== undefined && this._inBar()) {
+      const root = value === NO_CHORD_INDEX ? -1 : Math.floor(value / CHORD_QUALITIES.length);
+      const quality = value === NO_CHORD_INDEX ? 0 : value % CHORD_QUALITIES.length;
+      const chord = { tick: this._tickAt(), name: chordValueName({ root, quality, exact: true }, this._curFifths) };
+      this._open.chords.push(chord);
+      this._lastChord = { chord, root, quality };
+    }
+  }
+
+  private _bass(value: number, prev: string | undefined): void {
+    const last = this._lastChord;
+    if (prev === 'chord' && last !== undefined && last.root >= 0) {
+      last.chord.name = chordValueName({ root: last.root, quality: last.quality, bass: value, exact: true }, this._curFifths);
+    }
+  }
+
+  private _dur(value: number): void {
+    if (this._pendingPitch >= 0 && this._open !== undefined) {
+      const note: Note = {
+        pitch: this._pendingPitch,
+        onset: this._tickAt(),
+        duration: DURATION_STEPS[value] * this._tps,
+        velocity: DEFAULT_VELOCITY,
+        track: this._track,
+        voice: 0,
+      };
+      this._open.notes.push(note);
+      this._lastNote = note;
+    }
+    this._pendingPitch = -1;
+  }
+}
+
+/** The Score of what a reader read: tracks per role, bars with their meters, header key and tempo first. */
+function assembleScore(r: TokenReader, grid: number, tps: number): Score {
+  if (r.roles.length === 0) {
+    r.addRole('melody');
+  }
+  const tracks: Track[] = r.roles.map((role, i) => trackForRole(role, i));
+  let defaultMeterIndex = r.headerMeter;
   if (defaultMeterIndex < 0) {
     defaultMeterIndex = METERS.findIndex((m) => m.num === 4 && m.den === 4);
   }
+  const bars = r.bars;
   const scoreBars: Bar[] = [];
   const meters: MeterChange[] = [];
   for (let b = 0; b < bars.length; b++) {
@@ -301,14 +346,31 @@ export function decodeTokens(seq: { ids: ArrayLike<number> }, options: DecodeOpt
   const length = bars.length > 0 ? (bars[bars.length - 1].startStep + bars[bars.length - 1].len) * tps : 0;
   return {
     meta: {},
-    notes: sortNotes(notes),
+    notes: sortNotes(r.notes),
     bars: scoreBars,
     writtenBars: scoreBars.map(() => ({})),
     tracks,
-    tempos: [{ tick: 0, bpm: TEMPO_BINS[headerTempo ?? tempoBin(120)] }, ...tempoChanges],
+    tempos: [{ tick: 0, bpm: TEMPO_BINS[r.headerTempo ?? tempoBin(120)] }, ...r.tempoChanges],
     meters,
-    keys: [{ tick: 0, key: headerKey ?? keyOf(0, 'major') }, ...keyChanges],
-    chords,
+    keys: [{ tick: 0, key: r.headerKey ?? keyOf(0, 'major') }, ...r.keyChanges],
+    chords: r.chords,
     length,
   };
+}
+
+/** Tokens -> Score. Never throws for any id sequence; see the module comment. */
+export function decodeTokens(seq: { ids: ArrayLike<number> }, options: DecodeOptions = {}): Score {
+  const grid = options.grid ?? DEFAULT_GRID;
+  const tps = ticksPerStep(grid);
+  const ids = seq.ids;
+  const reader = new TokenReader(grid, tps);
+  for (let i = 0; i < ids.length; i++) {
+    if (!reader.token(ids[i])) {
+      break;
+    }
+  }
+  if (reader.hasOpenBar && options.partialBar !== 'drop') {
+    reader.close();
+  }
+  return assembleScore(reader, grid, tps);
 }

@@ -42,35 +42,29 @@
 
 import { MusicInputError } from '../music/score';
 import type { Key, Meter, Score } from '../music/score';
-import { parseChordSymbol } from './chords';
-import type { ChordValue } from './chords';
-import { assignTrackRoles } from './tracks';
 import {
   BAR_ID,
   BOS_ID,
   DEFAULT_GRID,
-  DURATION_STEPS,
   EOS_ID,
   HEADER_BAR,
   MAX_BAR_STEPS,
-  MAX_DURATION_STEPS,
   METER_OTHER_INDEX,
   MODES,
   NO_CHORD_INDEX,
   NO_POS,
-  PITCH_MAX,
   PITCH_MIN,
   SUM_ID,
   TRACK_ROLES,
-  durationIndex,
   idOf,
   meterIndex,
   meterSteps,
   tempoBin,
   ticksPerStep,
-  velocityBin,
 } from './vocab';
 import type { TrackRole } from './vocab';
+import { EventGrid, placeChanges, placeChords, placeNotes } from './encodeEvents';
+import type { PosEvents } from './encodeEvents';
 
 /** A tokenised piece: ids plus, per token, its bar index and onset position (see the shard format). */
 export interface TokenSequence {
@@ -117,23 +111,111 @@ export interface EncodeStats {
   roles: TrackRole[];
 }
 
-interface NoteEvent {
-  slot: number;
-  pitch: number;
-  dur: number;
-  vel: number;
-}
-
-interface PosEvents {
-  key?: Key;
-  tempo?: number;
-  chord?: ChordValue;
-  notes: NoteEvent[];
-}
-
 /** Score -> tokens. See the module comment; throws `MusicInputError` (codes `tokens-*`) when it cannot. */
 export function encodeScore(score: Score, options: EncodeOptions = {}): TokenSequence {
   return encodeScoreDetailed(score, options).sequence;
+}
+
+/** Token ids with their bar index and position, as they are written. */
+class TokenWriter {
+  readonly ids: number[] = [];
+  readonly bar: number[] = [];
+  readonly pos: number[] = [];
+
+  push(id: number, bar: number, pos: number): void {
+    this.ids.push(id);
+    this.bar.push(bar);
+    this.pos.push(pos);
+  }
+}
+
+/** What the bars are written with: the header's key and tempo, the track roles, the options. */
+interface EmitContext {
+  grid: EventGrid;
+  gridSteps: number;
+  headerKey: Key;
+  headerTempo: number;
+  roles: TrackRole[];
+  includeVelocity: boolean;
+  stats: EncodeStats;
+}
+
+/** Writes the header (BOS, meter, key, mode, tempo, tracks) and every bar's tokens. */
+function emitTokens(out: TokenWriter, c: EmitContext): void {
+  const { grid, gridSteps, roles, stats } = c;
+  const bars = grid.bars;
+  out.push(BOS_ID, HEADER_BAR, NO_POS);
+  out.push(meterToken(bars[0].meter, gridSteps), HEADER_BAR, NO_POS);
+  out.push(idOf('keySig', c.headerKey.fifths + 7), HEADER_BAR, NO_POS);
+  out.push(idOf('mode', MODES.indexOf(c.headerKey.mode)), HEADER_BAR, NO_POS);
+  out.push(idOf('tempo', c.headerTempo), HEADER_BAR, NO_POS);
+  for (const role of roles) {
+    out.push(idOf('track', TRACK_ROLES.indexOf(role)), HEADER_BAR, NO_POS);
+  }
+  const inForce = { key: c.headerKey, tempo: c.headerTempo };
+  for (let b = 0; b < bars.length; b++) {
+    const meter = bars[b].meter;
+    const len = grid.bound[b + 1] - grid.bound[b];
+    const meterTok = meterToken(meter, gridSteps);
+    const other = meterTok === idOf('meter', METER_OTHER_INDEX);
+    if (other) {
+      stats.otherMeterBars++;
+    }
+    out.push(BAR_ID, b, NO_POS);
+    if (b > 0 && !sameMeter(meter, bars[b - 1].meter)) {
+      out.push(meterTok, b, NO_POS);
+    }
+    if (other || len !== meterSteps(meter, gridSteps)) {
+      out.push(idOf('len', len - 1), b, NO_POS);
+    }
+    emitPositions(out, b, grid.events[b], inForce, c);
+    out.push(SUM_ID, b, NO_POS);
+  }
+}
+
+/** The positions of bar `b` in order: key and tempo changes, chord, then the notes by track slot. */
+function emitPositions(out: TokenWriter, b: number, events: Map<number, PosEvents>, inForce: { key: Key; tempo: number }, c: EmitContext): void {
+  let slot = 0;
+  const positions = [...events.keys()].sort((x, y) => x - y);
+  for (const p of positions) {
+    const e = events.get(p) as PosEvents;
+    // A key or tempo change can turn out to restate what is in force (several changes at
+    // one position): it is then left out, and so is a position left with no event.
+    const keyChange = e.key !== undefined && (e.key.fifths !== inForce.key.fifths || e.key.mode !== inForce.key.mode);
+    const tempoChange = e.tempo !== undefined && e.tempo !== inForce.tempo;
+    if (!keyChange && !tempoChange && e.chord === undefined && e.notes.length === 0) {
+      continue;
+    }
+    out.push(idOf('pos', p), b, p);
+    if (keyChange && e.key !== undefined) {
+      out.push(idOf('keySig', e.key.fifths + 7), b, p);
+      out.push(idOf('mode', MODES.indexOf(e.key.mode)), b, p);
+      inForce.key = e.key;
+    }
+    if (tempoChange && e.tempo !== undefined) {
+      out.push(idOf('tempo', e.tempo), b, p);
+      inForce.tempo = e.tempo;
+    }
+    if (e.chord !== undefined) {
+      const ch = e.chord;
+      out.push(ch.root < 0 ? idOf('chord', NO_CHORD_INDEX) : idOf('chord', ch.root * 12 + ch.quality), b, p);
+      if (ch.root >= 0 && ch.bass !== undefined) {
+        out.push(idOf('bass', ch.bass), b, p);
+      }
+    }
+    e.notes.sort((x, y) => x.slot - y.slot || x.pitch - y.pitch || x.dur - y.dur || x.vel - y.vel);
+    for (const note of e.notes) {
+      if (note.slot !== slot) {
+        out.push(idOf('track', TRACK_ROLES.indexOf(c.roles[note.slot])), b, p);
+        slot = note.slot;
+      }
+      out.push(idOf('pitch', note.pitch - PITCH_MIN), b, p);
+      out.push(idOf('dur', note.dur), b, p);
+      if (c.includeVelocity) {
+        out.push(idOf('vel', note.vel), b, p);
+      }
+    }
+  }
 }
 
 /**
@@ -144,15 +226,13 @@ export function encodeScore(score: Score, options: EncodeOptions = {}): TokenSeq
  * `tokens-too-many-tracks`.
  */
 export function encodeScoreDetailed(score: Score, options: EncodeOptions = {}): { sequence: TokenSequence; stats: EncodeStats } {
-  const grid = options.grid ?? DEFAULT_GRID;
+  const gridSteps = options.grid ?? DEFAULT_GRID;
   let tps: number;
   try {
-    tps = ticksPerStep(grid);
+    tps = ticksPerStep(gridSteps);
   } catch (e) {
     throw new MusicInputError('tokens-bad-grid', (e as Error).message);
   }
-  const includeVelocity = options.includeVelocity === true;
-  const includeChords = options.includeChords !== false;
   const maxBars = options.maxBars;
   if (maxBars !== undefined && (!Number.isInteger(maxBars) || maxBars < 1)) {
     throw new MusicInputError('tokens-bad-option', `maxBars must be a whole number >= 1, got ${maxBars}.`);
@@ -161,44 +241,8 @@ export function encodeScoreDetailed(score: Score, options: EncodeOptions = {}): 
     throw new MusicInputError('tokens-no-bars', 'The piece has no bars to tokenise.');
   }
   const truncated = maxBars !== undefined && score.bars.length > maxBars;
-  const bars = truncated ? score.bars.slice(0, maxBars) : score.bars;
-  const n = bars.length;
-  const origin = bars[0].start;
-  const toStep = (tick: number): number => Math.round((tick - origin) / tps);
-
-  // Bar boundaries in steps.
-  const bound = new Int32Array(n + 1);
-  for (let b = 0; b < n; b++) {
-    bound[b] = toStep(bars[b].start);
-  }
-  bound[n] = toStep(bars[n - 1].start + bars[n - 1].duration);
-  for (let b = 0; b < n; b++) {
-    const len = bound[b + 1] - bound[b];
-    if (!(len >= 1 && len <= MAX_BAR_STEPS)) {
-      throw new MusicInputError(
-        'tokens-bar-length',
-        `Bar ${b + 1} is ${len} grid steps long; the tokenizer handles bars of 1 to ${MAX_BAR_STEPS} steps ` +
-          `(${MAX_BAR_STEPS / grid} quarter notes).`,
-      );
-    }
-  }
-  const barOfStep = (step: number): number => {
-    if (step < 0 || step >= bound[n]) {
-      return -1;
-    }
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (bound[mid] <= step) {
-        lo = mid;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return lo;
-  };
-
+  const grid = new EventGrid(truncated ? score.bars.slice(0, maxBars) : score.bars, tps, gridSteps);
+  const n = grid.bars.length;
   const stats: EncodeStats = {
     bars: n,
     notes: 0,
@@ -213,216 +257,42 @@ export function encodeScoreDetailed(score: Score, options: EncodeOptions = {}): 
     roles: [],
   };
 
-  const events: Map<number, PosEvents>[] = bars.map(() => new Map());
-  const at = (step: number): PosEvents | undefined => {
-    const b = barOfStep(step);
-    if (b < 0) {
-      return undefined;
-    }
-    const p = step - bound[b];
-    let e = events[b].get(p);
-    if (e === undefined) {
-      e = { notes: [] };
-      events[b].set(p, e);
-    }
-    return e;
-  };
-
-  // Key: header value and changes.
   const keys = [...score.keys].sort((a, b) => a.tick - b.tick);
   for (const k of keys) {
     checkKey(k.key);
   }
-  let headerKey: Key = { tonic: 'C', mode: 'major', fifths: 0 };
-  let firstKeyChange = 0;
-  if (keys.length > 0) {
-    headerKey = keys[0].key;
-    while (firstKeyChange < keys.length && toStep(keys[firstKeyChange].tick) <= 0) {
-      headerKey = keys[firstKeyChange].key;
-      firstKeyChange++;
-    }
-  }
-  let curKey = headerKey;
-  for (let i = firstKeyChange; i < keys.length; i++) {
-    const k = keys[i].key;
-    if (k.fifths === curKey.fifths && k.mode === curKey.mode) {
-      continue;
-    }
-    const e = at(toStep(keys[i].tick));
-    if (e !== undefined) {
-      e.key = k;
-      curKey = k;
-    }
-  }
-
-  // Tempo: header bin and changes of bin.
+  const headerKey = placeChanges<Key>(
+    grid,
+    keys.map((k) => ({ tick: k.tick, value: k.key })),
+    { tonic: 'C', mode: 'major', fifths: 0 },
+    (a, b) => a.fifths === b.fifths && a.mode === b.mode,
+    (e, key) => {
+      e.key = key;
+    },
+  );
   const tempos = [...score.tempos].sort((a, b) => a.tick - b.tick);
-  let headerTempo = tempoBin(120);
-  let firstTempoChange = 0;
-  if (tempos.length > 0) {
-    headerTempo = tempoBin(tempos[0].bpm);
-    while (firstTempoChange < tempos.length && toStep(tempos[firstTempoChange].tick) <= 0) {
-      headerTempo = tempoBin(tempos[firstTempoChange].bpm);
-      firstTempoChange++;
-    }
+  const headerTempo = placeChanges<number>(
+    grid,
+    tempos.map((t) => ({ tick: t.tick, value: tempoBin(t.bpm) })),
+    tempoBin(120),
+    (a, b) => a === b,
+    (e, tempo) => {
+      e.tempo = tempo;
+    },
+  );
+  if (options.includeChords !== false) {
+    placeChords(grid, score, stats);
   }
-  let curTempo = headerTempo;
-  for (let i = firstTempoChange; i < tempos.length; i++) {
-    const t = tempoBin(tempos[i].bpm);
-    if (t === curTempo) {
-      continue;
-    }
-    const e = at(toStep(tempos[i].tick));
-    if (e !== undefined) {
-      e.tempo = t;
-      curTempo = t;
-    }
-  }
-
-  // Chords.
-  if (includeChords) {
-    const chords = [...score.chords].sort((a, b) => a.tick - b.tick);
-    for (const c of chords) {
-      const v = parseChordSymbol(c.name);
-      const e = v === undefined || !Number.isFinite(c.tick) ? undefined : at(toStep(c.tick));
-      if (v === undefined || e === undefined) {
-        stats.droppedChords++;
-        continue;
-      }
-      if (e.chord !== undefined) {
-        stats.droppedChords++;
-      }
-      if (!v.exact) {
-        stats.reducedChords++;
-      }
-      e.chord = v;
-    }
-  }
-
-  // Notes.
-  const placed: { e: PosEvents; track: number; note: NoteEvent }[] = [];
-  const used = new Set<number>();
-  for (const note of score.notes) {
-    const ok =
-      Number.isInteger(note.pitch) &&
-      note.pitch >= PITCH_MIN &&
-      note.pitch <= PITCH_MAX &&
-      Number.isFinite(note.onset) &&
-      Number.isFinite(note.duration) &&
-      note.duration > 0 &&
-      Number.isInteger(note.track) &&
-      note.track >= 0 &&
-      note.track < score.tracks.length;
-    const e = ok ? at(toStep(note.onset)) : undefined;
-    if (e === undefined) {
-      stats.droppedNotes++;
-      continue;
-    }
-    if ((note.onset - origin) % tps !== 0 || note.duration % tps !== 0) {
-      stats.offGridNotes++;
-    }
-    const steps = Math.max(1, Math.round(note.duration / tps));
-    const di = durationIndex(steps);
-    if (steps > MAX_DURATION_STEPS) {
-      stats.cappedNotes++;
-    } else if (DURATION_STEPS[di] !== steps) {
-      stats.roundedDurations++;
-    }
-    used.add(note.track);
-    placed.push({ e, track: note.track, note: { slot: 0, pitch: note.pitch, dur: di, vel: velocityBin(note.velocity) } });
-  }
-  const headerTracks = used.size > 0 ? [...used].sort((a, b) => a - b) : [0];
-  const roles = assignTrackRoles(score.tracks, headerTracks);
+  const roles = placeNotes(grid, score, stats);
   stats.roles = roles;
-  const slotOfTrack = new Map(headerTracks.map((t, k) => [t, k]));
-  for (const p of placed) {
-    p.note.slot = slotOfTrack.get(p.track) ?? 0;
-    p.e.notes.push(p.note);
-  }
-  stats.notes = placed.length;
 
-  // Emit.
-  const ids: number[] = [];
-  const barIdx: number[] = [];
-  const posArr: number[] = [];
-  const push = (id: number, bar: number, pos: number): void => {
-    ids.push(id);
-    barIdx.push(bar);
-    posArr.push(pos);
-  };
-  push(BOS_ID, HEADER_BAR, NO_POS);
-  push(meterToken(bars[0].meter, grid), HEADER_BAR, NO_POS);
-  push(idOf('keySig', headerKey.fifths + 7), HEADER_BAR, NO_POS);
-  push(idOf('mode', MODES.indexOf(headerKey.mode)), HEADER_BAR, NO_POS);
-  push(idOf('tempo', headerTempo), HEADER_BAR, NO_POS);
-  for (const role of roles) {
-    push(idOf('track', TRACK_ROLES.indexOf(role)), HEADER_BAR, NO_POS);
-  }
-  let keyInForce = headerKey;
-  let tempoInForce = headerTempo;
-  for (let b = 0; b < n; b++) {
-    const meter = bars[b].meter;
-    const len = bound[b + 1] - bound[b];
-    const meterTok = meterToken(meter, grid);
-    const other = meterTok === idOf('meter', METER_OTHER_INDEX);
-    if (other) {
-      stats.otherMeterBars++;
-    }
-    push(BAR_ID, b, NO_POS);
-    if (b > 0 && !sameMeter(meter, bars[b - 1].meter)) {
-      push(meterTok, b, NO_POS);
-    }
-    if (other || len !== meterSteps(meter, grid)) {
-      push(idOf('len', len - 1), b, NO_POS);
-    }
-    let slot = 0;
-    const positions = [...events[b].keys()].sort((x, y) => x - y);
-    for (const p of positions) {
-      const e = events[b].get(p) as PosEvents;
-      // A key or tempo change can turn out to restate what is in force (several changes at
-      // one position): it is then left out, and so is a position left with no event.
-      const keyChange = e.key !== undefined && (e.key.fifths !== keyInForce.fifths || e.key.mode !== keyInForce.mode);
-      const tempoChange = e.tempo !== undefined && e.tempo !== tempoInForce;
-      if (!keyChange && !tempoChange && e.chord === undefined && e.notes.length === 0) {
-        continue;
-      }
-      push(idOf('pos', p), b, p);
-      if (keyChange && e.key !== undefined) {
-        push(idOf('keySig', e.key.fifths + 7), b, p);
-        push(idOf('mode', MODES.indexOf(e.key.mode)), b, p);
-        keyInForce = e.key;
-      }
-      if (tempoChange && e.tempo !== undefined) {
-        push(idOf('tempo', e.tempo), b, p);
-        tempoInForce = e.tempo;
-      }
-      if (e.chord !== undefined) {
-        const c = e.chord;
-        push(c.root < 0 ? idOf('chord', NO_CHORD_INDEX) : idOf('chord', c.root * 12 + c.quality), b, p);
-        if (c.root >= 0 && c.bass !== undefined) {
-          push(idOf('bass', c.bass), b, p);
-        }
-      }
-      e.notes.sort((x, y) => x.slot - y.slot || x.pitch - y.pitch || x.dur - y.dur || x.vel - y.vel);
-      for (const note of e.notes) {
-        if (note.slot !== slot) {
-          push(idOf('track', TRACK_ROLES.indexOf(roles[note.slot])), b, p);
-          slot = note.slot;
-        }
-        push(idOf('pitch', note.pitch - PITCH_MIN), b, p);
-        push(idOf('dur', note.dur), b, p);
-        if (includeVelocity) {
-          push(idOf('vel', note.vel), b, p);
-        }
-      }
-    }
-    push(SUM_ID, b, NO_POS);
-  }
+  const out = new TokenWriter();
+  emitTokens(out, { grid, gridSteps, headerKey, headerTempo, roles, includeVelocity: options.includeVelocity === true, stats });
   if (!truncated) {
-    push(EOS_ID, n - 1, NO_POS);
+    out.push(EOS_ID, n - 1, NO_POS);
   }
   return {
-    sequence: { ids: Uint16Array.from(ids), bar: Uint16Array.from(barIdx), pos: Uint8Array.from(posArr) },
+    sequence: { ids: Uint16Array.from(out.ids), bar: Uint16Array.from(out.bar), pos: Uint8Array.from(out.pos) },
     stats,
   };
 }
