@@ -171,6 +171,17 @@ export function shapeOf(card: ModelCard, inputNames: readonly string[]): ModelSh
   };
 }
 
+/** Steps of at most this many tokens reuse their token-input tensors and stage their new K/V rows. */
+const SMALL_STEP = 8;
+
+/** Reused tensors of a step size (see {@link OrtStepModel}). */
+interface SmallStep {
+  /** tokens, bar, pos, tpos, sbar, toend. */
+  ints: { name: string; data: Int32Array; tensor: OrtModule.Tensor }[];
+  /** new_k_0, new_v_0, new_k_1, ... */
+  rows: { name: string; data: Float32Array; tensor: OrtModule.Tensor }[];
+}
+
 /** A {@link StepModel} backed by an onnxruntime session of a `refrain-decode-1` model. */
 export class OrtStepModel implements StepModel {
   readonly shape: ModelShape;
@@ -206,21 +217,75 @@ export class OrtStepModel implements StepModel {
     this._checked = true;
   }
 
+  /**
+   * Per small step size, the token inputs' tensors and staging outputs for the new K/V rows, made
+   * once and refilled each step (a step of a few tokens is dominated by fixed costs, among them
+   * making ~20 tensor objects). Used by one run at a time.
+   */
+  private readonly _small = new Map<number, SmallStep>();
+  private _inflight = 0;
+
+  private _smallStep(s: number): SmallStep | undefined {
+    if (this._inflight > 0 || s > SMALL_STEP) {
+      return undefined;
+    }
+    let st = this._small.get(s);
+    if (st === undefined) {
+      const { heads, headDim, layers } = this.shape;
+      const ints = ['tokens', 'bar', 'pos', 'tpos', 'sbar', 'toend'].map((name) => {
+        const data = new Int32Array(s);
+        return { name, data, tensor: new ort.Tensor('int32', data, [s]) };
+      });
+      const rows: { name: string; data: Float32Array; tensor: OrtModule.Tensor }[] = [];
+      for (let l = 0; l < layers; l++) {
+        for (const kv of ['k', 'v']) {
+          const data = new Float32Array(s * heads * headDim);
+          rows.push({ name: `new_${kv}_${l}`, data, tensor: new ort.Tensor('float32', data, [s, heads, headDim]) });
+        }
+      }
+      st = { ints, rows };
+      this._small.set(s, st);
+    }
+    return st;
+  }
+
   async run(inputs: StepInputs): Promise<StepOutputs> {
+    const small = this._smallStep(inputs.tokens.length);
+    this._inflight++;
+    try {
+      return await this._run(inputs, small);
+    } finally {
+      this._inflight--;
+    }
+  }
+
+  private async _run(inputs: StepInputs, small: SmallStep | undefined): Promise<StepOutputs> {
     const s = inputs.tokens.length;
     const { heads, headDim, layers, sing } = this.shape;
     const cap = inputs.cache.capacity;
-    const feeds: Record<string, OrtModule.Tensor> = {
-      tokens: new ort.Tensor('int32', inputs.tokens, [s]),
-      bar: new ort.Tensor('int32', inputs.bar, [s]),
-      pos: new ort.Tensor('int32', inputs.pos, [s]),
-      tpos: new ort.Tensor('int32', inputs.tpos, [s]),
-    };
-    if (this.shape.sourceBars) {
-      feeds.sbar = new ort.Tensor('int32', inputs.sbar ?? new Int32Array(s).fill(NO_SOURCE), [s]);
+    const sbar = inputs.sbar ?? new Int32Array(s).fill(NO_SOURCE);
+    const toend = inputs.toend ?? new Int32Array(s).fill(END_UNKNOWN);
+    const feeds: Record<string, OrtModule.Tensor> = {};
+    if (small) {
+      const values = [inputs.tokens, inputs.bar, inputs.pos, inputs.tpos, sbar, toend];
+      for (let i = 0; i < 6; i++) {
+        const t = small.ints[i];
+        t.data.set(values[i]);
+        feeds[t.name] = t.tensor;
+      }
+    } else {
+      feeds.tokens = new ort.Tensor('int32', inputs.tokens, [s]);
+      feeds.bar = new ort.Tensor('int32', inputs.bar, [s]);
+      feeds.pos = new ort.Tensor('int32', inputs.pos, [s]);
+      feeds.tpos = new ort.Tensor('int32', inputs.tpos, [s]);
+      feeds.sbar = new ort.Tensor('int32', sbar, [s]);
+      feeds.toend = new ort.Tensor('int32', toend, [s]);
     }
-    if (this.shape.endEmbed) {
-      feeds.toend = new ort.Tensor('int32', inputs.toend ?? new Int32Array(s).fill(END_UNKNOWN), [s]);
+    if (!this.shape.sourceBars) {
+      delete feeds.sbar;
+    }
+    if (!this.shape.endEmbed) {
+      delete feeds.toend;
     }
     // Layers with the same plan share its kidx/bias tensors; the cache buffers' tensors are
     // made once per buffer (onnxruntime reads a typed array in place, whatever its size).
@@ -255,9 +320,15 @@ export class OrtStepModel implements StepModel {
     const row = inputs.row;
     const inCache = row !== undefined && row >= 0 && (row + s) * inputs.cache.rowSize <= inputs.cache.keys(0).length;
     let fetches: Record<string, OrtModule.Tensor | null> | undefined;
-    if (inCache) {
+    const rs = inputs.cache.rowSize;
+    if (inCache && small) {
+      // Small steps: into the staging outputs, copied to the cache rows below.
       fetches = { logits: null };
-      const rs = inputs.cache.rowSize;
+      for (const t of small.rows) {
+        fetches[t.name] = t.tensor;
+      }
+    } else if (inCache) {
+      fetches = { logits: null };
       for (let l = 0; l < layers; l++) {
         fetches[`new_k_${l}`] = new ort.Tensor('float32', inputs.cache.keys(l).subarray(row * rs, (row + s) * rs), [s, heads, headDim]);
         fetches[`new_v_${l}`] = new ort.Tensor('float32', inputs.cache.values(l).subarray(row * rs, (row + s) * rs), [s, heads, headDim]);
@@ -281,6 +352,12 @@ export class OrtStepModel implements StepModel {
     };
     const newK: Float32Array[] = [];
     const newV: Float32Array[] = [];
+    if (inCache && small) {
+      for (let l = 0; l < layers; l++) {
+        inputs.cache.keys(l).set(small.rows[2 * l].data, (row as number) * rs);
+        inputs.cache.values(l).set(small.rows[2 * l + 1].data, (row as number) * rs);
+      }
+    }
     if (!inCache) {
       for (let l = 0; l < layers; l++) {
         newK.push(f(`new_k_${l}`));
