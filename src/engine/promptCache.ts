@@ -24,8 +24,8 @@ import { BLOCKED_BIAS } from './plan';
 import type { StepPlan, TokenLayout } from './plan';
 import type { BarStructure } from './structure';
 
-/** Most prompt tokens kept (rows of every layer: 8 KiB a token for a 4-layer, 256-wide model). */
-export const PROMPT_CACHE_TOKENS = 4096;
+/** Most prompt tokens kept (rows of every layer: 8 KiB a token for a 4-layer, 256-wide model, so at most 16 MiB; a folk tune is a few hundred tokens). */
+export const PROMPT_CACHE_TOKENS = 2048;
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
