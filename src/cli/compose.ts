@@ -20,6 +20,7 @@ import { loadPiece } from '../music/select';
 import { writeMidi } from '../music/midi/writer';
 import { rewriteSmf } from '../music/midi/preserve';
 import { MusicInputError } from '../music/score';
+import type { Score } from '../music/score';
 import { applyTextEdit, planAbcContinuation, planAbcInfill } from '../music/splice';
 import type { LoadedPiece } from '../music/load';
 import { createLineLogger } from '../platform/logger';
@@ -133,8 +134,8 @@ function fmt(v: number | undefined, digits = 4): string {
   return v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits);
 }
 
-/** Parses `refrain compose` arguments and runs it; resolves to the exit code. */
-export async function runCompose(args: string[], ctx: CliContext): Promise<number> {
+/** The flags of `refrain compose` as given (`-o` or `--out` as `o`) and the input files. */
+function parseComposeArgs(args: string[]): { values: ComposeValues; positionals: string[] } {
   const { values: v, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -168,7 +169,74 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const values = { ...v, o: v.o ?? v.out } as ComposeValues;
+  return { values: { ...v, o: v.o ?? v.out } as ComposeValues, positionals };
+}
+
+/** The sampling and engine flags, checked. */
+function samplingFlags(values: ComposeValues): {
+  ep: ExecutionProviderChoice;
+  candidates: number;
+  seed: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  threads: number | undefined;
+  scales: LayerScale[];
+} {
+  const ep = (values.ep ?? 'auto') as ExecutionProviderChoice;
+  if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(ep)) {
+    throw new UsageError(`--ep must be auto, cpu, webgpu or cuda, not "${values.ep}".`);
+  }
+  const candidates = num(values.candidates, '--candidates', (n) => Number.isInteger(n) && n >= 1 && n <= MAX_CANDIDATES, `a whole number from 1 to ${MAX_CANDIDATES}`) ?? 1;
+  const seed = num(values.seed, '--seed', (n) => Number.isInteger(n) && Math.abs(n) < 2 ** 31, 'a whole number') ?? 1;
+  const temperature = num(values.temperature, '--temperature', (n) => n >= 0, 'a number >= 0') ?? 1.0;
+  const topP = num(values['top-p'], '--top-p', (n) => n > 0 && n <= 1, 'a number in (0, 1]') ?? 0.95;
+  const topK = num(values['top-k'], '--top-k', (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0') ?? 0;
+  const threads = num(values.threads, '--threads', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1');
+  const scales: LayerScale[] =
+    values.scales === undefined
+      ? []
+      : values.scales.split(',').map((s) => {
+          const t = s.trim();
+          return t === 'full' ? 'full' : (num(t, '--scales', (n) => Number.isInteger(n) && n >= 1, "'full' or whole numbers of tokens, comma-separated") as number);
+        });
+  return { ep, candidates, seed, temperature, topP, topK, threads, scales };
+}
+
+/** The task the flags ask for: `--infill FROM-TO`, `--form` alone (a piece in that form), else `--bars` (default 16) more. */
+function composeTask(values: ComposeValues, prompt: Score): GenerateRequest['task'] {
+  if (values.infill !== undefined) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(values.infill);
+    if (!m) {
+      throw new UsageError(`--infill needs bars as FROM-TO (1-based, inclusive), e.g. 9-12, not "${values.infill}".`);
+    }
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (from < 1 || to < from || to > prompt.bars.length) {
+      throw new UsageError(`--infill ${values.infill}: the piece has bars 1..${prompt.bars.length}.`);
+    }
+    return { kind: 'infill', fromBar: from - 1, toBar: to };
+  }
+  if (values.bars === undefined && values.form !== undefined) {
+    return { kind: 'fromForm', form: values.form };
+  }
+  return { kind: 'continue', bars: num(values.bars, '--bars', (n) => Number.isInteger(n) && n >= 1 && n <= MAX_NEW_BARS, `a whole number from 1 to ${MAX_NEW_BARS}`) ?? 16 };
+}
+
+/** The template the flags give: another file's structure (`--template`), a form (`--form`), or none. */
+function composeTemplate(values: ComposeValues): TemplateSpec | undefined {
+  if (values.template !== undefined) {
+    if (values.form !== undefined) {
+      throw new UsageError('Give --form or --template, not both.');
+    }
+    return { kind: 'score', score: loadPiece(values.template, readFileSync(values.template)).score };
+  }
+  return values.form !== undefined ? { kind: 'form', form: values.form } : undefined;
+}
+
+/** Parses `refrain compose` arguments and runs it; resolves to the exit code. */
+export async function runCompose(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseComposeArgs(args);
   if (values.help) {
     ctx.out(COMPOSE_HELP);
     return 0;
@@ -189,23 +257,7 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
   if (values.bars !== undefined && values.infill !== undefined) {
     throw new UsageError('Give --bars or --infill, not both.');
   }
-  const ep = (values.ep ?? 'auto') as ExecutionProviderChoice;
-  if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(ep)) {
-    throw new UsageError(`--ep must be auto, cpu, webgpu or cuda, not "${values.ep}".`);
-  }
-  const candidates = num(values.candidates, '--candidates', (n) => Number.isInteger(n) && n >= 1 && n <= MAX_CANDIDATES, `a whole number from 1 to ${MAX_CANDIDATES}`) ?? 1;
-  const seed = num(values.seed, '--seed', (n) => Number.isInteger(n) && Math.abs(n) < 2 ** 31, 'a whole number') ?? 1;
-  const temperature = num(values.temperature, '--temperature', (n) => n >= 0, 'a number >= 0') ?? 1.0;
-  const topP = num(values['top-p'], '--top-p', (n) => n > 0 && n <= 1, 'a number in (0, 1]') ?? 0.95;
-  const topK = num(values['top-k'], '--top-k', (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0') ?? 0;
-  const threads = num(values.threads, '--threads', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1');
-  const scales: LayerScale[] =
-    values.scales === undefined
-      ? []
-      : values.scales.split(',').map((s) => {
-          const t = s.trim();
-          return t === 'full' ? 'full' : (num(t, '--scales', (n) => Number.isInteger(n) && n >= 1, "'full' or whole numbers of tokens, comma-separated") as number);
-        });
+  const { ep, candidates, seed, temperature, topP, topK, threads, scales } = samplingFlags(values);
 
   const inPlace = sameFile(input, out);
   if (inPlace) {
@@ -214,33 +266,8 @@ export async function runCompose(args: string[], ctx: CliContext): Promise<numbe
   const inputBytes = readFileSync(input);
   const piece = loadPiece(input, inputBytes, num(values.tune, '--tune', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1'));
   const prompt = piece.score;
-
-  let task: GenerateRequest['task'];
-  if (values.infill !== undefined) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(values.infill);
-    if (!m) {
-      throw new UsageError(`--infill needs bars as FROM-TO (1-based, inclusive), e.g. 9-12, not "${values.infill}".`);
-    }
-    const from = Number(m[1]);
-    const to = m[2] === undefined ? from : Number(m[2]);
-    if (from < 1 || to < from || to > prompt.bars.length) {
-      throw new UsageError(`--infill ${values.infill}: the piece has bars 1..${prompt.bars.length}.`);
-    }
-    task = { kind: 'infill', fromBar: from - 1, toBar: to };
-  } else if (values.bars === undefined && values.form !== undefined) {
-    task = { kind: 'fromForm', form: values.form };
-  } else {
-    task = { kind: 'continue', bars: num(values.bars, '--bars', (n) => Number.isInteger(n) && n >= 1 && n <= MAX_NEW_BARS, `a whole number from 1 to ${MAX_NEW_BARS}`) ?? 16 };
-  }
-  let template: TemplateSpec | undefined;
-  if (values.template !== undefined) {
-    if (values.form !== undefined) {
-      throw new UsageError('Give --form or --template, not both.');
-    }
-    template = { kind: 'score', score: loadPiece(values.template, readFileSync(values.template)).score };
-  } else if (values.form !== undefined) {
-    template = { kind: 'form', form: values.form };
-  }
+  const task = composeTask(values, prompt);
+  const template = composeTemplate(values);
 
   const log = createLineLogger((line) => ctx.err(line), values.verbose ? 'debug' : 'warn');
   const client = new EngineClient({

@@ -65,6 +65,124 @@ Options:
 
 const FEATURES = new Set(['jaccard', 'chroma', 'rhythm', 'combined']);
 
+/** The commands that parse their own flags (`eval --report`, `eval --perplexity`, `eval --forms`, `compose`, `bench`). */
+function ownParser(command: string, rest: readonly string[]): ((args: string[], ctx: CliContext) => Promise<number>) | undefined {
+  if (command === 'eval' && rest.includes('--report')) {
+    return runReportCli;
+  }
+  if (command === 'eval' && rest.includes('--perplexity')) {
+    return runPerplexityEvalCli;
+  }
+  if (command === 'eval' && rest.some((a) => a === '--forms' || a.startsWith('--forms='))) {
+    return runFormsEvalCli;
+  }
+  if (command === 'compose') {
+    return runCompose;
+  }
+  if (command === 'bench') {
+    return runBench;
+  }
+  return undefined;
+}
+
+/** The flags of the other commands, parsed together. */
+function parseSharedArgs(rest: string[]) {
+  return parseArgs({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      tune: { type: 'string' },
+      feature: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'max-interval': { type: 'string' },
+      'keep-empty': { type: 'boolean', default: false },
+      corpus: { type: 'string' },
+      folders: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      seed: { type: 'string' },
+      velocity: { type: 'boolean', default: false },
+      'max-pieces': { type: 'string' },
+      'corpus-dir': { type: 'string' },
+      eval: { type: 'string' },
+      about: { type: 'string' },
+      shards: { type: 'string' },
+      split: { type: 'string' },
+      pieces: { type: 'string' },
+      'prompt-bars': { type: 'string' },
+      model: { type: 'string' },
+      models: { type: 'string' },
+      bars: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+
+type SharedArgs = ReturnType<typeof parseSharedArgs>;
+
+/** Runs `analyze`, `corpus-stats`, `corpus build`, `eval`, `model-card` or `roundtrip`. */
+async function runSharedCommand(command: string, { values, positionals }: SharedArgs, ctx: CliContext): Promise<number> {
+  const feature = values.feature ?? 'jaccard';
+  if (!FEATURES.has(feature)) {
+    throw new UsageError(`Unknown --feature "${feature}": use jaccard, chroma, rhythm or combined.`);
+  }
+  const common = { feature: feature as 'jaccard', json: values.json ?? false };
+  switch (command) {
+    case 'analyze': {
+      const file = onePositional(positionals, 'FILE');
+      return runAnalyze(ctx, { ...common, file, tune: optionalInt(values.tune, '--tune', 1) });
+    }
+    case 'corpus-stats': {
+      const dir = onePositional(positionals, 'DIR');
+      const maxInterval = optionalInt(values['max-interval'], '--max-interval', 1) ?? 40;
+      return await runCorpusStats(ctx, { ...common, dir, maxInterval, skipEmpty: !(values['keep-empty'] ?? false) });
+    }
+    case 'corpus': {
+      if (positionals[0] !== 'build' || positionals.length !== 1) {
+        throw new UsageError('Usage: refrain corpus build --folders folk-abc[,pop909] [--corpus DIR] [--out DIR] [--seed N]');
+      }
+      const folders = (values.folders ?? '').split(',').map((f) => f.trim()).filter((f) => f.length > 0);
+      return await runCorpusBuild(ctx, {
+        corpus: values.corpus,
+        folders,
+        out: values.out ?? `.cache/corpus/${folders.join('+') || 'corpus'}`,
+        seed: optionalInt(values.seed, '--seed', 0) ?? 1,
+        velocity: values.velocity ?? false,
+        maxPieces: optionalInt(values['max-pieces'], '--max-pieces', 1),
+        json: common.json,
+      });
+    }
+    case 'eval': {
+      if (positionals.length > 0) {
+        throw new UsageError('Usage: refrain eval --model ID [--shards DIR] [--split test] [--pieces 20] [--prompt-bars 4] [--bars 32] [--seed 1] [-o FILE]');
+      }
+      return await runEval(ctx, {
+        model: values.model,
+        models: values.models,
+        shards: values.shards ?? '.cache/corpus/folk',
+        corpus: values.corpus,
+        split: values.split ?? 'test',
+        pieces: optionalInt(values.pieces, '--pieces', 1) ?? 20,
+        promptBars: optionalInt(values['prompt-bars'], '--prompt-bars', 1) ?? 4,
+        bars: optionalInt(values.bars, '--bars', 1) ?? 32,
+        seed: optionalInt(values.seed, '--seed', 0) ?? 1,
+        json: common.json,
+        out: values.out,
+      });
+    }
+    case 'model-card': {
+      const dir = onePositional(positionals, 'DIR');
+      return await runModelCard(ctx, { dir, corpusDir: values['corpus-dir'], evalFile: values.eval, about: values.about });
+    }
+    case 'roundtrip': {
+      const dir = onePositional(positionals, 'DIR');
+      return runRoundTrip(ctx, { json: common.json, dir });
+    }
+    default:
+      throw new UsageError(`Unknown command "${command}". Run "refrain --help" for the list.`);
+  }
+}
+
 /** Runs the CLI with the given arguments; resolves to the process exit code. */
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
   const [command, ...rest] = argv;
@@ -76,127 +194,17 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     ctx.out(readVersion());
     return 0;
   }
-  if (command === 'eval' && rest.includes('--report')) {
-    try {
-      return await runReportCli(rest, ctx);
-    } catch (e) {
-      return reportError(ctx, e);
-    }
-  }
-  if (command === 'eval' && rest.includes('--perplexity')) {
-    try {
-      return await runPerplexityEvalCli(rest, ctx);
-    } catch (e) {
-      return reportError(ctx, e);
-    }
-  }
-  if (command === 'eval' && rest.some((a) => a === '--forms' || a.startsWith('--forms='))) {
-    try {
-      return await runFormsEvalCli(rest, ctx);
-    } catch (e) {
-      return reportError(ctx, e);
-    }
-  }
-  if (command === 'compose' || command === 'bench') {
-    try {
-      return command === 'compose' ? await runCompose(rest, ctx) : await runBench(rest, ctx);
-    } catch (e) {
-      return reportError(ctx, e);
-    }
-  }
   try {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        tune: { type: 'string' },
-        feature: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'max-interval': { type: 'string' },
-        'keep-empty': { type: 'boolean', default: false },
-        corpus: { type: 'string' },
-        folders: { type: 'string' },
-        out: { type: 'string', short: 'o' },
-        seed: { type: 'string' },
-        velocity: { type: 'boolean', default: false },
-        'max-pieces': { type: 'string' },
-        'corpus-dir': { type: 'string' },
-        eval: { type: 'string' },
-        about: { type: 'string' },
-        shards: { type: 'string' },
-        split: { type: 'string' },
-        pieces: { type: 'string' },
-        'prompt-bars': { type: 'string' },
-        model: { type: 'string' },
-        models: { type: 'string' },
-        bars: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-    if (values.help) {
+    const own = ownParser(command, rest);
+    if (own) {
+      return await own(rest, ctx);
+    }
+    const args = parseSharedArgs(rest);
+    if (args.values.help) {
       ctx.out(HELP);
       return 0;
     }
-    const feature = values.feature ?? 'jaccard';
-    if (!FEATURES.has(feature)) {
-      throw new UsageError(`Unknown --feature "${feature}": use jaccard, chroma, rhythm or combined.`);
-    }
-    const common = { feature: feature as 'jaccard', json: values.json ?? false };
-    switch (command) {
-      case 'analyze': {
-        const file = onePositional(positionals, 'FILE');
-        return runAnalyze(ctx, { ...common, file, tune: optionalInt(values.tune, '--tune', 1) });
-      }
-      case 'corpus-stats': {
-        const dir = onePositional(positionals, 'DIR');
-        const maxInterval = optionalInt(values['max-interval'], '--max-interval', 1) ?? 40;
-        return await runCorpusStats(ctx, { ...common, dir, maxInterval, skipEmpty: !(values['keep-empty'] ?? false) });
-      }
-      case 'corpus': {
-        if (positionals[0] !== 'build' || positionals.length !== 1) {
-          throw new UsageError('Usage: refrain corpus build --folders folk-abc[,pop909] [--corpus DIR] [--out DIR] [--seed N]');
-        }
-        const folders = (values.folders ?? '').split(',').map((f) => f.trim()).filter((f) => f.length > 0);
-        return await runCorpusBuild(ctx, {
-          corpus: values.corpus,
-          folders,
-          out: values.out ?? `.cache/corpus/${folders.join('+') || 'corpus'}`,
-          seed: optionalInt(values.seed, '--seed', 0) ?? 1,
-          velocity: values.velocity ?? false,
-          maxPieces: optionalInt(values['max-pieces'], '--max-pieces', 1),
-          json: common.json,
-        });
-      }
-      case 'eval': {
-        if (positionals.length > 0) {
-          throw new UsageError('Usage: refrain eval --model ID [--shards DIR] [--split test] [--pieces 20] [--prompt-bars 4] [--bars 32] [--seed 1] [-o FILE]');
-        }
-        return await runEval(ctx, {
-          model: values.model,
-          models: values.models,
-          shards: values.shards ?? '.cache/corpus/folk',
-          corpus: values.corpus,
-          split: values.split ?? 'test',
-          pieces: optionalInt(values.pieces, '--pieces', 1) ?? 20,
-          promptBars: optionalInt(values['prompt-bars'], '--prompt-bars', 1) ?? 4,
-          bars: optionalInt(values.bars, '--bars', 1) ?? 32,
-          seed: optionalInt(values.seed, '--seed', 0) ?? 1,
-          json: common.json,
-          out: values.out,
-        });
-      }
-      case 'model-card': {
-        const dir = onePositional(positionals, 'DIR');
-        return await runModelCard(ctx, { dir, corpusDir: values['corpus-dir'], evalFile: values.eval, about: values.about });
-      }
-      case 'roundtrip': {
-        const dir = onePositional(positionals, 'DIR');
-        return runRoundTrip(ctx, { json: common.json, dir });
-      }
-      default:
-        throw new UsageError(`Unknown command "${command}". Run "refrain --help" for the list.`);
-    }
+    return await runSharedCommand(command, args, ctx);
   } catch (e) {
     return reportError(ctx, e);
   }

@@ -139,22 +139,14 @@ function dominantGap(flags: readonly boolean[]): number {
   return best;
 }
 
-/**
- * The score re-barred and annotated from a POP909 song's annotation files (see the module
- * comment). `score` should be read without quantisation (`readMidi(bytes, { quantize: 0 })`);
- * the result is on the grid. Throws `MusicInputError('pop909-no-beats')` without beats.
- */
-export function applyPop909Annotations(score: Score, annotations: Pop909Annotations, grid: number): Score {
-  const step = ticksPerStep(grid);
-  const beats = annotations.beats;
-  if (beats.length < 2) {
-    throw new MusicInputError('pop909-no-beats', 'The POP909 song has no beat annotations to place its bars.');
-  }
-  const toTick = (seconds: number): number => secondsToTicks(score.tempos, seconds);
-  const origin = toTick(beats[0].time);
-  const snap = (tick: number): number => Math.round((tick - origin) / step) * step;
+/** A song's time map: seconds to ticks, and ticks snapped to the grid relative to the first beat. */
+interface SongClock {
+  toTick(seconds: number): number;
+  snap(tick: number): number;
+}
 
-  // Which downbeats, which meter.
+/** The bar meter and the downbeat ticks: 3/4 when the bar-of-2 downbeats come every 3 beats and the bar-of-4 ones every 6, else the common bar-of-4 gap. */
+function downbeatsOf(beats: Pop909Annotations['beats'], clock: SongClock): { meter: Meter; downbeats: number[] } {
   const g4 = dominantGap(beats.map((b) => b.down4));
   const g2 = dominantGap(beats.map((b) => b.down2));
   let flags = beats.map((b) => b.down4);
@@ -165,13 +157,10 @@ export function applyPop909Annotations(score: Score, annotations: Pop909Annotati
   } else if (g4 > 0 && g4 !== 4 && meterIndex({ num: g4, den: 4 }) >= 0) {
     meter = { num: g4, den: 4 };
   }
-  const meterTicks = (TPQ * 4 * meter.num) / meter.den;
-  const maxTicks = MAX_BAR_STEPS * step;
-
   const downbeats: number[] = [];
   beats.forEach((b, i) => {
     if (flags[i]) {
-      const t = snap(toTick(b.time));
+      const t = clock.snap(clock.toTick(b.time));
       if (t >= 0 && (downbeats.length === 0 || t > downbeats[downbeats.length - 1])) {
         downbeats.push(t);
       }
@@ -180,21 +169,15 @@ export function applyPop909Annotations(score: Score, annotations: Pop909Annotati
   if (downbeats.length === 0) {
     downbeats.push(0);
   }
+  return { meter, downbeats };
+}
 
-  // Notes snapped relative to the first beat.
-  const notes: Note[] = [];
-  for (const n of score.notes) {
-    const onset = snap(n.onset);
-    if (onset < 0) {
-      continue;
-    }
-    const end = snap(n.onset + n.duration);
-    notes.push({ ...n, onset, duration: Math.max(step, end - onset) });
-  }
-  sortNotes(notes);
-  const lastOnset = notes.reduce((a, n) => Math.max(a, n.onset), 0);
-
-  // Bars.
+/**
+ * Bars from the downbeats: a pickup before the first, one bar per gap (a gap too long for one bar
+ * cut into bars of the meter), then bars of the meter past the last note.
+ */
+function barsOf(downbeats: readonly number[], meter: Meter, lastOnset: number, maxTicks: number): Bar[] {
+  const meterTicks = (TPQ * 4 * meter.num) / meter.den;
   const lengths: number[] = [];
   const pushRegion = (len: number, pickup: boolean): void => {
     if (len <= 0) {
@@ -231,8 +214,11 @@ export function applyPop909Annotations(score: Score, annotations: Pop909Annotati
     bars.push({ start: t, duration: len, meter, written: bars.length });
     t += len;
   }
+  return bars;
+}
 
-  // Chords, keys, tempos.
+/** Chord symbols at their snapped ticks (a repeated label once; the later of two at one tick). */
+function chordsOf(annotations: Pop909Annotations, clock: SongClock): ChordSymbol[] {
   const chords: ChordSymbol[] = [];
   let lastLabel: string | undefined;
   for (const c of annotations.chords) {
@@ -240,22 +226,32 @@ export function applyPop909Annotations(score: Score, annotations: Pop909Annotati
       continue;
     }
     lastLabel = c.label;
-    const tick = Math.max(0, snap(toTick(c.start)));
+    const tick = Math.max(0, clock.snap(clock.toTick(c.start)));
     if (chords.length > 0 && chords[chords.length - 1].tick === tick) {
       chords.pop();
     }
     chords.push({ tick, name: c.label });
   }
+  return chords;
+}
+
+/** Keys at their snapped ticks, the first at 0; labels that name no key are skipped. */
+function keysOf(annotations: Pop909Annotations, clock: SongClock): KeyChange[] {
   const keys: KeyChange[] = [];
   for (const k of annotations.keys) {
     const key = pop909Key(k.label);
     if (key !== undefined) {
-      keys.push({ tick: keys.length === 0 ? 0 : Math.max(0, snap(toTick(k.start))), key });
+      keys.push({ tick: keys.length === 0 ? 0 : Math.max(0, clock.snap(clock.toTick(k.start))), key });
     }
   }
+  return keys;
+}
+
+/** The MIDI file's tempos snapped (the later of two at one tick), with one at tick 0. */
+function temposOf(score: Score, clock: SongClock): TempoChange[] {
   const tempos: TempoChange[] = [];
   for (const tc of [...score.tempos].sort((a, b) => a.tick - b.tick)) {
-    const tick = Math.max(0, snap(tc.tick));
+    const tick = Math.max(0, clock.snap(tc.tick));
     if (tempos.length > 0 && tempos[tempos.length - 1].tick === tick) {
       tempos.pop();
     }
@@ -264,6 +260,42 @@ export function applyPop909Annotations(score: Score, annotations: Pop909Annotati
   if (tempos.length === 0 || tempos[0].tick !== 0) {
     tempos.unshift({ tick: 0, bpm: tempos[0]?.bpm ?? 120 });
   }
+  return tempos;
+}
+
+/**
+ * The score re-barred and annotated from a POP909 song's annotation files (see the module
+ * comment). `score` should be read without quantisation (`readMidi(bytes, { quantize: 0 })`);
+ * the result is on the grid. Throws `MusicInputError('pop909-no-beats')` without beats.
+ */
+export function applyPop909Annotations(score: Score, annotations: Pop909Annotations, grid: number): Score {
+  const step = ticksPerStep(grid);
+  const beats = annotations.beats;
+  if (beats.length < 2) {
+    throw new MusicInputError('pop909-no-beats', 'The POP909 song has no beat annotations to place its bars.');
+  }
+  const toTick = (seconds: number): number => secondsToTicks(score.tempos, seconds);
+  const origin = toTick(beats[0].time);
+  const clock: SongClock = { toTick, snap: (tick) => Math.round((tick - origin) / step) * step };
+  const { meter, downbeats } = downbeatsOf(beats, clock);
+
+  // Notes snapped relative to the first beat.
+  const notes: Note[] = [];
+  for (const n of score.notes) {
+    const onset = clock.snap(n.onset);
+    if (onset < 0) {
+      continue;
+    }
+    const end = clock.snap(n.onset + n.duration);
+    notes.push({ ...n, onset, duration: Math.max(step, end - onset) });
+  }
+  sortNotes(notes);
+  const lastOnset = notes.reduce((a, n) => Math.max(a, n.onset), 0);
+  const bars = barsOf(downbeats, meter, lastOnset, MAX_BAR_STEPS * step);
+  const last = bars[bars.length - 1];
+
+  const chords = chordsOf(annotations, clock);
+  const keys = keysOf(annotations, clock);
   return {
     ...score,
     notes,
@@ -272,7 +304,7 @@ export function applyPop909Annotations(score: Score, annotations: Pop909Annotati
     meters: [{ tick: 0, meter }],
     keys: keys.length > 0 ? keys : score.keys,
     chords: annotations.chords.length > 0 ? chords : score.chords,
-    tempos,
-    length: t,
+    tempos: temposOf(score, clock),
+    length: last.start + last.duration,
   };
 }
