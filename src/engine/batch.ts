@@ -73,6 +73,31 @@ function sortedUnique(a: Int32Array): Int32Array {
   return a.subarray(0, w);
 }
 
+/** Sorted distinct values of ascending runs `a[starts[i] .. starts[i + 1])`. */
+function mergeRuns(a: Int32Array, starts: readonly number[]): Int32Array {
+  const runs = starts.length - 1;
+  const at = starts.slice(0, runs);
+  const out = new Int32Array(a.length);
+  let w = 0;
+  for (;;) {
+    let best = -1;
+    let min = 0;
+    for (let r = 0; r < runs; r++) {
+      if (at[r] < starts[r + 1] && (best < 0 || a[at[r]] < min)) {
+        best = r;
+        min = a[at[r]];
+      }
+    }
+    if (best < 0) {
+      return out.slice(0, w);
+    }
+    if (w === 0 || out[w - 1] !== min) {
+      out[w++] = min;
+    }
+    at[best]++;
+  }
+}
+
 /** Many sequences decoded together through one {@link StepModel}. Lane 0 exists from the start. */
 export class BatchDecoder {
   readonly cache: KvCache;
@@ -348,18 +373,26 @@ export class BatchDecoder {
       total += rowsOf(p).length;
     }
     const all = new Int32Array(total);
+    // Each part's physical rows, in a run of `all`; a lane's rows grow with its token index, so
+    // each run is ascending and the union is a merge (a sort otherwise).
+    const starts: number[] = [];
     let w = 0;
+    let ascending = true;
     for (const p of parts) {
       const logical = rowsOf(p);
+      starts.push(w);
       for (let j = 0; j < logical.length; j++) {
-        all[w++] = p.lane.rows[logical[j]];
+        const r = p.lane.rows[logical[j]];
+        ascending &&= j === 0 || r > all[w - 1];
+        all[w++] = r;
       }
     }
-    const kidx = sortedUnique(all);
+    starts.push(w);
+    const kidx = ascending ? mergeRuns(all, starts) : Int32Array.from(sortedUnique(all));
     for (let j = 0; j < kidx.length; j++) {
       this._colOf[kidx[j]] = j;
     }
-    return Int32Array.from(kidx);
+    return kidx;
   }
 
   private _combineLayer(parts: Part[], s: number, l: number): LayerStepPlan {
