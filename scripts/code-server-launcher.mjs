@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
-import { HOST as host, cleanupStep, launchBrowser, startCodeServer, stopProcesses, superviseRun } from '../test/e2e/lib/processes.mjs';
+import { HOST as host, QUIET_SETTINGS, cleanupStep, launchBrowser, startCodeServer, stopProcesses, superviseRun } from '../test/e2e/lib/processes.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const toolsDir = process.env.REFRAIN_TOOLS_DIR ?? join(repoRoot, '.tools');
@@ -31,22 +31,11 @@ const timeoutS = Number(process.env.REFRAIN_TEST_TIMEOUT_S ?? '600');
 const timeoutMs = (Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS : 600) * 1000;
 const verbose = process.env.REFRAIN_TEST_VERBOSE === '1';
 
-/** The workbench's user settings: quiet and offline, nothing to fetch, nothing shown at startup, no git scanning. */
-const SETTINGS = {
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'extensions.ignoreRecommendations': true,
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'workbench.enableExperiments': false,
-  'security.workspace.trust.enabled': false,
-  'git.enabled': false,
-  'git.autoRepositoryDetection': false,
-  'npm.autoDetect': 'off',
-  'typescript.tsserver.experimental.enableProjectDiagnostics': false,
-};
+/**
+ * The workbench's user settings: the quiet, offline ones of the browser tests, with VS Code's own
+ * preview editors (the integration tests open documents as a user's workbench would).
+ */
+const SETTINGS = { ...QUIET_SETTINGS, 'workbench.editor.enablePreview': true };
 
 /** Exit code when the tests could not run at all (distinct from mocha's failure count). */
 const SETUP_FAILED = 2;

@@ -7,7 +7,7 @@
  */
 
 import { MusicInputError } from '../score';
-import { pushVlq } from './smf';
+import { pushVlq } from './smfEncode';
 
 /** One event: absolute tick and its bytes with the status byte written out (no running status). */
 export interface RawEvent {
