@@ -25,6 +25,7 @@ import type { StepModel } from './decoder';
 import { decodePool } from './decodeLanes';
 import type { RawCandidate } from './decodeLanes';
 import type { PromptCache } from './promptCache';
+import type { KvCache } from './kvCache';
 import { EngineError } from './errors';
 import { offsetRelatedBars } from './plan';
 import type { LayerPlan, RelatedBars, StepPlanOptions } from './plan';
@@ -63,6 +64,8 @@ export interface GenerateContext {
   chunk?: number;
   /** K/V rows of the model's last prompt, reused for the prompt's unchanged prefix (see ./promptCache). */
   promptCache?: PromptCache;
+  /** A KV cache to decode into (reused request after request) instead of a new one. */
+  kvCache?: KvCache;
 }
 
 /** The per-layer plans for the requested scales over the model's trained layer plans. */
@@ -161,6 +164,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     chunk: ctx.chunk,
     beforeStep: check,
     promptCache: ctx.promptCache,
+    cache: ctx.kvCache,
     structure: req.controls.templatePositions === false ? { ...structure, source: () => NO_SOURCE } : structure,
   });
   const progress = (p: GenerateProgress): void => ctx.onProgress?.(p);
