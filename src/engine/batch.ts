@@ -123,7 +123,14 @@ export class BatchDecoder {
     this._structure = options.structure ?? barStructure(undefined, 0, false);
     this._prompts = options.promptCache;
     const s = model.shape;
-    this.cache = new KvCache(s.layers, s.heads, s.headDim, options.capacity ?? 256);
+    const reuse = options.cache;
+    if (reuse !== undefined && reuse.layers === s.layers && reuse.rowSize === s.heads * s.headDim) {
+      // Rows are only read where this decoder wrote them (or copied them from the prompt cache).
+      reuse.ensure(options.capacity ?? 256, 0);
+      this.cache = reuse;
+    } else {
+      this.cache = new KvCache(s.layers, s.heads, s.headDim, options.capacity ?? 256);
+    }
     this._lanes.push({ layout: new TokenLayout(), rows: new Int32Array(256), identity: true });
   }
 

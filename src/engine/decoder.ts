@@ -80,6 +80,11 @@ export interface DecoderOptions {
    * rows of its longest cached prefix; see `./promptCache`).
    */
   promptCache?: PromptCache;
+  /**
+   * A cache to decode into instead of a new one (`BatchDecoder` only; e.g. the worker's, reused
+   * by one request after another): its rows are overwritten and it grows as needed.
+   */
+  cache?: KvCache;
 }
 
 /** Running totals, for the benchmark. */

@@ -32,6 +32,7 @@ import { assertFiniteLogits } from './finite';
 import { benchDecode } from './benchDecode';
 import { generate } from './generate';
 import { PromptCache } from './promptCache';
+import { KvCache } from './kvCache';
 import { END_UNKNOWN, NO_SOURCE } from './structure';
 import { scorePieces } from './scoring';
 import type { BenchDecodeResult, BenchDecodeSpec, EngineWorkerData, FromWorker, ModelRef, ToWorker } from './protocol';
@@ -170,6 +171,9 @@ export function shapeOf(card: ModelCard, inputNames: readonly string[]): ModelSh
     endEmbed: inputNames.includes('toend'),
   };
 }
+
+/** A request's KV cache is kept for the next request up to this many rows (8 KiB a row for the shipped models). */
+const KEEP_CACHE_ROWS = 4096;
 
 /** Steps of at most this many tokens reuse their token-input tensors and stage their new K/V rows. */
 const SMALL_STEP = 8;
@@ -396,6 +400,8 @@ class EngineWorker {
   private readonly _models = new Map<string, Promise<OpenedModel>>();
   /** Per model file, the K/V rows of its last prompt (typing extends the prompt a few tokens at a time). */
   private readonly _prompts = new Map<string, PromptCache>();
+  /** Per model file, a KV cache the next request decodes into (not kept past {@link KEEP_CACHE_ROWS}). */
+  private readonly _caches = new Map<string, KvCache>();
   private readonly _cancelled = new Set<number>();
   private _queue: Promise<void> = Promise.resolve();
   private _running: number | undefined;
@@ -500,11 +506,25 @@ class EngineWorker {
         onProgress,
         log: this._log,
         promptCache: this._promptCache(ref.onnxPath),
+        kvCache: this._kvCache(ref.onnxPath, opened.model.shape),
       },
       request,
     );
+    const kept = this._caches.get(ref.onnxPath);
+    if (kept !== undefined && kept.capacity > KEEP_CACHE_ROWS) {
+      this._caches.delete(ref.onnxPath);
+    }
     this._log.debug(`request ${id}: ${candidates.length} candidate(s) in ${(performance.now() - t0).toFixed(0)} ms`);
     this._post({ type: 'result', id, candidates });
+  }
+
+  private _kvCache(path: string, shape: ModelShape): KvCache {
+    let c = this._caches.get(path);
+    if (c === undefined) {
+      c = new KvCache(shape.layers, shape.heads, shape.headDim, 256);
+      this._caches.set(path, c);
+    }
+    return c;
   }
 
   private _promptCache(path: string): PromptCache {
@@ -535,6 +555,7 @@ class EngineWorker {
     const all = [...this._models.values()];
     this._models.clear();
     this._prompts.clear();
+    this._caches.clear();
     for (const p of all) {
       try {
         const m = await p;
