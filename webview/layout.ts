@@ -12,6 +12,7 @@
 
 import type { RollPayload, SsmPayload } from '../src/protocol/messages';
 import { barsOfCell, cellOfBar } from '../src/protocol/ssmPayload';
+import { barAtTick } from './notationMap';
 
 /** Where the roll's notes go. */
 export interface RollLayout {
@@ -76,23 +77,7 @@ export function createRollLayout(roll: Pick<RollPayload, 'barStarts' | 'notes' |
 /** Index of the bar holding `tick` (binary search over bar starts); -1 before, `bars` after. */
 export function barOfTick(barStarts: ArrayLike<number>, tick: number): number {
   const bars = barStarts.length - 1;
-  if (bars <= 0 || tick < barStarts[0]) {
-    return -1;
-  }
-  if (tick >= barStarts[bars]) {
-    return bars;
-  }
-  let lo = 0;
-  let hi = bars - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (barStarts[mid] <= tick) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return lo;
+  return bars > 0 && tick >= barStarts[bars] ? bars : barAtTick(barStarts, tick);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import { MusicInputError } from '../score';
-import { pushVlq } from './smfEncode';
+import { encodeTrackBody } from './smfEncode';
 
 /** One event: absolute tick and its bytes with the status byte written out (no running status). */
 export interface RawEvent {
@@ -166,25 +166,6 @@ export function parseRawSmf(input: Uint8Array): RawSmf {
 }
 
 
-function encodeTrack(events: readonly RawEvent[], endTick: number): number[] {
-  const out: number[] = [];
-  let last = 0;
-  let running = 0;
-  for (const e of events) {
-    pushVlq(out, e.tick - last);
-    last = e.tick;
-    const status = e.bytes[0];
-    const from = status < 0xf0 && status === running ? 1 : 0;
-    for (let i = from; i < e.bytes.length; i++) {
-      out.push(e.bytes[i]);
-    }
-    running = status < 0xf0 ? status : 0;
-  }
-  pushVlq(out, Math.max(0, endTick - last));
-  out.push(0xff, 0x2f, 0x00);
-  return out;
-}
-
 function chunkBytes(id: string, body: ArrayLike<number>): Uint8Array {
   const n = body.length;
   const out = new Uint8Array(8 + n);
@@ -205,7 +186,7 @@ export function encodeRawSmf(file: RawSmf): Uint8Array {
   const header = [0, file.format, (tracks >> 8) & 255, tracks & 255, (file.ppq >> 8) & 127, file.ppq & 255, ...file.headerExtra];
   const parts: Uint8Array[] = [chunkBytes('MThd', header)];
   for (const c of file.chunks) {
-    parts.push(chunkBytes(c.id, c.events ? encodeTrack(c.events, c.endTick) : (c.body ?? new Uint8Array(0))));
+    parts.push(chunkBytes(c.id, c.events ? encodeTrackBody(c.events, c.endTick) : (c.body ?? new Uint8Array(0))));
   }
   parts.push(file.trailing);
   const bytes = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));

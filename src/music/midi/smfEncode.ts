@@ -39,33 +39,36 @@ export function metaEvent(type: number, body: ArrayLike<number>): number[] {
   return out;
 }
 
-/** One `MTrk` body: the events in order with delta times and running status, then end-of-track. */
-function encodeTrack(events: SmfOutEvent[], endTick: number): number[] {
-  const sorted = events
-    .map((e, i) => ({ e, i }))
-    .sort((a, b) => a.e.tick - b.e.tick || a.e.rank - b.e.rank || a.i - b.i)
-    .map((x) => x.e);
+/**
+ * One `MTrk` body from events already in tick order (each its bytes, status first): delta times,
+ * running status for channel events, then end-of-track at `endTick` or the last event.
+ */
+export function encodeTrackBody(events: readonly { tick: number; bytes: ArrayLike<number> }[], endTick: number): number[] {
   const out: number[] = [];
   let last = 0;
   let running = 0;
-  for (const e of sorted) {
+  for (const e of events) {
     pushVlq(out, e.tick - last);
     last = e.tick;
-    const status = e.data[0];
-    if (status < 0xf0 && status === running) {
-      for (let i = 1; i < e.data.length; i++) {
-        out.push(e.data[i]);
-      }
-    } else {
-      for (const b of e.data) {
-        out.push(b);
-      }
-      running = status < 0xf0 ? status : 0;
+    const status = e.bytes[0];
+    const from = status < 0xf0 && status === running ? 1 : 0;
+    for (let i = from; i < e.bytes.length; i++) {
+      out.push(e.bytes[i]);
     }
+    running = status < 0xf0 ? status : 0;
   }
   pushVlq(out, Math.max(0, endTick - last));
   out.push(0xff, 0x2f, 0x00);
   return out;
+}
+
+/** One `MTrk` body: the events ordered by tick, then rank, then given order (see {@link encodeTrackBody}). */
+function encodeTrack(events: SmfOutEvent[], endTick: number): number[] {
+  const sorted = events
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.tick - b.e.tick || a.e.rank - b.e.rank || a.i - b.i)
+    .map((x) => ({ tick: x.e.tick, bytes: x.e.data }));
+  return encodeTrackBody(sorted, endTick);
 }
 
 /**
