@@ -4,7 +4,8 @@
 //   first token whose inputs or view change;
 // - through `generate` with the bundled model: a prompt that extends the last one by a bar, and
 //   a prompt cut back to an earlier one, give the candidates of a fresh prefill (same notes,
-//   log-likelihood within float rounding), with most of the prompt's rows reused.
+//   log-likelihood within float rounding), with most of the prompt's rows reused;
+// - one KV cache reused by requests of different sizes (as the worker does) changes no candidate.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import type { StepModel } from '../../../src/engine/decoder';
 import { generate, layerPlansOf } from '../../../src/engine/generate';
 import { TokenLayout, buildStepPlan, offsetRelatedBars } from '../../../src/engine/plan';
 import type { StepPlanOptions } from '../../../src/engine/plan';
+import { KvCache } from '../../../src/engine/kvCache';
 import { PromptCache, signStep } from '../../../src/engine/promptCache';
 import { barStructure } from '../../../src/engine/structure';
 import { templateSsm } from '../../../src/engine/template';
@@ -131,5 +133,29 @@ describe('prompt cache through generate', () => {
     // The first prompt is prefilled in full either way; after it, only the new bars (and the last token) run.
     const prompt0 = encodeScore(scoreOf(BASE)).ids.length;
     assert.ok(freshTokens - cachedTokens > 3 * prompt0, `model tokens: ${cachedTokens} with the cache, ${freshTokens} without`);
+  });
+
+  test('folk-tsrope: one KV cache reused by requests of 1, 4 and 1 candidates (the worker\'s) gives their candidates', async () => {
+    const entry = await readModelEntry(join(repoRoot(), 'models/folk-tsrope'));
+    const m = await openModel(entry.onnxPath, entry.card, { executionProvider: 'cpu', threads: 1 });
+    opened.push(m);
+    const request = (candidates: number, bars: number, seed: number): GenerateRequest => ({
+      model: entry.id,
+      prompt: scoreOf(BASE + TYPED[0]),
+      task: { kind: 'continue', bars },
+      controls: { relatedOffsets: [1, 2, 4, 8, 12, 16, 24, 32], scales: [] },
+      sampling: { temperature: 1, topP: 0.95, seed },
+      candidates,
+      target: 'abc-folk',
+    });
+    const fresh = { model: m.model, card: entry.card, cardPath: entry.dir, refrainVocab: entry.refrainVocab };
+    const shared = { ...fresh, promptCache: new PromptCache(), kvCache: new KvCache(m.model.shape.layers, m.model.shape.heads, m.model.shape.headDim, 256) };
+    for (const [candidates, bars, seed] of [[1, 2, 5], [4, 3, 6], [1, 1, 7], [2, 2, 5]]) {
+      const a = await generate(fresh, request(candidates, bars, seed));
+      const b = await generate(shared, request(candidates, bars, seed));
+      for (let k = 0; k < a.length; k++) {
+        assert.deepEqual(b[k].score.notes, a[k].score.notes, `${candidates} candidate(s), seed ${seed}, candidate ${k}`);
+      }
+    }
   });
 });
