@@ -4,7 +4,7 @@
  * One run generates, for every configuration below, the pieces of `refrain eval --forms` (the
  * first `--pieces` test pieces with >= 32 bars, 4-bar prompts continued to 32 bars, seed
  * `--seed + piece index`, temperature 1, top-p 0.95: `formsEvalPieces` and `formsRequest`), and
- * measures them with the forms eval's own code (`addPiece`, `summarise`: repeat fidelity and
+ * measures them with the forms eval's own code (`addPiece`, `summarise` of `./evalFormsMeasure`: repeat fidelity and
  * contrast at the pairs of `A8 A8 B8 B8`, SSM distance to the template, follows the form, tonic
  * ending, in-mode share, complete bars, ABC read-back, SE against the model card's corpus L_t
  * with the real tunes' floor at the same N), plus the pooled L_t curve and the PerceiverS
@@ -16,7 +16,9 @@
  * (variation 1: no copy prior; no cadence; no mode lock), with the model's trained related bars
  * and scales, and the real tune's own SSM as the template ("base"); each changes one thing. The
  * model ablations compare the equal-time pair (`--pair`) and the positional-encoding variants
- * (`--pe`) under base's controls. See {@link reportConfigs}.
+ * (`--pe`) under base's controls. See `reportConfigs` in `./evalReportConfigs`. The run's parts: `./evalReportRows`
+ * (models, pieces, generation), `./evalReportFigures` and `./evalReportStats` (summaries, differences,
+ * bootstrap), `./evalReportMarkdown` (docs/EVALUATION.md).
  *
  * Differences: each configuration against its baseline on the same pieces and seeds, with a
  * paired bootstrap 95% interval over pieces (the same resamples for every comparison).

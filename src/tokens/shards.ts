@@ -13,7 +13,7 @@
  *
  * POP909 songs (`NNN/NNN.mid` with a `beat_midi.txt` beside it) are read unquantised, then
  * re-barred from their beat annotations and given the chord symbols of `chord_midi.txt` and
- * the keys of `key_audio.txt` (see `./pop909`). Other MIDI files are read quantised to the grid.
+ * the keys of `key_audio.txt` (`./corpusFiles`, `./pop909`). Other MIDI files are read quantised to the grid.
  *
  * Node-only (fs): used by the CLI and the corpus build, never by the extension's pure layers.
  */
