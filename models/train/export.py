@@ -29,7 +29,7 @@ import json
 import math
 import os
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import onnx
@@ -131,17 +131,12 @@ GRAPH_FUNCTIONS = 'functions-1'
 MS_DOMAIN = 'com.microsoft'
 
 
-def build_decode_model(model: RefrainLM, graph: str = GRAPH_FUSED) -> onnx.ModelProto:
-    """The decode-step ONNX model of `model` (weights as initializers), in the given graph layout."""
-    if graph == GRAPH_FUSED:
-        return _build_fused(model)
-    if graph != GRAPH_FUNCTIONS:
-        raise ValueError(f'unknown decode graph {graph!r}')
+def _embed_and_coords(g: _G, model: RefrainLM) -> Tuple[str, str, str, str, str]:
+    """The graph's input stage, shared by both layouts: the tied embedding initializer, token (+ bars-to-end)
+    embeddings, and the rotary coordinates (bar, position in bar, token index and, for tsrope, the source bar;
+    -1 where a coordinate does not apply). Returns (embedding, x, bar, pos, coords)."""
     cfg = model.cfg
-    h, dh, d = cfg.n_heads, cfg.head_dim, cfg.d
-    g = _G()
-    emb = _np(model.emb.weight)
-    e_w = g.init('emb', emb)
+    e_w = g.init('emb', _np(model.emb.weight))
     x = g.op('Gather', [e_w, 'tokens'], axis=0)
 
     def coord(inp: str, none_value: int) -> str:
@@ -159,6 +154,19 @@ def build_decode_model(model: RefrainLM, graph: str = GRAPH_FUSED) -> onnx.Model
         coords3 = g.op('Concat', [bar_c, pos_c, tok_c], axis=1)
     if cfg.end_embed:
         x = g.op('Add', [x, g.op('Gather', [g.init('end_emb', _np(model.end_emb.weight)), 'toend'], axis=0)])
+    return e_w, x, bar_c, pos_c, coords3
+
+
+def build_decode_model(model: RefrainLM, graph: str = GRAPH_FUSED) -> onnx.ModelProto:
+    """The decode-step ONNX model of `model` (weights as initializers), in the given graph layout."""
+    if graph == GRAPH_FUSED:
+        return _build_fused(model)
+    if graph != GRAPH_FUNCTIONS:
+        raise ValueError(f'unknown decode graph {graph!r}')
+    cfg = model.cfg
+    h, dh, d = cfg.n_heads, cfg.head_dim, cfg.d
+    g = _G()
+    e_w, x, bar_c, pos_c, coords3 = _embed_and_coords(g, model)
     freq = g.init('rot_freq', _np(model.rot_freq)) if model.rot_freq is not None else None
     if cfg.pe == 'fstripe':
         coords2 = g.op('Concat', [bar_c, pos_c], axis=1)
@@ -243,25 +251,7 @@ def _build_fused(model: RefrainLM) -> onnx.ModelProto:
     cfg = model.cfg
     h, dh, d = cfg.n_heads, cfg.head_dim, cfg.d
     g = _G()
-    emb = _np(model.emb.weight)
-    e_w = g.init('emb', emb)
-    x = g.op('Gather', [e_w, 'tokens'], axis=0)
-
-    def coord(inp: str, none_value: int) -> str:
-        f = g.op('Cast', [inp], to=TensorProto.FLOAT)
-        is_none = g.op('Equal', [inp, g.init('none', np.array(none_value, np.int32))])
-        c = g.op('Where', [is_none, g.init('minus1', np.array(-1.0, np.float32)), f])
-        return g.op('Unsqueeze', [c, g.init('ax1', np.array([1], np.int64))])
-
-    bar_c = coord('bar', HEADER_BAR)
-    pos_c = coord('pos', NO_POS)
-    tok_c = g.op('Unsqueeze', [g.op('Cast', ['tpos'], to=TensorProto.FLOAT), g.init('ax1', np.array([1], np.int64))])
-    if cfg.pe == 'tsrope':
-        coords3 = g.op('Concat', [bar_c, pos_c, tok_c, coord('sbar', HEADER_BAR)], axis=1)
-    else:
-        coords3 = g.op('Concat', [bar_c, pos_c, tok_c], axis=1)
-    if cfg.end_embed:
-        x = g.op('Add', [x, g.op('Gather', [g.init('end_emb', _np(model.end_emb.weight)), 'toend'], axis=0)])
+    e_w, x, bar_c, pos_c, coords3 = _embed_and_coords(g, model)
     rot = None
     if model.rot_freq is not None:
         ang = g.op('MatMul', [coords3, g.init('rot_freq', _np(model.rot_freq))])
