@@ -18,6 +18,13 @@ StructuredAttention(q [S,H,Dh], k [S,H,Dh], v [S,H,Dh], past_k [T,H,Dh], past_v 
     tokens' own keys/values, and attends with softmax(q.k / sqrt(Dh) + bias); bias holds 0
     for allowed and a large negative value for blocked (query, key) pairs.
 
+StructuredAttentionRows(q [S,H,Dh], k [S,H,Dh], v [S,H,Dh], rows_k [K,H,Dh], rows_v [K,H,Dh],
+                        bias [S,K+S]) -> y [S,H,Dh]
+    StructuredAttention over rows the caller has already gathered: rows_k/rows_v are the K
+    cache rows the plan allows, in bias-column order. The engine keeps them from step to step
+    (a step copies only the rows that changed), so the graph neither gathers nor reads the
+    whole cache; the arithmetic is StructuredAttention's.
+
 SsmAttention(row [S,M], mask [S,M], values [M,Dv]) -> y [S,Dv]
     SING template head: weights = sparsemax over the valid (mask 1) entries of row, 0 for a
     row with no valid entry; y = weights @ values.
@@ -93,6 +100,17 @@ def structured_attention() -> onnx.FunctionProto:
                                 ['y'], nodes, [helper.make_opsetid('', OPSET)])
 
 
+def structured_attention_rows() -> onnx.FunctionProto:
+    """FunctionProto of refrain.attn::StructuredAttentionRows (StructuredAttention without the gather)."""
+    body = [nd for nd in structured_attention().node if nd.op_type != 'Gather' or nd.input[0] == 'qshape']
+    for nd in body:
+        for i, name in enumerate(nd.input):
+            if name in ('gk', 'gv'):
+                nd.input[i] = 'rows_k' if name == 'gk' else 'rows_v'
+    return helper.make_function(DOMAIN, 'StructuredAttentionRows', ['q', 'k', 'v', 'rows_k', 'rows_v', 'bias'],
+                                ['y'], body, [helper.make_opsetid('', OPSET)])
+
+
 def ssm_attention() -> onnx.FunctionProto:
     """FunctionProto of refrain.attn::SsmAttention (sparsemax template head)."""
     n = helper.make_node
@@ -137,6 +155,7 @@ def ssm_attention() -> onnx.FunctionProto:
 FUNCTIONS = {
     'StructRotary': struct_rotary,
     'StructuredAttention': structured_attention,
+    'StructuredAttentionRows': structured_attention_rows,
     'SsmAttention': ssm_attention,
 }
 
@@ -150,6 +169,10 @@ OP_SIGNATURES: Dict[str, Tuple[List[Tuple[str, int, List]], List[Tuple[str, int,
                              ('past_v', TensorProto.FLOAT, ['T', 'H', 'Dh']), ('kidx', TensorProto.INT32, ['K']),
                              ('bias', TensorProto.FLOAT, ['S', 'KS'])],
                             [('y', TensorProto.FLOAT, ['S', 'H', 'Dh'])]),
+    'StructuredAttentionRows': ([('q', TensorProto.FLOAT, ['S', 'H', 'Dh']), ('k', TensorProto.FLOAT, ['S', 'H', 'Dh']),
+                                 ('v', TensorProto.FLOAT, ['S', 'H', 'Dh']), ('rows_k', TensorProto.FLOAT, ['K', 'H', 'Dh']),
+                                 ('rows_v', TensorProto.FLOAT, ['K', 'H', 'Dh']), ('bias', TensorProto.FLOAT, ['S', 'KS'])],
+                                [('y', TensorProto.FLOAT, ['S', 'H', 'Dh'])]),
     'SsmAttention': ([('row', TensorProto.FLOAT, ['S', 'M']), ('mask', TensorProto.FLOAT, ['S', 'M']),
                       ('values', TensorProto.FLOAT, ['M', 'Dv'])],
                      [('y', TensorProto.FLOAT, ['S', 'Dv'])]),
@@ -189,8 +212,12 @@ def ref_struct_rotary(x: np.ndarray, coords: np.ndarray, freq: np.ndarray) -> np
 
 
 def ref_structured_attention(q, k, v, past_k, past_v, kidx, bias) -> np.ndarray:
-    kk = np.concatenate([past_k[kidx], k], axis=0).transpose(1, 0, 2)  # [H, K+S, Dh]
-    vv = np.concatenate([past_v[kidx], v], axis=0).transpose(1, 0, 2)
+    return ref_structured_attention_rows(q, k, v, past_k[kidx], past_v[kidx], bias)
+
+
+def ref_structured_attention_rows(q, k, v, rows_k, rows_v, bias) -> np.ndarray:
+    kk = np.concatenate([rows_k, k], axis=0).transpose(1, 0, 2)  # [H, K+S, Dh]
+    vv = np.concatenate([rows_v, v], axis=0).transpose(1, 0, 2)
     qt = q.transpose(1, 0, 2) / np.sqrt(q.shape[-1])
     sc = qt @ kk.transpose(0, 2, 1) + bias[None]
     sc = sc - sc.max(axis=-1, keepdims=True)

@@ -5,17 +5,22 @@ Usage:
     /usr/bin/python3 models/train/export.py --fixtures test/fixtures/onnx
     /usr/bin/python3 models/train/export.py --reexport models/<id> ...   (a shipped folder in the current graph)
 
-The decode step takes the step's new token(s) and the KV cache from outside (the engine
-keeps it in Float32Arrays: row t of every cache buffer is token t of the piece), gathers
-only the cache rows the attention plan allows (per layer `kidx_l`), and returns logits and
-the new tokens' K/V rows, which the engine writes into its buffers at rows tpos.
+The engine keeps the KV cache in Float32Arrays (row t of every cache buffer is token t of the
+piece). The decode step takes the step's new token(s) and, per layer, the cache rows the
+attention plan allows (plan `kidx_l`) already gathered (graph 'rows-1', the default: the
+engine keeps them from step to step and copies only the rows that changed), and returns
+logits and the new tokens' K/V rows, which the engine writes into its buffers at rows tpos.
 
-Inputs (S new tokens, T cache rows (the buffers' capacity), K_l keys of layer l, M summaries):
+Inputs (S new tokens, K_l keys of layer l, M summaries):
   tokens int32 [S]; bar int32 [S] (65535 = header); pos int32 [S] (255 = none);
   tpos int32 [S] (token index in the piece = the cache row the token's K/V go to);
-  past_k_l, past_v_l float32 [T, H, Dh]; kidx_l int32 [K_l]; bias_l float32 [S, K_l + S];
-  SING models only: ssm_idx int32 [M]; ssm_row, ssm_mask float32 [S, M + S].
+  rows_k_l, rows_v_l float32 [K_l, H, Dh] (cache rows kidx_l, in order); bias_l float32 [S, K_l + S];
+  SING models only: ssm_v float32 [M, Dh] (the template layer's last-head values at the summary
+  rows ssm_idx); ssm_row, ssm_mask float32 [S, M + S].
 Outputs: logits float32 [S, V]; new_k_l, new_v_l float32 [S, H, Dh].
+Graphs 'fused-1' and 'functions-1' (earlier exports, which the engine still runs) take the whole
+cache instead (past_k_l, past_v_l float32 [T, H, Dh] for T rows of capacity; kidx_l int32 [K_l];
+ssm_idx int32 [M]) and gather inside the graph.
 See models/train/README.md for how kidx/bias/ssm_* are built (plan.decode_inputs is the
 reference implementation).
 """
@@ -74,12 +79,22 @@ class _G:
         return outs[0] if n_out == 1 else outs
 
 
+#: The decode graph's layout, recorded in the card (`onnx.graph`): 'rows-1' (the default: fused operators, the
+#: attended cache rows as inputs), 'fused-1' (fused operators, gathers from the whole cache), else the earlier
+#: graph of standard ops and refrain.attn functions ('functions-1', cards without the field).
+GRAPH_ROWS = 'rows-1'
+GRAPH_FUSED = 'fused-1'
+GRAPH_FUNCTIONS = 'functions-1'
+MS_DOMAIN = 'com.microsoft'
+
+
 def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy().astype(np.float32)
 
 
-def io_spec(cfg: ModelConfig) -> Dict[str, List[Dict]]:
-    """Names, dtypes and symbolic shapes of the decode model's inputs and outputs."""
+def io_spec(cfg: ModelConfig, graph: str = GRAPH_ROWS) -> Dict[str, List[Dict]]:
+    """Names, dtypes and symbolic shapes of the decode model's inputs and outputs in a graph layout."""
+    rows = graph == GRAPH_ROWS
     h, dh = cfg.n_heads, cfg.head_dim
     ins = [
         {'name': 'tokens', 'dtype': 'int32', 'shape': ['S'], 'doc': 'token ids of the new tokens'},
@@ -94,15 +109,25 @@ def io_spec(cfg: ModelConfig) -> Dict[str, List[Dict]]:
         ins.append({'name': 'toend', 'dtype': 'int32', 'shape': ['S'],
                     'doc': 'bars left to the piece\'s end: 0, 1, 2, 3 (three or more), 4 unknown'})
     for l in range(len(cfg.layers)):
-        ins += [
-            {'name': f'past_k_{l}', 'dtype': 'float32', 'shape': ['T', h, dh], 'doc': f'layer {l} key cache buffer'},
-            {'name': f'past_v_{l}', 'dtype': 'float32', 'shape': ['T', h, dh], 'doc': f'layer {l} value cache buffer'},
-            {'name': f'kidx_{l}', 'dtype': 'int32', 'shape': [f'K{l}'], 'doc': 'cache rows any new token may see (plan)'},
-            {'name': f'bias_{l}', 'dtype': 'float32', 'shape': ['S', f'K{l}+S'],
-             'doc': '0 allowed / -1e9 blocked, per new token over kidx rows then the new tokens'},
-        ]
+        if rows:
+            ins += [
+                {'name': f'rows_k_{l}', 'dtype': 'float32', 'shape': [f'K{l}', h, dh],
+                 'doc': f'layer {l} keys of the cache rows any new token may see (plan kidx), in bias-column order'},
+                {'name': f'rows_v_{l}', 'dtype': 'float32', 'shape': [f'K{l}', h, dh], 'doc': f'layer {l} values of the same rows'},
+            ]
+        else:
+            ins += [
+                {'name': f'past_k_{l}', 'dtype': 'float32', 'shape': ['T', h, dh], 'doc': f'layer {l} key cache buffer'},
+                {'name': f'past_v_{l}', 'dtype': 'float32', 'shape': ['T', h, dh], 'doc': f'layer {l} value cache buffer'},
+                {'name': f'kidx_{l}', 'dtype': 'int32', 'shape': [f'K{l}'], 'doc': 'cache rows any new token may see (plan)'},
+            ]
+        ins.append({'name': f'bias_{l}', 'dtype': 'float32', 'shape': ['S', f'K{l}+S'],
+                    'doc': '0 allowed / -1e9 blocked, per new token over kidx rows then the new tokens'})
     if any(s.sing for s in cfg.layers):
         ins += [
+            {'name': 'ssm_v', 'dtype': 'float32', 'shape': ['M', dh],
+             'doc': 'last-head values of the template layer at the summary rows (ssm_idx: summary tokens of earlier bars)'}
+            if rows else
             {'name': 'ssm_idx', 'dtype': 'int32', 'shape': ['M'], 'doc': 'cache rows of the summary tokens of earlier bars'},
             {'name': 'ssm_row', 'dtype': 'float32', 'shape': ['S', 'M+S'],
              'doc': 'template SSM value (query bar, candidate summary bar), over ssm_idx rows then the new tokens'},
@@ -124,11 +149,6 @@ def _shape(s: List) -> List:
     return [x if isinstance(x, int) else str(x) for x in s]
 
 
-#: The decode graph's layout, recorded in the card (`onnx.graph`): 'fused-1' (fused operators, below), else the
-#: earlier graph of standard ops and refrain.attn functions ('functions-1', cards without the field).
-GRAPH_FUSED = 'fused-1'
-GRAPH_FUNCTIONS = 'functions-1'
-MS_DOMAIN = 'com.microsoft'
 
 
 def _embed_and_coords(g: _G, model: RefrainLM) -> Tuple[str, str, str, str, str]:
@@ -157,10 +177,10 @@ def _embed_and_coords(g: _G, model: RefrainLM) -> Tuple[str, str, str, str, str]
     return e_w, x, bar_c, pos_c, coords3
 
 
-def build_decode_model(model: RefrainLM, graph: str = GRAPH_FUSED) -> onnx.ModelProto:
+def build_decode_model(model: RefrainLM, graph: str = GRAPH_ROWS) -> onnx.ModelProto:
     """The decode-step ONNX model of `model` (weights as initializers), in the given graph layout."""
-    if graph == GRAPH_FUSED:
-        return _build_fused(model)
+    if graph in (GRAPH_ROWS, GRAPH_FUSED):
+        return _build_fused(model, rows=graph == GRAPH_ROWS)
     if graph != GRAPH_FUNCTIONS:
         raise ValueError(f'unknown decode graph {graph!r}')
     cfg = model.cfg
@@ -213,7 +233,7 @@ def build_decode_model(model: RefrainLM, graph: str = GRAPH_FUSED) -> onnx.Model
     xf = g.op('LayerNormalization', [x, g.init('lnf_w', _np(model.ln_f.weight)), g.init('lnf_b', _np(model.ln_f.bias))],
               axis=-1, epsilon=model.ln_f.eps)
     g.op('Gemm', [xf, e_w], out=['logits'], transB=1)
-    spec_io = io_spec(cfg)
+    spec_io = io_spec(cfg, GRAPH_FUNCTIONS)
     ins = [helper.make_tensor_value_info(i['name'], _DT[i['dtype']], _shape(i['shape'])) for i in spec_io['inputs']]
     outs = [helper.make_tensor_value_info(o['name'], _DT[o['dtype']], _shape(o['shape'])) for o in spec_io['outputs']]
     used = ['StructuredAttention'] + (['StructRotary'] if freq is not None else []) + (['SsmAttention'] if sing_any else [])
@@ -235,10 +255,15 @@ def _rotate_half_matrix(dh: int) -> np.ndarray:
     return m
 
 
-def _build_fused(model: RefrainLM) -> onnx.ModelProto:
+def _build_fused(model: RefrainLM, rows: bool = True) -> onnx.ModelProto:
     """The decode step with fewer nodes (the 'functions-1' graph's arithmetic up to float rounding; 101 nodes
     before onnxruntime inlines the functions, ~210 after, was 272):
 
+    - with `rows` ('rows-1'), attention reads the plan's cache rows as inputs (refrain.attn
+      StructuredAttentionRows) and the template head its summary values (ssm_v): no Gather of cache rows in
+      the graph (the engine keeps the gathered rows from step to step; a one-token step at 1k context ran
+      ~15% faster, a four-token step over 323 keys ~17%); without it ('fused-1') the graph gathers from the
+      whole cache (past_k_l, kidx_l, ssm_idx);
     - rotary: cos/sin of the step's angles once per step, widened to Dh; q and k of a layer rotated together as
       x * cos + (x @ P) * sin (P: rotate-half with its signs, so the product is exact and the sums are the
       functions graph's);
@@ -289,12 +314,17 @@ def _build_fused(model: RefrainLM) -> onnx.ModelProto:
             q = g.name('q')
             g.op('Split', [qkv], n_out=3, axis=1, out=[q, f'new_k_{l}', f'new_v_{l}'])
         k, v = f'new_k_{l}', f'new_v_{l}'
-        y = g.op('StructuredAttention', [q, k, v, f'past_k_{l}', f'past_v_{l}', f'kidx_{l}', f'bias_{l}'],
-                 domain=attnlib.DOMAIN)
+        if rows:
+            y = g.op('StructuredAttentionRows', [q, k, v, f'rows_k_{l}', f'rows_v_{l}', f'bias_{l}'], domain=attnlib.DOMAIN)
+        else:
+            y = g.op('StructuredAttention', [q, k, v, f'past_k_{l}', f'past_v_{l}', f'kidx_{l}', f'bias_{l}'],
+                     domain=attnlib.DOMAIN)
         if spec.sing:
             last = g.init('last_head', np.array(h - 1, np.int64))
-            sv = g.op('Gather', [f'past_v_{l}', 'ssm_idx'], axis=0)
-            svh = g.op('Gather', [sv, last], axis=1)
+            if rows:
+                svh = 'ssm_v'
+            else:
+                svh = g.op('Gather', [g.op('Gather', [f'past_v_{l}', 'ssm_idx'], axis=0), last], axis=1)
             nvh = g.op('Gather', [v, last], axis=1)
             vals = g.op('Concat', [svh, nvh], axis=0)
             ys = g.op('SsmAttention', [ssm_row, 'ssm_mask', vals], domain=attnlib.DOMAIN)
@@ -317,10 +347,10 @@ def _build_fused(model: RefrainLM) -> onnx.ModelProto:
                                         g.init('b2', _np(blk.fc2.bias))],
              n_out=4, domain=MS_DOMAIN, out=[hn, '', '', x], epsilon=nxt.eps)
     g.op('Gemm', [hn, e_w], out=['logits'], transB=1)
-    spec_io = io_spec(cfg)
+    spec_io = io_spec(cfg, GRAPH_ROWS if rows else GRAPH_FUSED)
     ins = [helper.make_tensor_value_info(i['name'], _DT[i['dtype']], _shape(i['shape'])) for i in spec_io['inputs']]
     outs = [helper.make_tensor_value_info(o['name'], _DT[o['dtype']], _shape(o['shape'])) for o in spec_io['outputs']]
-    used = ['StructuredAttention'] + (['SsmAttention'] if sing_any else [])
+    used = ['StructuredAttentionRows' if rows else 'StructuredAttention'] + (['SsmAttention'] if sing_any else [])
     graph = helper.make_graph(g.nodes, 'refrain_decode_step', ins, outs, g.inits)
     opsets = attnlib.opset_imports() + [helper.make_opsetid(MS_DOMAIN, 1)]
     m = helper.make_model(graph, opset_imports=opsets, functions=attnlib.functions(used),
@@ -337,7 +367,7 @@ def _sha256(path: str) -> str:
     return hh.hexdigest()
 
 
-def onnx_record(onnx_path: str, graph: str = GRAPH_FUSED) -> Dict:
+def onnx_record(onnx_path: str, graph: str = GRAPH_ROWS) -> Dict:
     """The card's `onnx` section for a decode model file written by {@link build_decode_model}."""
     rec = {'file': os.path.basename(onnx_path), 'sha256': _sha256(onnx_path), 'bytes': os.path.getsize(onnx_path),
            'opset': attnlib.OPSET, 'irVersion': attnlib.IR_VERSION,
@@ -349,7 +379,7 @@ def onnx_record(onnx_path: str, graph: str = GRAPH_FUSED) -> Dict:
 
 
 def make_card(model: RefrainLM, model_id: str, onnx_path: str, meta: Optional[Dict], training: Optional[Dict],
-              created: Optional[str] = None) -> Dict:
+              created: Optional[str] = None, graph: str = GRAPH_ROWS) -> Dict:
     """card.json content (I/O, vocab, PE, trained plan settings, parameters, data)."""
     cfg = model.cfg
     vocab = meta['vocab'] if meta else None
@@ -357,8 +387,8 @@ def make_card(model: RefrainLM, model_id: str, onnx_path: str, meta: Optional[Di
         'id': model_id,
         'format': FORMAT,
         'created': created or datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
-        'onnx': onnx_record(onnx_path),
-        'io': io_spec(cfg),
+        'onnx': onnx_record(onnx_path, graph),
+        'io': io_spec(cfg, graph),
         'vocab': None if vocab is None else {
             'size': len(vocab), 'sha256': hashlib.sha256(json.dumps(vocab).encode()).hexdigest(),
             'specials': meta['specials'], 'grid': meta.get('grid'), 'tokens': vocab,
@@ -520,9 +550,12 @@ def write_fixtures(out_dir: str, check: bool = True) -> Dict:
                                 'kidx': kidx, 'bias': bias},
         'SsmAttention': {'row': row, 'mask': mask, 'values': rng.standard_normal((6, 5)).astype(np.float32)},
     }
+    sa = cases['StructuredAttention']
+    cases['StructuredAttentionRows'] = {'q': sa['q'], 'k': sa['k'], 'v': sa['v'], 'rows_k': sa['past_k'][kidx],
+                                        'rows_v': sa['past_v'][kidx], 'bias': bias}
     torch_refs = _torch_op_refs()
     numpy_refs = {'StructRotary': attnlib.ref_struct_rotary, 'StructuredAttention': attnlib.ref_structured_attention,
-                  'SsmAttention': attnlib.ref_ssm_attention}
+                  'StructuredAttentionRows': attnlib.ref_structured_attention_rows, 'SsmAttention': attnlib.ref_ssm_attention}
     for op, feeds in cases.items():
         path = os.path.join(out_dir, f'op{op}.onnx')
         onnx.save(attnlib.one_op_model(op), path)
@@ -579,21 +612,25 @@ def _torch_op_refs():
     def ssm(row, mask, values):
         return (sparsemax_torch(torch.from_numpy(row), torch.from_numpy(mask)) @ torch.from_numpy(values)).numpy()
 
-    return {'StructRotary': rot, 'StructuredAttention': att, 'SsmAttention': ssm}
+    def att_rows(q, k, v, rows_k, rows_v, bias):
+        return att(q, k, v, rows_k, rows_v, np.arange(rows_k.shape[0], dtype=np.int32), bias)
+
+    return {'StructRotary': rot, 'StructuredAttention': att, 'StructuredAttentionRows': att_rows, 'SsmAttention': ssm}
 
 
 def _check_decode(onnx_path: str, fx: Dict, card: Dict) -> float:
-    """Runs the decode steps through onnxruntime-node with a runner-held KV cache (fed
-    whole each step, new rows written at tpos: the way the engine does it) and returns the
+    """Runs the decode steps through onnxruntime-node with a runner-held KV cache (new rows written at tpos; fed
+    whole each step, or the plan's rows gathered for a 'rows-1' graph: the way the engine does it) and returns the
     max |logits - expected|."""
     import tensorio
+    sing = [i for i, lay in enumerate(card['plan']['layers']) if lay.get('sing')]
     dec = {'layers': card['model']['layers'], 'capacity': fx['n'] + 3, 'heads': card['model']['heads'],
-           'headDim': card['model']['headDim']}
+           'headDim': card['model']['headDim'], 'singLayer': sing[0] if sing else -1}
     outs = tensorio.run_ort(onnx_path, [st['feeds'] for st in fx['steps']], steps=True, kv=dec)
     return max(float(np.abs(o['logits'] - st['expected_logits']).max()) for o, st in zip(outs, fx['steps']))
 
 
-def reexport_model_dir(model_dir: str, graph: str = GRAPH_FUSED) -> Dict:
+def reexport_model_dir(model_dir: str, graph: str = GRAPH_ROWS) -> Dict:
     """Rewrites a shipped model folder's model.onnx in the given graph layout from its own weights (read back by
     warmstart.load_model_dir; no checkpoint needed). The card keeps every field (training record, title, evaluation,
     ...) but its `onnx` section, which describes the new file. Returns the card."""
@@ -605,6 +642,7 @@ def reexport_model_dir(model_dir: str, graph: str = GRAPH_FUSED) -> Dict:
     path = os.path.join(model_dir, card['onnx']['file'])
     onnx.save(build_decode_model(model, graph), path)
     card['onnx'] = onnx_record(path, graph)
+    card['io'] = io_spec(model.cfg, graph)
     with open(os.path.join(model_dir, 'card.json'), 'w') as f:
         f.write(json.dumps(card, indent=1) + '\n')
     return card

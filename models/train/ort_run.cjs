@@ -29,8 +29,9 @@ async function main() {
   const session = await ort.InferenceSession.create(modelPath, { executionProviders: ['cpu'] });
   const input = JSON.parse(fs.readFileSync(inPath, 'utf8'));
   const steps = input.steps ?? [input];
-  // {"decode": {layers, capacity, heads, headDim}, "steps": [...]}: keep the KV cache here,
-  // as the engine does (fed whole each step, new rows written at tpos).
+  // {"decode": {layers, capacity, heads, headDim, singLayer}, "steps": [...]}: keep the KV cache
+  // here, as the engine does (new rows written at tpos; fed whole each step, or its plan rows
+  // gathered for a 'rows-1' graph).
   const dec = input.decode;
   const caches = [];
   if (dec) {
@@ -44,7 +45,28 @@ async function main() {
     for (const [k, v] of Object.entries(step)) {
       feeds[k] = toTensor(v);
     }
-    if (dec) {
+    if (dec && session.inputNames.includes('rows_k_0')) {
+      // Graph 'rows-1': the plan's rows (kidx_l) gathered here, as the engine does, and the template
+      // head's summary values (ssm_idx rows of the template layer, last head).
+      const row = dec.heads * dec.headDim;
+      const gather = (buf, idx, from, width) => {
+        const out = new Float32Array(idx.length * width);
+        idx.forEach((r, j) => out.set(buf.subarray(r * row + from, r * row + from + width), j * width));
+        return out;
+      };
+      for (let l = 0; l < dec.layers; l++) {
+        const kidx = feeds[`kidx_${l}`].data;
+        delete feeds[`kidx_${l}`];
+        feeds[`rows_k_${l}`] = new ort.Tensor('float32', gather(caches[l][0], kidx, 0, row), [kidx.length, dec.heads, dec.headDim]);
+        feeds[`rows_v_${l}`] = new ort.Tensor('float32', gather(caches[l][1], kidx, 0, row), [kidx.length, dec.heads, dec.headDim]);
+      }
+      if (feeds.ssm_idx) {
+        const idx = feeds.ssm_idx.data;
+        delete feeds.ssm_idx;
+        const vals = gather(caches[dec.singLayer][1], idx, (dec.heads - 1) * dec.headDim, dec.headDim);
+        feeds.ssm_v = new ort.Tensor('float32', vals, [idx.length, dec.headDim]);
+      }
+    } else if (dec) {
       for (let l = 0; l < dec.layers; l++) {
         feeds[`past_k_${l}`] = new ort.Tensor('float32', caches[l][0], [dec.capacity, dec.heads, dec.headDim]);
         feeds[`past_v_${l}`] = new ort.Tensor('float32', caches[l][1], [dec.capacity, dec.heads, dec.headDim]);

@@ -50,7 +50,7 @@ def test_smoke_train_and_export() -> str:
         onnx_path = os.path.join(out, card['onnx']['file'])
         assert os.path.getsize(onnx_path) == card['onnx']['bytes']
         names = [i['name'] for i in card['io']['inputs']]
-        for required in ('tokens', 'bar', 'pos', 'tpos', 'past_k_0', 'kidx_0', 'bias_0'):
+        for required in ('tokens', 'bar', 'pos', 'tpos', 'rows_k_0', 'rows_v_0', 'bias_0'):
             assert required in names, f'{required} missing from card inputs {names}'
         return f'loss {losses[0]:.3f} -> {losses[-1]:.3f}, {card["onnx"]["bytes"]} bytes'
 

@@ -328,6 +328,7 @@ export class BatchDecoder {
         this.cache.keys(l).set(hit.keys[l].subarray(0, reuse * rs));
         this.cache.values(l).set(hit.values[l].subarray(0, reuse * rs));
       }
+      this.cache.touch(0, reuse);
       const root = this._lanes[0];
       if (root.rows.length < reuse) {
         root.rows = new Int32Array(Math.max(reuse, 2 * root.rows.length));

@@ -1,8 +1,13 @@
 /**
  * The KV cache of a decode: one key and one value buffer per layer, JS-owned Float32Arrays
- * of `capacity` rows of `heads * headDim` floats. Row t holds token t. The buffers are fed
- * to the model whole each step (onnxruntime reads them in place, no copy) and the step's new
- * rows are written back at their token index. Capacity grows by doubling.
+ * of `capacity` rows of `heads * headDim` floats. Row t holds token t. A step's new rows are
+ * written back at their token index; the model reads the rows its plan allows (the whole
+ * buffers for earlier graphs, the rows gathered by `./rowViews` for 'rows-1' graphs).
+ * Capacity grows by doubling.
+ *
+ * Every row has a version, changed whenever the row is written ({@link KvCache.write},
+ * {@link KvCache.touch}): copies of rows kept elsewhere (`./rowViews`) compare versions to know
+ * they are stale. Whoever writes the buffers directly must call {@link KvCache.touch}.
  *
  * Pure TypeScript: no vscode, no Node-only APIs.
  */
@@ -14,6 +19,8 @@ export class KvCache {
   private _capacity: number;
   private _k: Float32Array[];
   private _v: Float32Array[];
+  private _ver: Uint32Array;
+  private _clock = 0;
 
   constructor(layers: number, heads: number, headDim: number, capacity = 256) {
     this.layers = layers;
@@ -25,6 +32,7 @@ export class KvCache {
       this._k.push(new Float32Array(this._capacity * this.rowSize));
       this._v.push(new Float32Array(this._capacity * this.rowSize));
     }
+    this._ver = new Uint32Array(this._capacity);
   }
 
   /** Rows the buffers hold. */
@@ -65,7 +73,32 @@ export class KvCache {
       v.set(this._v[l].subarray(0, n));
       this._v[l] = v;
     }
+    const ver = new Uint32Array(cap);
+    ver.set(this._ver);
+    this._ver = ver;
+    const old = this._capacity;
     this._capacity = cap;
+    // Rows past `keep` were not carried over: whatever copy of them exists is stale.
+    const kept = Math.min(keep, old);
+    this.touch(kept, old - kept);
+  }
+
+  /** Version of a row: changes whenever the row is written. */
+  version(row: number): number {
+    return this._ver[row];
+  }
+
+  /** Every row's version (read only; replaced when the cache grows). */
+  versions(): Uint32Array {
+    return this._ver;
+  }
+
+  /** Marks rows `row .. row + count - 1` as written (copies of them elsewhere are stale). */
+  touch(row: number, count: number): void {
+    if (count > 0) {
+      this._clock = (this._clock + 1) >>> 0;
+      this._ver.fill(this._clock, row, Math.min(row + count, this._capacity));
+    }
   }
 
   /** Writes the rows of tokens starting at `row` for layer l (`k`, `v`: S rows each). */
@@ -78,5 +111,6 @@ export class KvCache {
     }
     this._k[l].set(k, row * this.rowSize);
     this._v[l].set(v, row * this.rowSize);
+    this.touch(row, k.length / this.rowSize);
   }
 }

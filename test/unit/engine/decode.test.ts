@@ -116,3 +116,31 @@ describe('KV-cache decode equals full-prefix recompute', () => {
     assert.ok(diff > 1e-3, `another plan should change the logits (diff ${diff})`);
   });
 });
+
+describe("the bundled model's 'rows-1' graph (plan rows kept in slots across steps)", () => {
+  test('folk-tsrope: one token at a time equals one whole-prefix step, and a direct session equals onnxruntime-common', async () => {
+    const entry = await readModelEntry(join(repoRoot(), 'models/folk-tsrope'));
+    const direct = await openModel(entry.onnxPath, entry.card, { executionProvider: 'cpu', threads: 1 });
+    const common = await openModel(entry.onnxPath, entry.card, { executionProvider: 'cpu', threads: 1, direct: false });
+    opened.push(direct, common);
+    assert.ok(direct.model.rowsGraph, 'the bundled model takes the plan rows');
+    const score = readAbc(REEL_ABC).tunes[0].score;
+    const seq = encodeScore(score);
+    const plan = { layers: layerPlansOf(entry.card, []), related: offsetRelatedBars(entry.card.plan.relatedOffsets), sing: true, template: barSsm(score) };
+    const whole = await new Decoder(direct.model, { plan, chunk: 10000 }).append(seq.ids, seq.bar, seq.pos);
+    const v = direct.model.shape.vocabSize;
+    const one = new Decoder(direct.model, { plan, capacity: 8 });
+    const viaCommon = new Decoder(common.model, { plan, capacity: 8 });
+    let worst = 0;
+    let directVsCommon = 0;
+    for (let i = 0; i < seq.ids.length; i++) {
+      const row = await one.appendOne(seq.ids[i], seq.bar[i], seq.pos[i]);
+      worst = Math.max(worst, maxDiff(row, whole.subarray(i * v, (i + 1) * v)));
+      directVsCommon = Math.max(directVsCommon, maxDiff(row, await viaCommon.appendOne(seq.ids[i], seq.bar[i], seq.pos[i])));
+    }
+    assert.ok(worst < 1e-4, `max abs logit difference ${worst}`);
+    assert.equal(directVsCommon, 0, 'the same graph and feeds through either session give the same logits');
+    const views = direct.model.rowViews(one.cache);
+    assert.ok(views !== undefined && views.stats.kept > 5 * views.stats.copied, `rows mostly stay in their slots (kept ${views?.stats.kept}, copied ${views?.stats.copied})`);
+  });
+});

@@ -74,7 +74,7 @@ function floatData(t: OrtModule.Tensor): Float32Array {
 }
 
 describe('refrain.attn functions match their PyTorch twins', () => {
-  for (const op of ['StructRotary', 'StructuredAttention', 'SsmAttention']) {
+  for (const op of ['StructRotary', 'StructuredAttention', 'StructuredAttentionRows', 'SsmAttention']) {
     test(op, async () => {
       const session = await ort.InferenceSession.create(join(DIR, `op${op}.onnx`), { executionProviders: ['cpu'] });
       try {
@@ -108,12 +108,21 @@ interface DecodeMeta {
 
 interface CardIo {
   io: { inputs: { name: string }[]; outputs: { name: string }[] };
+  plan: { layers: { sing?: boolean }[] };
+}
+
+/** Rows `idx` of a cache buffer (rows of `row` floats), columns `from .. from + width` of each. */
+function gatherRows(buf: Float32Array, idx: Int32Array, row: number, from: number, width: number): Float32Array {
+  const out = new Float32Array(idx.length * width);
+  idx.forEach((r, j) => out.set(buf.subarray(r * row + from, r * row + from + width), j * width));
+  return out;
 }
 
 /**
  * Runs every decode step of a tiny model the way the engine does: the KV cache lives in
- * JS-owned Float32Arrays of a fixed capacity, fed whole each step; the new K/V rows are
- * written at rows tpos. Returns the worst logit difference against the full PyTorch forward.
+ * JS-owned Float32Arrays of a fixed capacity; the new K/V rows are written at rows tpos. A
+ * 'rows-1' graph gets each layer's plan rows (`kidx_l` of the fixture) gathered from the cache,
+ * and the template head's summary values; earlier graphs get the whole cache. Returns the worst logit difference against the full PyTorch forward.
  * `mutate` may alter a step's feeds (to check that the test can fail).
  */
 async function runDecode(
@@ -152,9 +161,26 @@ async function runDecode(
         }
       }
       assert.ok(expected, `step ${s} has no expected logits`);
+      const rowsGraph = session.inputNames.includes('rows_k_0');
       for (let l = 0; l < meta.layers; l++) {
-        feeds[`past_k_${l}`] = new ort.Tensor('float32', caches.get(`k_${l}`) as Float32Array, [capacity, meta.heads, meta.headDim]);
-        feeds[`past_v_${l}`] = new ort.Tensor('float32', caches.get(`v_${l}`) as Float32Array, [capacity, meta.heads, meta.headDim]);
+        const k = caches.get(`k_${l}`) as Float32Array;
+        const v = caches.get(`v_${l}`) as Float32Array;
+        if (rowsGraph) {
+          const kidx = feeds[`kidx_${l}`].data as Int32Array;
+          delete feeds[`kidx_${l}`];
+          feeds[`rows_k_${l}`] = new ort.Tensor('float32', gatherRows(k, kidx, row, 0, row), [kidx.length, meta.heads, meta.headDim]);
+          feeds[`rows_v_${l}`] = new ort.Tensor('float32', gatherRows(v, kidx, row, 0, row), [kidx.length, meta.heads, meta.headDim]);
+        } else {
+          feeds[`past_k_${l}`] = new ort.Tensor('float32', k, [capacity, meta.heads, meta.headDim]);
+          feeds[`past_v_${l}`] = new ort.Tensor('float32', v, [capacity, meta.heads, meta.headDim]);
+        }
+      }
+      if (rowsGraph && feeds.ssm_idx) {
+        const idx = feeds.ssm_idx.data as Int32Array;
+        delete feeds.ssm_idx;
+        const singLayer = card.plan.layers.findIndex((x) => x.sing === true);
+        const vals = gatherRows(caches.get(`v_${singLayer}`) as Float32Array, idx, row, (meta.heads - 1) * meta.headDim, meta.headDim);
+        feeds.ssm_v = new ort.Tensor('float32', vals, [idx.length, meta.headDim]);
       }
       mutate?.(s, feeds);
       const out = await session.run(feeds);
