@@ -2,14 +2,22 @@
  * The engine on the main thread: finds models, starts the inference worker
  * (`dist/engineWorker.js`) on first use, sends it typed requests with ids, forwards its
  * logs and progress, and cancels. A cancelled request rejects at once with a
- * `CancellationError` (no partial result); the worker stops at its next decode step, and if
- * it has not answered within `cancelGraceMs` it is terminated (the last resort: a running
- * `session.run()` cannot be interrupted) and started afresh on the next request.
+ * `CancellationError` (no partial result); the worker stops at its next decode step. If it has
+ * not answered within `cancelGraceMs`, it is retired: later requests go to a fresh worker, and
+ * the old one is stopped once it has finished what it was running. A worker is never terminated
+ * in the middle of a model step: onnxruntime-node aborts the whole process when its thread is
+ * torn down inside a native run (`terminate called after throwing an instance of 'Napi::Error'`).
+ *
+ * A request for several candidates on the CPU is split over two workers (`EngineOptions.parallel`):
+ * each decodes half of the candidates side by side in one batch, and the parts are merged as the
+ * one worker would have returned them (candidate c always has seed + c; infill keeps the best
+ * by the same ranking). The second worker starts on the first such request.
  *
  * Uses Node's `worker_threads`; no vscode.
  */
 
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CancellationError } from '../platform/cancellation';
@@ -20,6 +28,7 @@ import type { CatalogScan, ModelEntry } from './card';
 import { EngineError, fromErrorPayload } from './errors';
 import type { BenchDecodeResult, BenchDecodeSpec, EngineWorkerData, FromWorker, ModelRef, ToWorker } from './protocol';
 import type { ScoreResult, ScoreSpec } from './scoring';
+import { poolOf } from './validate';
 import type { Candidate, EngineApi, EngineOptions, GenerateProgress, GenerateRequest, ModelInfo } from './types';
 
 interface Pending {
@@ -29,7 +38,14 @@ interface Pending {
   /** Set when the caller gave up (cancelled): the answer is awaited only to know the worker is free. */
   abandoned: boolean;
   graceTimer?: NodeJS.Timeout;
+  /** The worker the request went to. */
+  worker?: Worker;
+  /** The request's cancellation flag (shared with the worker). */
+  cancel?: SharedArrayBuffer;
 }
+
+/** The worker slots: 0 runs every request, 1 the second half of a split request's candidates. */
+type Slot = 0 | 1;
 
 /** The default worker script: next to the bundle that contains this code (dist/). */
 export function defaultWorkerPath(): string {
@@ -40,7 +56,7 @@ export function defaultWorkerPath(): string {
 export class EngineClient implements EngineApi {
   private readonly _o: EngineOptions;
   private readonly _log: Logger;
-  private _worker: Worker | undefined;
+  private readonly _workers: (Worker | undefined)[] = [undefined, undefined];
   private _nextId = 1;
   private readonly _pending = new Map<number, Pending>();
   private _disposed = false;
@@ -113,11 +129,84 @@ export class EngineClient implements EngineApi {
       throw new CancellationError();
     }
     const entry = await this.resolveModel(req.model);
-    return (await this._request(
-      (id, cancel) => ({ type: 'generate', id, model: refOf(entry), request: req, cancel }),
-      opts.signal,
-      opts.onProgress,
-    )) as Candidate[];
+    const pool = typeof req.candidates === 'number' && req.task !== undefined ? poolOf(req) : 1;
+    if (!this._splits() || req.poolPart !== undefined || !(pool >= 2)) {
+      return (await this._request(
+        (id, cancel) => ({ type: 'generate', id, model: refOf(entry), request: req, cancel }),
+        opts.signal,
+        opts.onProgress,
+      )) as Candidate[];
+    }
+    return this._generateSplit(entry, req, pool, opts);
+  }
+
+  /** Whether multi-candidate requests are split over two workers. */
+  private _splits(): boolean {
+    return this._o.executionProvider === 'cpu' && (this._o.parallel ?? availableParallelism() >= 2);
+  }
+
+  /** One request's candidates in two halves, one per worker, merged (see the module comment). */
+  private async _generateSplit(
+    entry: ModelEntry,
+    req: GenerateRequest,
+    pool: number,
+    opts: { signal?: AbortSignal; onProgress?: (p: GenerateProgress) => void },
+  ): Promise<Candidate[]> {
+    const half = Math.ceil(pool / 2);
+    const parts = [
+      { from: 0, count: half },
+      { from: half, count: pool - half },
+    ];
+    // One part failing stops the other; the caller's cancellation stops both.
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // Progress in the one-candidate-after-another shape over both parts (bars per candidate unknown for a form: candidates only).
+    const task = req.task;
+    const bars = task.kind === 'infill' ? task.toBar - task.fromBar : task.kind === 'continue' ? task.bars : 0;
+    const seen = [0, 0].map(() => ({ candidate: 0, bars: 0, tokens: 0 }));
+    const progress = (k: number, p: GenerateProgress): void => {
+      seen[k] = { candidate: p.candidate, bars: p.bars, tokens: p.tokens };
+      const tokens = seen[0].tokens + seen[1].tokens;
+      if (bars > 0) {
+        const total = seen[0].candidate * bars + seen[0].bars + seen[1].candidate * bars + seen[1].bars;
+        const candidate = Math.min(pool - 1, Math.floor(total / bars));
+        opts.onProgress?.({ candidate, bars: total - candidate * bars, tokens, phase: p.phase });
+      } else {
+        opts.onProgress?.({ candidate: Math.min(pool - 1, seen[0].candidate + seen[1].candidate), bars: Math.max(seen[0].bars, seen[1].bars), tokens, phase: p.phase });
+      }
+    };
+    try {
+      const results = await Promise.all(
+        parts.map(async (part, k) => {
+          try {
+            return (await this._request(
+              (id, cancel) => ({ type: 'generate', id, model: refOf(entry), request: { ...req, poolPart: part }, cancel }),
+              stop.signal,
+              opts.onProgress ? (p) => progress(k, p) : undefined,
+              k as Slot,
+            )) as Candidate[];
+          } catch (e) {
+            stop.abort();
+            throw e;
+          }
+        }),
+      );
+      const all = [...results[0], ...results[1]];
+      if (req.task.kind !== 'infill') {
+        return all;
+      }
+      // generate's ranking: by the likelihood of the kept bars after the span, else the span's own.
+      const key = (c: Candidate): number => c.metrics.suffixLogLikelihood ?? c.logLikelihood;
+      return all.sort((a, b) => key(b) - key(a) || a.seed - b.seed).slice(0, req.candidates);
+    } catch (e) {
+      if (opts.signal?.aborted) {
+        throw new CancellationError();
+      }
+      throw e;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Benchmark support: decode timings of a model at several contexts (see `src/cli/bench.ts`). */
@@ -138,50 +227,70 @@ export class EngineClient implements EngineApi {
       return;
     }
     this._disposed = true;
-    const w = this._worker;
-    if (w === undefined) {
-      return;
-    }
     for (const [id, p] of this._pending) {
+      // Running requests stop at their next step, so that the workers go idle and can be stopped.
+      if (p.cancel !== undefined) {
+        Atomics.store(new Int32Array(p.cancel), 0, 1);
+      }
       if (!p.abandoned) {
         p.reject(new CancellationError('The engine was disposed.'));
         p.abandoned = true;
       }
       this._pending.delete(id);
     }
-    const id = this._nextId++;
-    const released = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this._o.cancelGraceMs ?? 2000);
-      this._pending.set(id, {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        abandoned: false,
-      });
-    });
-    w.postMessage({ type: 'release', id } satisfies ToWorker);
-    await released;
-    this._worker = undefined;
-    await w.terminate();
+    const workers = this._workers.filter((w): w is Worker => w !== undefined);
+    this._workers.fill(undefined);
+    await Promise.all(workers.map((w) => this._release(w)));
   }
 
-  private _ensureWorker(): Worker {
+  /**
+   * Asks a worker to release its sessions and stops it once it has (it answers after the job it is
+   * running). Waits at most `cancelGraceMs`; a worker still busy then is left to finish and stopped
+   * when it answers (never torn down inside a model step; see the module comment).
+   */
+  private async _release(w: Worker): Promise<void> {
+    const id = this._nextId++;
+    let answered = false;
+    const released = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this._o.cancelGraceMs ?? 2000);
+      const done = (): void => {
+        answered = true;
+        clearTimeout(timer);
+        resolve();
+        void w.terminate();
+      };
+      this._pending.set(id, { resolve: done, reject: done, abandoned: false, worker: w });
+    });
+    w.ref();
+    w.postMessage({ type: 'release', id } satisfies ToWorker);
+    await released;
+    if (!answered) {
+      this._log.warn(`an engine worker is still busy ${this._o.cancelGraceMs ?? 2000} ms after it was asked to stop; it is stopped when it finishes`);
+      w.unref();
+    }
+  }
+
+  /** Sends later requests to a fresh worker and stops `w` once it has finished what it is running. */
+  private _retire(w: Worker, error: Error): void {
+    this._failAll(w, error);
+    void this._release(w);
+  }
+
+  private _ensureWorker(slot: Slot): Worker {
     if (this._disposed) {
       throw new EngineError('worker-exited', 'The engine has been disposed.');
     }
-    if (this._worker !== undefined) {
-      return this._worker;
+    const running = this._workers[slot];
+    if (running !== undefined) {
+      return running;
     }
     const path = this._o.workerPath ?? defaultWorkerPath();
     const data: EngineWorkerData = {
       refrainEngineWorker: true,
       executionProvider: this._o.executionProvider,
-      threads: this._o.threads,
+      // Two workers share the cores: one intra-op thread each unless set (a decode step's kernels are
+      // too small to gain from more; onnxruntime's own choice is one spinning thread per core).
+      threads: this._o.threads ?? (this._splits() ? 1 : undefined),
       logLevel: 'debug',
     };
     const w = new Worker(path, { workerData: data, stdout: false, stderr: false });
@@ -192,21 +301,26 @@ export class EngineClient implements EngineApi {
       this._failAll(w, new EngineError('worker-exited', `The engine worker failed: ${e.message}`));
     });
     w.on('exit', (code) => {
-      if (this._worker === w) {
-        this._log.warn(`engine worker exited with code ${code}`);
+      if (this._workers[slot] === w) {
+        this._log.warn(`engine worker ${slot} exited with code ${code}`);
         this._failAll(w, new EngineError('worker-exited', `The engine worker stopped (exit code ${code}).`));
       }
     });
-    this._worker = w;
-    this._log.debug(`engine worker started (${path}, provider ${this._o.executionProvider})`);
+    this._workers[slot] = w;
+    this._log.debug(`engine worker ${slot} started (${path}, provider ${this._o.executionProvider})`);
     return w;
   }
 
+  /** Rejects the requests of a worker that failed or was stopped, and forgets it. */
   private _failAll(w: Worker, error: Error): void {
-    if (this._worker === w) {
-      this._worker = undefined;
+    const slot = this._workers.indexOf(w);
+    if (slot >= 0) {
+      this._workers[slot] = undefined;
     }
     for (const [id, p] of this._pending) {
+      if (p.worker !== w) {
+        continue;
+      }
       clearTimeout(p.graceTimer);
       if (!p.abandoned) {
         p.reject(error);
@@ -219,15 +333,16 @@ export class EngineClient implements EngineApi {
     make: (id: number, cancel: SharedArrayBuffer) => ToWorker,
     signal?: AbortSignal,
     onProgress?: (p: GenerateProgress) => void,
+    slot: Slot = 0,
   ): Promise<unknown> {
     if (signal?.aborted) {
       return Promise.reject(new CancellationError());
     }
-    const w = this._ensureWorker();
+    const w = this._ensureWorker(slot);
     const id = this._nextId++;
     const cancel = new SharedArrayBuffer(4);
     return new Promise<unknown>((resolve, reject) => {
-      const pending: Pending = { resolve, reject, onProgress, abandoned: false };
+      const pending: Pending = { resolve, reject, onProgress, abandoned: false, worker: w, cancel };
       const onAbort = (): void => {
         if (pending.abandoned || !this._pending.has(id)) {
           return;
@@ -237,10 +352,9 @@ export class EngineClient implements EngineApi {
         w.postMessage({ type: 'cancel', id } satisfies ToWorker);
         reject(new CancellationError());
         pending.graceTimer = setTimeout(() => {
-          if (this._pending.has(id) && this._worker === w) {
-            this._log.warn(`request ${id} did not stop within ${this._o.cancelGraceMs ?? 2000} ms of cancellation; restarting the engine worker`);
-            this._failAll(w, new EngineError('worker-exited', 'The engine worker was restarted because a cancelled request did not stop.'));
-            void w.terminate();
+          if (this._pending.has(id) && this._workers.includes(w)) {
+            this._log.warn(`request ${id} did not stop within ${this._o.cancelGraceMs ?? 2000} ms of cancellation; later requests go to a fresh engine worker`);
+            this._retire(w, new EngineError('worker-exited', 'The engine worker was restarted because a cancelled request did not stop.'));
           }
         }, this._o.cancelGraceMs ?? 2000);
         pending.graceTimer.unref?.();
@@ -282,8 +396,8 @@ export class EngineClient implements EngineApi {
     }
     this._pending.delete(m.id);
     clearTimeout(p.graceTimer);
-    if (this._pending.size === 0) {
-      this._worker?.unref();
+    if (p.worker !== undefined && ![...this._pending.values()].some((q) => q.worker === p.worker)) {
+      p.worker.unref();
     }
     if (p.abandoned) {
       return;

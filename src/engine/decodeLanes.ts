@@ -55,8 +55,8 @@ function barsDone(lanes: readonly CandidateLane[]): number {
  * Progress of candidates decoded side by side, in the one-candidate-after-another shape:
  * `candidate * bars + bars done` is the bars done over all candidates of the request.
  */
-function report(lanes: readonly CandidateLane[], pool: number, bars: number, progress: (p: GenerateProgress) => void): void {
-  let done = lanes[0].c * bars;
+function report(lanes: readonly CandidateLane[], first: number, pool: number, bars: number, progress: (p: GenerateProgress) => void): void {
+  let done = (lanes[0].c - first) * bars;
   let tokens = 0;
   let rescoring = false;
   for (const l of lanes) {
@@ -93,8 +93,9 @@ export interface PoolSetup {
   vocabSize: number;
   /** Most tokens one candidate may take. */
   limit: number;
-  /** Candidates to decode, and how many side by side. */
+  /** Candidates to decode (members `first .. first + pool - 1` of the request's pool), and how many side by side. */
   pool: number;
+  first: number;
   width: number;
   check: () => void;
   progress: (p: GenerateProgress) => void;
@@ -107,11 +108,12 @@ export interface PoolSetup {
 export async function decodePool(decoder: BatchDecoder, s: PoolSetup): Promise<RawCandidate[]> {
   const raws: RawCandidate[] = [];
   const suf = s.prep.suffix;
-  for (let first = 0; first < s.pool; first += s.width) {
+  const end = s.first + s.pool;
+  for (let first = s.first; first < end; first += s.width) {
     s.check();
     decoder.restart();
     const lanes: CandidateLane[] = [];
-    for (let c = first; c < Math.min(s.pool, first + s.width); c++) {
+    for (let c = first; c < Math.min(end, first + s.width); c++) {
       lanes.push(newLane(decoder, s, c));
     }
     await runLanes(decoder, s, lanes);
@@ -205,7 +207,7 @@ async function runLanes(decoder: BatchDecoder, s: PoolSetup, lanes: CandidateLan
     }
     if (++steps % 32 === 0 || barsDone(lanes) !== reported) {
       reported = barsDone(lanes);
-      report(lanes, s.pool, s.prep.bars, s.progress);
+      report(lanes, s.first, s.pool, s.prep.bars, s.progress);
     }
   }
 }

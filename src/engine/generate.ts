@@ -38,7 +38,7 @@ import { DEFAULT_VARIATION, MAX_CANDIDATES, MAX_NEW_BARS } from './limits';
 import { NO_SOURCE, barStructure } from './structure';
 import type { BarStructure } from './structure';
 import { followsForm } from '../structure/compliance';
-import { validateRequest } from './validate';
+import { poolOf, validateRequest } from './validate';
 import type { Candidate, GenerateProgress, GenerateRequest, LayerScale } from './types';
 
 export { melodyTrack } from './prepare';
@@ -156,7 +156,8 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     ctx.checkCancelled?.();
   };
   const suffixLen = prep.suffix?.ids.length ?? 0;
-  const pool = req.task.kind === 'infill' ? Math.max(req.candidates, req.infillSamples ?? Math.min(32, Math.max(4, 2 * req.candidates))) : req.candidates;
+  const part = req.poolPart ?? { from: 0, count: poolOf(req) };
+  const pool = part.count;
   const width = Math.min(pool, BATCH_WIDTH);
   const decoder = new BatchDecoder(ctx.model, {
     plan,
@@ -188,6 +189,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
     vocabSize: shape.vocabSize,
     limit: prep.bars * MAX_TOKENS_PER_BAR,
     pool,
+    first: part.from,
     width,
     check,
     progress,
@@ -196,7 +198,7 @@ export async function generate(ctx: GenerateContext, req: GenerateRequest): Prom
   if (req.task.kind === 'infill') {
     // By the likelihood of the kept bars after the span; a span at the end has none: by its own.
     const key = (r: RawCandidate): number => r.suffixLogLikelihood ?? r.logLikelihood;
-    chosen = [...raws].sort((a, b) => key(b) - key(a) || a.seed - b.seed).slice(0, req.candidates);
+    chosen = [...raws].sort((a, b) => key(b) - key(a) || a.seed - b.seed).slice(0, Math.min(req.candidates, pool));
   }
   return chosen.map((r) => finish(ctx, req, prep, template, r));
 }

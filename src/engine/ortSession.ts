@@ -167,6 +167,8 @@ class DirectSession implements StepSession {
 async function createSession(path: string, options: OrtModule.InferenceSession.SessionOptions, direct: boolean): Promise<StepSession> {
   const b = direct ? native() : null;
   if (b !== null) {
+    // Loading blocks for a while: let the worker's queued messages (a cancellation) through first, as onnxruntime-common does.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     return new DirectSession(b, path, options);
   }
   return ort.InferenceSession.create(path, options);

@@ -141,6 +141,12 @@ export interface GenerateRequest {
    * log-likelihood of the bars after the span (default max(4, 2 x candidates), at most 32).
    */
   infillSamples?: number;
+  /**
+   * Decode only pool members `from .. from + count - 1` (candidate c with seed `sampling.seed + c`)
+   * and return them (infill: the best `candidates` of them). The engine client sets it to split a
+   * request's candidates over two engine threads and merges the parts; see `EngineOptions.parallel`.
+   */
+  poolPart?: { from: number; count: number };
 }
 
 /** Quality figures of a candidate (lower is better for both). */
@@ -240,6 +246,12 @@ export interface EngineOptions {
   workerPath?: string;
   /** How long to wait for the worker to acknowledge a cancellation before terminating it, ms (default 2000). */
   cancelGraceMs?: number;
+  /**
+   * Decode the candidates of a request in two engine threads, half in each (CPU only; default:
+   * when the machine has two or more cores). Each thread decodes its half side by side in one
+   * batch; candidate c has the tokens it has alone with seed + c either way.
+   */
+  parallel?: boolean;
 }
 
 /** Stable error codes of {@link EngineErrorLike}. */

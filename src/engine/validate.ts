@@ -10,6 +10,18 @@ export function badRequest(message: string): never {
   throw new EngineError('bad-request', message);
 }
 
+/**
+ * The candidates a request decodes: its `candidates`, or for infill the spans it samples before
+ * keeping the best (`infillSamples`, default max(4, 2 x candidates), at most 32; never fewer than
+ * `candidates`).
+ */
+export function poolOf(req: GenerateRequest): number {
+  if (req.task.kind !== 'infill') {
+    return req.candidates;
+  }
+  return Math.max(req.candidates, req.infillSamples ?? Math.min(32, Math.max(4, 2 * req.candidates)));
+}
+
 /** Throws `EngineError('bad-request')` for a malformed request. */
 export function validateRequest(req: GenerateRequest): void {
   if (typeof req !== 'object' || req === null) {
@@ -81,5 +93,12 @@ export function validateRequest(req: GenerateRequest): void {
   }
   if (req.infillSamples !== undefined && (!Number.isInteger(req.infillSamples) || req.infillSamples < 1 || req.infillSamples > 64)) {
     badRequest(`infillSamples must be a whole number from 1 to 64, got ${req.infillSamples}.`);
+  }
+  const part = req.poolPart;
+  if (part !== undefined) {
+    const pool = poolOf(req);
+    if (!Number.isInteger(part.from) || !Number.isInteger(part.count) || part.from < 0 || part.count < 1 || part.from + part.count > pool) {
+      badRequest(`poolPart must lie within the request's ${pool} candidate(s), got ${JSON.stringify(part)}.`);
+    }
   }
 }

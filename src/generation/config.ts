@@ -28,8 +28,10 @@ export interface RefrainConfig {
   /** Extra folder of models (machine scope; honoured only in a trusted workspace). */
   readonly modelPath: string | undefined;
   readonly executionProvider: ExecutionProviderChoice;
-  /** Intra-op threads; undefined = onnxruntime's choice. */
+  /** Intra-op threads; undefined = onnxruntime's choice (one per engine thread when candidates are split). */
   readonly threads: number | undefined;
+  /** Split a request's candidates over two engine threads (CPU). */
+  readonly parallelCandidates: boolean;
   readonly generation: GenerationSettings;
   readonly inline: {
     readonly enabled: boolean;
@@ -44,7 +46,7 @@ export interface RefrainConfig {
 }
 
 /** Settings whose change needs the engine (worker and sessions) rebuilt. */
-export const ENGINE_SECTIONS = ['refrain.model', 'refrain.modelPath', 'refrain.executionProvider', 'refrain.threads'];
+export const ENGINE_SECTIONS = ['refrain.model', 'refrain.modelPath', 'refrain.executionProvider', 'refrain.threads', 'refrain.parallelCandidates'];
 
 /** Settings sections whose change the views react to (their controls' defaults and the SSM feature). */
 export const VIEW_SECTIONS = ['refrain.panel', 'refrain.generation', 'refrain.analysis.feature'];
@@ -101,6 +103,7 @@ export function readConfig(): RefrainConfig {
     modelPath: modelPath && vscode.workspace.isTrusted ? modelPath : undefined,
     executionProvider: (EPS as readonly string[]).includes(ep) ? (ep as ExecutionProviderChoice) : 'cpu',
     threads: typeof threads === 'number' && threads > 0 ? Math.min(64, Math.round(threads)) : undefined,
+    parallelCandidates: c.get<boolean>('parallelCandidates', true) !== false,
     generation: generationSettingsOf(get),
     inline: {
       enabled: c.get<boolean>('inline.enabled', true) === true,

@@ -47,6 +47,7 @@ export class EngineHost extends Disposable implements EngineSource {
         extraModelDirs: config.modelPath ? [config.modelPath] : [],
         executionProvider: config.executionProvider,
         threads: config.threads,
+        parallel: config.parallelCandidates ? undefined : false,
         log: this._log.child('worker'),
         workerPath: vscode.Uri.joinPath(this._extensionUri, 'dist', 'engineWorker.js').fsPath,
       });

@@ -188,16 +188,40 @@ describe('engine errors', () => {
   });
 
   test('cancelling a queued request does not disturb the running one', async () => {
-    const c = client(fixtureModelsDir(), { cancelGraceMs: 100 });
-    const first = c.generate(request(tune(REEL_ABC), { task: { kind: 'continue', bars: 96 }, candidates: 2 }));
+    const c = client(fixtureModelsDir(), { cancelGraceMs: 100, parallel: false });
+    // The second request is posted once the first is decoding (the worker is up: its start-up is
+    // not part of the 100 ms the cancellation may take), and cancelled while queued behind it.
+    let decoding!: () => void;
+    const started = new Promise<void>((resolve) => (decoding = resolve));
+    const first = c.generate(request(tune(REEL_ABC), { task: { kind: 'continue', bars: 96 }, candidates: 2 }), {
+      onProgress: (p) => p.phase === 'decode' && decoding(),
+    });
+    await started;
     const ac = new AbortController();
     const second = c.generate(request(tune(REEL_ABC), { candidates: 1 }), { signal: ac.signal });
-    // Abort once the second request has been posted behind the first (which runs for seconds).
-    setTimeout(() => ac.abort(), 50);
+    setTimeout(() => ac.abort(), 20);
     await assert.rejects(second, (e: Error) => isCancellationError(e));
     const out = await first;
     assert.equal(out.length, 2);
     assert.equal(out[0].score.bars.length, 104);
+  });
+
+  test('a worker still running after the cancellation grace is retired, never torn down inside a model step', async () => {
+    // Terminating a worker inside onnxruntime's run aborts the whole process; with a 1 ms grace
+    // the worker is always still in a step when the grace ends. The process must survive, and the
+    // next request goes to a fresh worker.
+    for (let i = 0; i < 3; i++) {
+      const c = client(fixtureModelsDir(), { cancelGraceMs: 1, parallel: i === 2 });
+      const ac = new AbortController();
+      const run = c.generate(request(tune(REEL_ABC), { task: { kind: 'continue', bars: 64 }, candidates: 4 }), {
+        signal: ac.signal,
+        onProgress: (p) => p.phase === 'decode' && p.bars >= 1 && ac.abort(),
+      });
+      await assert.rejects(run, (e: Error) => isCancellationError(e));
+      const again = await c.generate(request(tune(REEL_ABC), { candidates: 1, task: { kind: 'continue', bars: 1 } }));
+      assert.equal(again.length, 1);
+      await c.dispose();
+    }
   });
 
   test('an already aborted signal rejects without starting', async () => {
@@ -208,5 +232,47 @@ describe('engine errors', () => {
 
   test('a bad request is refused with a clear message', async () => {
     await assert.rejects(client().generate(request(tune(REEL_ABC), { task: { kind: 'infill', fromBar: 6, toBar: 12 } })), /Infill bars 7..12/);
+  });
+});
+
+describe('candidates split over two engine workers', () => {
+  const notes = (cs: { score: Score; seed: number; logLikelihood: number }[]): unknown[] => cs.map((c) => ({ seed: c.seed, ll: c.logLikelihood.toFixed(3), notes: c.score.notes }));
+
+  test('continue: the split gives the candidates, seeds and order of one worker', async () => {
+    const prompt = tune(REEL_ABC);
+    const req = request(prompt, { candidates: 5, task: { kind: 'continue', bars: 3 } });
+    const split: number[] = [];
+    const [one, two] = [client(fixtureModelsDir(), { parallel: false }), client(fixtureModelsDir(), { parallel: true })];
+    const a = await one.generate(req);
+    const b = await two.generate(req, { onProgress: (p) => split.push(p.candidate * 3 + p.bars) });
+    assert.deepEqual(notes(b), notes(a));
+    assert.deepEqual(b.map((c) => c.seed), [7, 8, 9, 10, 11]);
+    assert.ok(split.length > 0 && split.every((x) => x >= 0 && x <= 15), `merged progress stays within the request's 15 bars: ${split.join(',')}`);
+  });
+
+  test('infill: each worker ranks its half of the pool and the merge keeps the same best spans', async () => {
+    const prompt = tune(REEL_ABC);
+    const req = request(prompt, { task: { kind: 'infill', fromBar: 2, toBar: 4 }, candidates: 3, infillSamples: 7 });
+    const a = await client(fixtureModelsDir(), { parallel: false }).generate(req);
+    const b = await client(fixtureModelsDir(), { parallel: true }).generate(req);
+    assert.equal(b.length, 3);
+    assert.deepEqual(notes(b), notes(a));
+  });
+
+  test('a part that fails fails the request, and a cancelled split request frees both workers', async () => {
+    const c = client(fixtureModelsDir(), { parallel: true });
+    await assert.rejects(c.generate(request(tune(REEL_ABC), { candidates: 2, poolPart: { from: 1, count: 5 } })), /poolPart must lie within/);
+    const ac = new AbortController();
+    const run = c.generate(request(tune(REEL_ABC), { task: { kind: 'continue', bars: 64 }, candidates: 4 }), {
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.phase === 'decode' && p.bars >= 1) {
+          ac.abort();
+        }
+      },
+    });
+    await assert.rejects(run, (e: Error) => isCancellationError(e));
+    const again = await c.generate(request(tune(REEL_ABC), { candidates: 2, task: { kind: 'continue', bars: 1 } }));
+    assert.equal(again.length, 2);
   });
 });
