@@ -84,6 +84,14 @@ class _G:
 #: graph of standard ops and refrain.attn functions ('functions-1', cards without the field).
 GRAPH_ROWS = 'rows-1'
 GRAPH_FUSED = 'fused-1'
+#: Weight storage recorded in the card (`onnx.weights`): 'float32' (cards without the field), or 'int8': every
+#: weight matrix of a layer (qkv, out, fc1, fc2) as int8 with one float32 scale per output column (symmetric,
+#: round to nearest), multiplied by com.microsoft DynamicQuantizeMatMul (activations quantized per step); the
+#: embedding (shared with the logits), norms and biases stay float32.
+WEIGHTS_FLOAT32 = 'float32'
+WEIGHTS_INT8 = 'int8'
+#: Matrices smaller than this stay float32.
+INT8_MIN_ELEMENTS = 1 << 16
 GRAPH_FUNCTIONS = 'functions-1'
 MS_DOMAIN = 'com.microsoft'
 
@@ -177,8 +185,14 @@ def _embed_and_coords(g: _G, model: RefrainLM) -> Tuple[str, str, str, str, str]
     return e_w, x, bar_c, pos_c, coords3
 
 
-def build_decode_model(model: RefrainLM, graph: str = GRAPH_ROWS) -> onnx.ModelProto:
-    """The decode-step ONNX model of `model` (weights as initializers), in the given graph layout."""
+def build_decode_model(model: RefrainLM, graph: str = GRAPH_ROWS, weights: str = WEIGHTS_FLOAT32) -> onnx.ModelProto:
+    """The decode-step ONNX model of `model` (weights as initializers), in the given graph layout and weight storage."""
+    if weights == WEIGHTS_INT8:
+        if graph not in (GRAPH_ROWS, GRAPH_FUSED):
+            raise ValueError('int8 weights need a fused graph')
+        return quantize_int8(_build_fused(model, rows=graph == GRAPH_ROWS))
+    if weights != WEIGHTS_FLOAT32:
+        raise ValueError(f'unknown weight storage {weights!r}')
     if graph in (GRAPH_ROWS, GRAPH_FUSED):
         return _build_fused(model, rows=graph == GRAPH_ROWS)
     if graph != GRAPH_FUNCTIONS:
@@ -240,6 +254,41 @@ def build_decode_model(model: RefrainLM, graph: str = GRAPH_ROWS) -> onnx.ModelP
     graph = helper.make_graph(g.nodes, 'refrain_decode_step', ins, outs, g.inits)
     m = helper.make_model(graph, opset_imports=attnlib.opset_imports(), functions=attnlib.functions(used),
                           producer_name='refrain models/train/export.py', ir_version=attnlib.IR_VERSION)
+    onnx.checker.check_model(m)
+    return m
+
+
+def quantize_int8(m: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with each MatMul by a large float32 weight matrix W [K, N] replaced by DynamicQuantizeMatMul over
+    int8 W_q = round(W / s) (s = max |W[:, n]| / 127 per output column n, zero point 0): `<W>_q`, `<W>_s`, `<W>_z`."""
+    g = m.graph
+    inits = {i.name: i for i in g.initializer}
+    uses: Dict[str, int] = {}
+    for n in g.node:
+        for name in n.input:
+            uses[name] = uses.get(name, 0) + 1
+    nodes, drop, add = [], set(), []
+    for n in g.node:
+        w = inits.get(n.input[1]) if n.op_type == 'MatMul' and len(n.input) == 2 else None
+        arr = numpy_helper.to_array(w) if w is not None else None
+        if arr is None or arr.ndim != 2 or arr.dtype != np.float32 or arr.size < INT8_MIN_ELEMENTS or uses[w.name] != 1:
+            nodes.append(n)
+            continue
+        scale = (np.abs(arr).max(axis=0) / 127.0).astype(np.float32)
+        scale[scale == 0] = 1.0
+        q = np.clip(np.rint(arr / scale), -127, 127).astype(np.int8)
+        add += [numpy_helper.from_array(q, w.name + '_q'), numpy_helper.from_array(scale, w.name + '_s'),
+                numpy_helper.from_array(np.zeros(arr.shape[1], np.int8), w.name + '_z')]
+        drop.add(w.name)
+        nodes.append(helper.make_node('DynamicQuantizeMatMul', [n.input[0], w.name + '_q', w.name + '_s', w.name + '_z'],
+                                      list(n.output), domain=MS_DOMAIN))
+    del g.node[:]
+    g.node.extend(nodes)
+    keep = [i for i in g.initializer if i.name not in drop]
+    del g.initializer[:]
+    g.initializer.extend(keep + add)
+    if not any(o.domain == MS_DOMAIN for o in m.opset_import):
+        m.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
     onnx.checker.check_model(m)
     return m
 
@@ -367,7 +416,7 @@ def _sha256(path: str) -> str:
     return hh.hexdigest()
 
 
-def onnx_record(onnx_path: str, graph: str = GRAPH_ROWS) -> Dict:
+def onnx_record(onnx_path: str, graph: str = GRAPH_ROWS, weights: str = WEIGHTS_FLOAT32) -> Dict:
     """The card's `onnx` section for a decode model file written by {@link build_decode_model}."""
     rec = {'file': os.path.basename(onnx_path), 'sha256': _sha256(onnx_path), 'bytes': os.path.getsize(onnx_path),
            'opset': attnlib.OPSET, 'irVersion': attnlib.IR_VERSION,
@@ -375,11 +424,13 @@ def onnx_record(onnx_path: str, graph: str = GRAPH_ROWS) -> Dict:
     if graph != GRAPH_FUNCTIONS:
         rec['graph'] = graph
         rec['domains'] = {MS_DOMAIN: 1}
+    if weights != WEIGHTS_FLOAT32:
+        rec['weights'] = weights
     return rec
 
 
 def make_card(model: RefrainLM, model_id: str, onnx_path: str, meta: Optional[Dict], training: Optional[Dict],
-              created: Optional[str] = None, graph: str = GRAPH_ROWS) -> Dict:
+              created: Optional[str] = None, graph: str = GRAPH_ROWS, weights: str = WEIGHTS_FLOAT32) -> Dict:
     """card.json content (I/O, vocab, PE, trained plan settings, parameters, data)."""
     cfg = model.cfg
     vocab = meta['vocab'] if meta else None
@@ -387,7 +438,7 @@ def make_card(model: RefrainLM, model_id: str, onnx_path: str, meta: Optional[Di
         'id': model_id,
         'format': FORMAT,
         'created': created or datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
-        'onnx': onnx_record(onnx_path, graph),
+        'onnx': onnx_record(onnx_path, graph, weights),
         'io': io_spec(cfg, graph),
         'vocab': None if vocab is None else {
             'size': len(vocab), 'sha256': hashlib.sha256(json.dumps(vocab).encode()).hexdigest(),
@@ -413,14 +464,14 @@ def make_card(model: RefrainLM, model_id: str, onnx_path: str, meta: Optional[Di
 
 
 def export_model(model: RefrainLM, out_dir: str, model_id: str, meta: Optional[Dict] = None,
-                 training: Optional[Dict] = None, created: Optional[str] = None) -> Dict:
+                 training: Optional[Dict] = None, created: Optional[str] = None, weights: str = WEIGHTS_FLOAT32) -> Dict:
     """Writes out_dir/model.onnx and out_dir/card.json; returns the card."""
     os.makedirs(out_dir, exist_ok=True)
     model.eval()
-    m = build_decode_model(model)
+    m = build_decode_model(model, GRAPH_ROWS, weights)
     path = os.path.join(out_dir, 'model.onnx')
     onnx.save(m, path)
-    card = make_card(model, model_id, path, meta, training, created)
+    card = make_card(model, model_id, path, meta, training, created, weights=weights)
     with open(os.path.join(out_dir, 'card.json'), 'w') as f:
         json.dump(card, f, indent=1)
     return card
@@ -630,7 +681,7 @@ def _check_decode(onnx_path: str, fx: Dict, card: Dict) -> float:
     return max(float(np.abs(o['logits'] - st['expected_logits']).max()) for o, st in zip(outs, fx['steps']))
 
 
-def reexport_model_dir(model_dir: str, graph: str = GRAPH_ROWS) -> Dict:
+def reexport_model_dir(model_dir: str, graph: str = GRAPH_ROWS, weights: Optional[str] = None) -> Dict:
     """Rewrites a shipped model folder's model.onnx in the given graph layout from its own weights (read back by
     warmstart.load_model_dir; no checkpoint needed). The card keeps every field (training record, title, evaluation,
     ...) but its `onnx` section, which describes the new file. Returns the card."""
@@ -639,9 +690,10 @@ def reexport_model_dir(model_dir: str, graph: str = GRAPH_ROWS) -> Dict:
         card = json.load(f)
     model, _ = warmstart.load_model_dir(model_dir, card['config'])
     model.eval()
+    weights = weights or card['onnx'].get('weights', WEIGHTS_FLOAT32)
     path = os.path.join(model_dir, card['onnx']['file'])
-    onnx.save(build_decode_model(model, graph), path)
-    card['onnx'] = onnx_record(path, graph)
+    onnx.save(build_decode_model(model, graph, weights), path)
+    card['onnx'] = onnx_record(path, graph, weights)
     card['io'] = io_spec(model.cfg, graph)
     with open(os.path.join(model_dir, 'card.json'), 'w') as f:
         f.write(json.dumps(card, indent=1) + '\n')
@@ -658,10 +710,12 @@ def main() -> None:
     ap.add_argument('--no-check', action='store_true', help='with --fixtures: skip the onnxruntime-node check')
     ap.add_argument('--reexport', nargs='+', metavar='MODEL_DIR',
                     help='rewrite these shipped model folders\' model.onnx in the current graph layout (weights from the file)')
+    ap.add_argument('--weights', choices=[WEIGHTS_FLOAT32, WEIGHTS_INT8], default=None,
+                    help='weight storage of the written model (default: float32 for a new export, the card\'s for --reexport)')
     args = ap.parse_args()
     if args.reexport:
         for d in args.reexport:
-            card = reexport_model_dir(d)
+            card = reexport_model_dir(d, weights=args.weights)
             print(json.dumps({'dir': d, 'onnx': card['onnx']}, indent=1))
         return
     if args.fixtures:

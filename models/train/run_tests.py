@@ -6,6 +6,8 @@
    and the exported model.onnx + card.json are complete.
 3. fixtures: the parity fixtures committed in test/fixtures/onnx regenerate byte-identically
    (so the TypeScript parity test checks what this code exports today).
+4. int8: a tiny model exported with int8 weights decodes step by step close to its float32 export
+   (and the comparison can fail), its card records the storage, and warm start reads the weights back.
 
 Prints one line per test and `N passed, N failed`; exits non-zero on any failure.
 """
@@ -73,8 +75,46 @@ def test_fixtures_are_current() -> str:
         return 'identical'
 
 
+def test_int8_weights() -> str:
+    sys.path.insert(0, HERE)
+    import numpy as np
+    import torch
+    import warmstart
+    from export import WEIGHTS_INT8, _check_decode, decode_fixture, export_model, fixture_tune, tiny_model
+    tune = fixture_tune()
+    vocab = tune['vocab']
+    # A tiny model with layers wide enough to be quantized (d=128: 128 x 384 qkv, 128 x 256 ffn).
+    from model import ModelConfig, RefrainLM
+    base = tiny_model('a', len(vocab), vocab.index('<sum>')).cfg
+    cfg = ModelConfig.from_dict({**base.to_dict(), 'd': 128, 'n_heads': 2, 'ffn': 512})
+    torch.manual_seed(3)
+    model = RefrainLM(cfg)
+    model.eval()
+    n = len(tune['ids'])
+    fx = decode_fixture(model, tune, [12, None], [10] + [1] * (n - 10))
+    with tempfile.TemporaryDirectory() as tmp:
+        meta = {'vocab': vocab, 'specials': {'pad': 0, 'bos': 1, 'eos': 2, 'bar': 3, 'summary': vocab.index('<sum>')}}
+        card = export_model(model, os.path.join(tmp, 'q'), 'q', meta=meta, weights=WEIGHTS_INT8, created='test')
+        assert card['onnx']['weights'] == 'int8', card['onnx']
+        diff = _check_decode(os.path.join(tmp, 'q', 'model.onnx'), fx, card)
+        assert diff < 0.05, f'int8 logits {diff} from the float32 forward'
+        with open(os.path.join(tmp, 'q', 'card.json')) as f:
+            card['config'] = json.load(f)['config']
+        back, _ = warmstart.load_model_dir(os.path.join(tmp, 'q'), card['config'])
+        worst = max(float((a - b).abs().max() / (b.abs().max() + 1e-9)) for a, b in zip(back.parameters(), model.parameters()))
+        assert worst < 0.01, f'warm start read the int8 weights back {worst:.4f} (relative) away'
+        # The comparison can fail: the same int8 graph against the forward of other weights.
+        with torch.no_grad():
+            for p in model.parameters():
+                p.mul_(1.1)
+        bad = decode_fixture(model, tune, [12, None], [10] + [1] * (n - 10))
+        off = _check_decode(os.path.join(tmp, 'q', 'model.onnx'), bad, card)
+        assert off > 10 * diff, f'other weights should change the logits: {off} vs {diff}'
+    return f'max abs logit diff {diff:.2e} (float32 forward), weights back within {worst:.2e}'
+
+
 def main() -> int:
-    tests = [test_selftest, test_smoke_train_and_export, test_fixtures_are_current]
+    tests = [test_selftest, test_smoke_train_and_export, test_fixtures_are_current, test_int8_weights]
     passed = failed = 0
     for t in tests:
         t0 = time.time()

@@ -78,13 +78,17 @@ def load_model_dir(model_dir: str, cfg_dict: Dict) -> Tuple[RefrainLM, Dict]:
     model = RefrainLM(cfg)
     params = dict(model.named_parameters())
     onnx_model = onnx.load(os.path.join(model_dir, card['onnx']['file']))
+    arrays = {init.name: numpy_helper.to_array(init) for init in onnx_model.graph.initializer}
+    # int8 weights (export.quantize_int8): W = W_q * scale per output column, under W's own name.
+    for name in [n[:-2] for n in arrays if n.endswith('_q') and n[:-2] + '_s' in arrays]:
+        arrays[name] = arrays[name + '_q'].astype(np.float32) * arrays[name + '_s'][None, :]
     filled = set()
     with torch.no_grad():
-        for init in onnx_model.graph.initializer:
-            if init.name not in layout:
+        for name, full in arrays.items():
+            if name not in layout:
                 continue
-            owner, idx = layout[init.name]
-            arr = numpy_helper.to_array(init).reshape(-1)
+            owner, idx = layout[name]
+            arr = full.reshape(-1)
             flat = np.empty(arr.size, np.float32)
             flat[idx] = arr
             params[owner].copy_(torch.from_numpy(flat).reshape(params[owner].shape))

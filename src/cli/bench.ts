@@ -21,7 +21,7 @@
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { EngineClient } from '../engine/client';
 import { modelInfoOf, scanModels } from '../engine/card';
@@ -39,13 +39,15 @@ import type { CliContext } from './usage';
 
 /** Help text of the command. */
 export const BENCH_HELP = `  refrain bench [--model ID] [--compare ID[,ID]] [--models DIR] [--contexts 256,1024,4096,16384]
-               [--decode-tokens 64] [--runs 20] [--cand-runs 3] [--ep cpu] [--threads N] [--out FILE] [--json]
+               [--decode-tokens 64] [--runs 20] [--cand-runs 3] [--ep cpu] [--threads N] [--workers 1|2] [--out FILE] [--json]
       Engine benchmark (npm run bench): model load, prefill and per-token decode
       at each context for the structured plan vs dense attention, peak RSS,
       one-bar continuation p50/p95, 4 vs 1 candidates of 8 bars, 32-bar tune
       time, main-thread timer gap, memory-bandwidth bound and the ratios to it.
       Default model: the first in models/, else the test fixture model. --compare runs other models' structured decode in the same
-      run and prints the per-token ratios. Writes JSON to bench/results/ (or --out FILE).
+      run and prints the per-token ratios. --workers 1 keeps a request's candidates in one engine
+      worker (default: split over two on a CPU with two or more cores). Writes JSON to
+      bench/results/ (or --out FILE).
 `;
 
 /** Our own 8-bar reel (not from any corpus): the prompt and the material of the long sequences. */
@@ -134,6 +136,7 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
       'cand-runs': { type: 'string' },
       ep: { type: 'string' },
       threads: { type: 'string' },
+      workers: { type: 'string' },
       out: { type: 'string', short: 'o' },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -159,6 +162,10 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
   const runs = ints(values.runs, '--runs', [20])[0];
   const candRuns = ints(values['cand-runs'], '--cand-runs', [3])[0];
   const threads = values.threads === undefined ? undefined : ints(values.threads, '--threads', [1])[0];
+  const workers = values.workers === undefined ? undefined : ints(values.workers, '--workers', [2])[0];
+  if (workers !== undefined && workers > 2) {
+    throw new UsageError(`--workers is 1 or 2, not ${workers}.`);
+  }
   const ep = values.ep ?? 'cpu';
   if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(ep)) {
     throw new UsageError(`--ep must be auto, cpu, webgpu or cuda, not "${ep}".`);
@@ -175,7 +182,7 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
     }
   }
   const log = createLineLogger((line) => ctx.err(line), values.verbose ? 'debug' : 'warn');
-  const client = new EngineClient({ modelsDir, executionProvider: ep as 'cpu', threads, log, workerPath: cliWorkerPath() });
+  const client = new EngineClient({ modelsDir, executionProvider: ep as 'cpu', threads, log, workerPath: cliWorkerPath(), parallel: workers === undefined ? undefined : workers === 2 });
   try {
     const entry = await client.resolveModel(values.model);
     const info = modelInfoOf(entry);
@@ -240,12 +247,17 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
     const eight = (candidates: number, seed: number): GenerateRequest => req({ task: { kind: 'continue', bars: 8 }, candidates, sampling: { temperature: 1, topP: 0.95, seed } });
     await client.generate(eight(4, 100), { signal: ctx.signal });
     const candTimes: Record<'one' | 'four', number[]> = { one: [], four: [] };
+    // CPU time of the whole process (every thread: the engine workers included).
+    const candCpu: Record<'one' | 'four', number[]> = { one: [], four: [] };
     let candTokens = { one: 0, four: 0 };
     for (let r = 0; r < candRuns; r++) {
       for (const [key, n] of [['one', 1], ['four', 4]] as const) {
         const t = performance.now();
+        const c0 = process.cpuUsage();
         const out = await client.generate(eight(n, 200 + r), { signal: ctx.signal });
         candTimes[key].push(performance.now() - t);
+        const c1 = process.cpuUsage(c0);
+        candCpu[key].push((c1.user + c1.system) / 1000);
         candTokens = { ...candTokens, [key]: candTokens[key] + out.reduce((a, c) => a + c.tokens, 0) };
       }
     }
@@ -256,9 +268,14 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
       oneMs: median(candTimes.one),
       fourMs: median(candTimes.four),
       ratio: median(candTimes.four) / median(candTimes.one),
+      oneCpuMs: median(candCpu.one),
+      fourCpuMs: median(candCpu.four),
+      cpuRatio: median(candCpu.four) / median(candCpu.one),
+      engineWorkers: workers ?? (ep === 'cpu' && availableParallelism() >= 2 ? 2 : 1),
       oneTokens: candTokens.one / candRuns,
       fourTokens: candTokens.four / candRuns,
       all: candTimes,
+      allCpu: candCpu,
     };
 
     ctx.err('refrain bench: a 32-bar tune with the main-thread timer probe...');
@@ -363,7 +380,10 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
     ctx.out('');
     ctx.out(`peak RSS ${mib(decode.peakRss)} (before the model: ${mib(decode.baseRss)})`);
     ctx.out(`one-bar continuation (8-bar prompt, ${runs} runs): p50 ${ms(result.oneBarLatencyMs.p50)} ms, p95 ${ms(result.oneBarLatencyMs.p95)} ms`);
-    ctx.out(`8 bars: 1 candidate ${ms(candidates.oneMs)} ms, 4 candidates ${ms(candidates.fourMs)} ms (${candidates.ratio.toFixed(2)}x; median of ${candRuns})`);
+    ctx.out(
+      `8 bars: 1 candidate ${ms(candidates.oneMs)} ms, 4 candidates ${ms(candidates.fourMs)} ms (${candidates.ratio.toFixed(2)}x; median of ${candRuns}; ` +
+        `${candidates.engineWorkers} engine worker(s); CPU ${ms(candidates.oneCpuMs)} vs ${ms(candidates.fourCpuMs)} ms, ${candidates.cpuRatio.toFixed(2)}x)`,
+    );
     const x = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(2)}x`);
     ctx.out(`structured decode: 1k at ${x(summary.decode1kOverBound)} its bound; 16k / 1k ${x(summary.decode16kOver1k)}; dense / structured at 16k ${x(summary.dense16kOverStructured)}`);
     ctx.out(`32-bar tune: ${ms(tuneMs)} ms (${tuneTokens} tokens, ${ms(result.wholeTune.msPerToken)} ms/token)`);

@@ -19,7 +19,7 @@ interface Card {
   id: string;
   model: { d: number; heads: number; layers: number; ffn: number; parameters: number; pe: string };
   plan: { relatedOffsets: number[]; layers: { plan: string; windows: (number | null)[]; sing: boolean }[] };
-  onnx: { bytes: number; sha256: string };
+  onnx: { bytes: number; sha256: string; weights?: string };
   training?: {
     config?: string;
     shardSources?: string[];
@@ -94,7 +94,8 @@ export function renderModelCard(card: Card, about?: string): string {
   lines.push('A small decoder-only transformer over Refrain\'s REMI-like tokens (one summary token per bar), exported as a single decode-step ONNX graph whose attention operators are functions of the `refrain.attn` domain (see `models/train/README.md`). Trained by this project\'s own pipeline.', '');
   lines.push('## Architecture', '');
   lines.push(`| | |`, `|---|---|`);
-  lines.push(`| parameters | ${m.parameters.toLocaleString('en-US')} (${(card.onnx.bytes / 2 ** 20).toFixed(1)} MB ONNX, fp32) |`);
+  const storage = card.onnx.weights === 'int8' ? 'int8 layer weights, fp32 embedding and norms' : 'fp32';
+  lines.push(`| parameters | ${m.parameters.toLocaleString('en-US')} (${(card.onnx.bytes / 2 ** 20).toFixed(1)} MB ONNX, ${storage}) |`);
   lines.push(`| layers x width | ${m.layers} x ${m.d}, ${m.heads} heads, FFN ${m.ffn} |`);
   lines.push(`| positional encoding | ${m.pe} |`);
   lines.push(`| attention per layer | ${card.plan.layers.map((l, i) => `L${i}: ${l.plan}${l.windows.some((w) => w !== null) ? ` windows ${l.windows.map((w) => w ?? 'full').join('/')}` : ''}${l.sing ? ' + SING head' : ''}`).join('; ')} |`);
