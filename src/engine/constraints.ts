@@ -113,6 +113,51 @@ export function promptChordIndices(score: Pick<Score, 'chords'>): number[] {
 const KIND_BLOCKED_ALWAYS: readonly TokenKind[] = ['eos', 'meter', 'len', 'keySig', 'mode', 'tempo', 'pad', 'bos'];
 
 /**
+ * 1 where the rules that hold for the whole generation allow an id: no {@link KIND_BLOCKED_ALWAYS}
+ * kind; chord symbols (and bass notes) only when allowed, by the chord and mode lock; one track
+ * (folk); pitches in range and (mode lock) in the allowed pitch classes or the final; folk lengths.
+ */
+function staticMask(o: ConstraintOptions, folk: boolean): Uint8Array {
+  const m = new Uint8Array(VOCAB_SIZE).fill(1);
+  const block = (kind: TokenKind): void => {
+    const r = TOKEN_RANGES[kind];
+    m.fill(0, r.start, r.start + r.count);
+  };
+  for (const k of KIND_BLOCKED_ALWAYS) {
+    block(k);
+  }
+  const pcs = o.pitchClasses;
+  if (!o.allowChords) {
+    block('chord');
+    block('bass');
+  } else {
+    const cr = TOKEN_RANGES.chord;
+    for (let i = 0; o.chords && i < cr.count; i++) {
+      m[cr.start + i] = o.chords[i] ? m[cr.start + i] : 0;
+    }
+    const br = TOKEN_RANGES.bass;
+    for (let i = 0; pcs && i < br.count; i++) {
+      m[br.start + i] = pcs[i] ? m[br.start + i] : 0;
+    }
+  }
+  if (folk) {
+    block('track');
+  }
+  const pr = TOKEN_RANGES.pitch;
+  for (let i = 0; i < pr.count; i++) {
+    const p = PITCH_MIN + i;
+    if (p < o.pitchLow || p > o.pitchHigh || (pcs && !pcs[p % 12] && p % 12 !== o.finalPitchClass)) {
+      m[pr.start + i] = 0;
+    }
+  }
+  const dr = TOKEN_RANGES.dur;
+  for (let i = 0; folk && i < dr.count; i++) {
+    m[dr.start + i] = isFolkDuration(DURATION_STEPS[i]) ? m[dr.start + i] : 0;
+  }
+  return m;
+}
+
+/**
  * Tracks the grammar state and the target rules while new bars are written after a prefix.
  * Call {@link mask} for the allowed ids, {@link forced} for a token that must come, then
  * {@link push} the chosen id.
@@ -132,7 +177,16 @@ export class GenerationConstraints {
   private _lastNotePitch = -1;
   private _notesHere = 0;
   private readonly _mask = new Uint8Array(VOCAB_SIZE);
-  private readonly _minFolkDur: number;
+  /** The ids the last mask allows, ascending, in the first `_idCount` entries. */
+  private readonly _ids = new Int32Array(VOCAB_SIZE);
+  private _idCount = 0;
+  /** Shortest note and shortest final (cadence) in grid steps. */
+  private readonly _minDur: number;
+  private readonly _finalMin: number;
+  /** 1 where the rules that never change allow an id (see {@link staticMask}). */
+  private readonly _static: Uint8Array;
+  /** Whether the bar being written ends on the final (the cadence rule). */
+  private _cadenceBar: boolean;
 
   /** `grammar` is the state after the prefix (it is cloned). */
   constructor(grammar: TokenGrammar, options: ConstraintOptions) {
@@ -140,7 +194,10 @@ export class GenerationConstraints {
     this._o = options;
     this._folk = options.target === 'abc-folk';
     this._maxNotes = this._folk ? 1 : Math.max(1, options.maxNotesPerPosition ?? 6);
-    this._minFolkDur = DURATION_STEPS.find(isFolkDuration) ?? 1;
+    this._minDur = this._folk ? (DURATION_STEPS.find(isFolkDuration) ?? 1) : 1;
+    this._finalMin = Math.max(this._minDur, options.finalMinSteps ?? this._minDur);
+    this._static = staticMask(options, this._folk);
+    this._cadenceBar = this._isCadenceBar();
   }
 
   /** Bars completed (their `SUM` read). */
@@ -176,115 +233,109 @@ export class GenerationConstraints {
   mask(): Uint8Array {
     const m = this._mask;
     m.fill(0);
+    this._idCount = 0;
     if (this.done) {
       return m;
     }
     const f = this.forced();
     if (f !== undefined) {
       m[f] = 1;
+      this._ids[this._idCount++] = f;
       return m;
     }
     const g = this._g;
-    for (const id of g.allowedIds()) {
-      m[id] = 1;
+    // The grammar's ids less those the fixed rules block, then the rules of the moment.
+    const allowed = g.allowedIds();
+    const st = this._static;
+    for (let j = 0; j < allowed.length; j++) {
+      m[allowed[j]] = st[allowed[j]];
     }
-    const block = (kind: TokenKind): void => {
-      const r = TOKEN_RANGES[kind];
-      m.fill(0, r.start, r.start + r.count);
-    };
-    for (const k of KIND_BLOCKED_ALWAYS) {
-      block(k);
-    }
-    if (!this._o.allowChords) {
-      block('chord');
-      block('bass');
-    } else {
-      const ch = this._o.chords;
-      const cr = TOKEN_RANGES.chord;
-      for (let i = 0; ch && i < cr.count; i++) {
-        if (!ch[i]) {
-          m[cr.start + i] = 0;
-        }
-      }
-      const pcs = this._o.pitchClasses;
-      const br = TOKEN_RANGES.bass;
-      for (let i = 0; pcs && i < br.count; i++) {
-        if (!pcs[i]) {
-          m[br.start + i] = 0;
-        }
-      }
-    }
-    if (this._folk) {
-      block('track');
-    }
-    const afterNote = this._lastKind === 'dur' || this._lastKind === 'vel';
-    if (afterNote && this._notesHere >= this._maxNotes) {
-      block('pitch');
-    }
-    // Pitches: range, and ascending within a position and track.
+    const folk = this._folk;
+    const lastKind = this._lastKind;
+    const lastPitch = this._lastPitch;
     const pr = TOKEN_RANGES.pitch;
-    for (let i = 0; i < pr.count; i++) {
-      const p = PITCH_MIN + i;
-      if (p < this._o.pitchLow || p > this._o.pitchHigh || (this._notesHere > 0 && p <= this._lastPitch)) {
-        m[pr.start + i] = 0;
-      }
+    if ((lastKind === 'dur' || lastKind === 'vel') && this._notesHere >= this._maxNotes) {
+      m.fill(0, pr.start, pr.start + pr.count);
     }
-    const pcs = this._o.pitchClasses;
+    // Pitches ascending within a position and track.
+    if (this._notesHere > 0) {
+      m.fill(0, pr.start, pr.start + Math.max(0, Math.min(pr.count, lastPitch - PITCH_MIN + 1)));
+    }
     const fin = this._o.finalPitchClass;
-    const cadenceBar = fin !== undefined && (this._o.cadenceBars ? this._o.cadenceBars.includes(this._barsBegun) : this._barsBegun === this._o.bars);
+    const cadenceBar = this._cadenceBar;
     const barLen = g.barLength;
-    const minDur = this._folk ? this._minFolkDur : 1;
-    const finalMin = Math.max(minDur, this._o.finalMinSteps ?? minDur);
-    if (pcs || cadenceBar) {
-      // Mode lock; and in the last bar a non-final pitch only where the final note still fits after it.
-      const roomForAnother = g.position + minDur + finalMin <= barLen;
+    const minDur = this._minDur;
+    const finalMin = this._finalMin;
+    // In the last bar a non-final pitch only where the final note still fits after it.
+    if (cadenceBar && !(g.position + minDur + finalMin <= barLen)) {
       for (let i = 0; i < pr.count; i++) {
-        const pc = (PITCH_MIN + i) % 12;
-        if ((pcs && !pcs[pc] && pc !== fin) || (cadenceBar && pc !== fin && !roomForAnother)) {
+        if ((PITCH_MIN + i) % 12 !== fin) {
           m[pr.start + i] = 0;
         }
       }
     }
     // Durations end inside the bar (and, after a non-final pitch in the last bar, before its end).
-    const left = g.stepsLeft() - (cadenceBar && this._lastKind === 'pitch' && this._lastPitch % 12 !== fin ? finalMin : 0);
-    const dr = TOKEN_RANGES.dur;
+    const afterPitch = cadenceBar && lastKind === 'pitch';
+    const left = g.stepsLeft() - (afterPitch && lastPitch % 12 !== fin ? finalMin : 0);
     // The final itself either reaches the end of the last bar or leaves room for another note and a final.
-    const durOk = (d: number): boolean => d <= left && (!this._folk || isFolkDuration(d));
-    const finalFits = (d: number): boolean => d === left || d <= left - minDur - finalMin;
-    const finalNote = cadenceBar && this._lastKind === 'pitch' && this._lastPitch % 12 === fin && DURATION_STEPS.some((d) => durOk(d) && finalFits(d));
+    const dr = TOKEN_RANGES.dur;
+    const room = left - minDur - finalMin;
+    let finalNote = false;
+    for (let i = 0; afterPitch && lastPitch % 12 === fin && i < dr.count && !finalNote; i++) {
+      const d = DURATION_STEPS[i];
+      finalNote = d <= left && (!folk || isFolkDuration(d)) && (d === left || d <= room);
+    }
     for (let i = 0; i < dr.count; i++) {
       const d = DURATION_STEPS[i];
-      if (!durOk(d) || (finalNote && !finalFits(d))) {
+      if (d > left || (finalNote && d !== left && d > room)) {
         m[dr.start + i] = 0;
       }
     }
     // Positions: monophonic (folk) onsets wait for the previous note; a note must still fit.
     const ps = TOKEN_RANGES.pos;
+    const noteEnd = folk ? this._noteEnd : 0;
     for (let i = 0; i < ps.count; i++) {
-      if ((this._folk && i < this._noteEnd) || !(i + minDur <= barLen)) {
+      if (i < noteEnd || !(i + minDur <= barLen)) {
         m[ps.start + i] = 0;
       }
     }
-    if (cadenceBar && this._lastNotePitch >= 0 && this._lastNotePitch % 12 !== fin && this._lastKind !== 'pitch') {
+    if (cadenceBar && this._lastNotePitch >= 0 && this._lastNotePitch % 12 !== fin && lastKind !== 'pitch') {
       m[TOKEN_RANGES.sum.start] = 0; // the piece may not end on a note other than its final
     }
-    let any = false;
-    for (let i = 0; i < m.length && !any; i++) {
-      any = m[i] === 1;
+    const ids = this._ids;
+    for (let j = 0; j < allowed.length; j++) {
+      if (m[allowed[j]] === 1) {
+        ids[this._idCount++] = allowed[j];
+      }
     }
-    if (!any) {
+    if (this._idCount === 0) {
       // Never a dead end: close the bar if the grammar lets us, else fall back to the grammar.
       const sum = TOKEN_RANGES.sum.start;
+      const eos = TOKEN_RANGES.eos.start;
       if (g.accepts(sum)) {
         m[sum] = 1;
+        ids[this._idCount++] = sum;
       } else {
-        for (const id of g.allowedIds()) {
-          m[id] = 1;
+        for (const id of allowed) {
+          m[id] = id === eos ? 0 : 1;
+          if (id !== eos) {
+            ids[this._idCount++] = id;
+          }
         }
-        m[TOKEN_RANGES.eos.start] = 0;
       }
     }
     return m;
+  }
+
+  /** The ids the last {@link mask} allowed, ascending (a view of a shared buffer, valid until the next push). */
+  maskIds(): Int32Array {
+    return this._ids.subarray(0, this._idCount);
+  }
+
+  /** Whether the bar being written (the `_barsBegun`-th new bar) is a cadence bar. */
+  private _isCadenceBar(): boolean {
+    const o = this._o;
+    return o.finalPitchClass !== undefined && (o.cadenceBars ? o.cadenceBars.includes(this._barsBegun) : this._barsBegun === o.bars);
   }
 
   /** Reads the chosen token (throws `MusicInputError` when the grammar rejects it). */
@@ -300,6 +351,7 @@ export class GenerationConstraints {
         const header = this._o.barHeaders?.[this._barsBegun];
         this._forced = header ? [...header] : [];
         this._barsBegun++;
+        this._cadenceBar = this._isCadenceBar();
         this._lastNotePitch = -1;
         this._noteEnd = 0;
         this._notesHere = 0;

@@ -268,12 +268,12 @@ function pick(
   const mask = cons.mask();
   const t = prior.target();
   if (t === undefined || mask[t.id] !== 1) {
-    return sampler.sample(logits, mask, rng);
+    return sampler.sampleIds(logits, cons.maskIds(), rng);
   }
   if (t.force) {
     return t.id;
   }
-  biased.set(logits.subarray(0, biased.length));
+  biased.set(logits.length === biased.length ? logits : logits.subarray(0, biased.length));
   biased[t.id] += t.bias;
-  return sampler.sample(biased, mask, rng);
+  return sampler.sampleIds(biased, cons.maskIds(), rng);
 }

@@ -48,30 +48,34 @@ export interface LayerPlan {
 
 /**
  * Pushes, in order, the keys a fine/coarse query of `bar` sees in the earlier bars: every token of
- * its related bars, and the summary token of the other bars within the layer's coarse horizon.
+ * its related bars, and the summary token of the other bars within the layer's coarse horizon; returns `out`.
  */
-function pushEarlierBars(out: Ranges, layout: TokenLayout, bar: number, layer: LayerPlan, related: RelatedBars, push: (out: Ranges, a: number, b: number) => void): void {
+function pushEarlierBars(out: Ranges, layout: TokenLayout, bar: number, layer: LayerPlan, related: RelatedBars): Ranges {
   const rel = [...new Set(related(bar))].filter((c) => c >= 0 && c < bar).sort((a, b) => a - b);
   const first = layer.summaryHorizon ? Math.max(0, bar - layer.summaryHorizon) : 0;
   let r = 0;
   // Related bars before the horizon, in order, then every bar from the horizon on.
   for (; r < rel.length && rel[r] < first; r++) {
-    push(out, layout.barFirst(rel[r]), layout.barEnd(rel[r]));
+    pushRange(out, layout.barFirst(rel[r]), layout.barEnd(rel[r]));
   }
   for (let c = first; c < bar; c++) {
     if (r < rel.length && rel[r] === c) {
-      push(out, layout.barFirst(c), layout.barEnd(c));
+      pushRange(out, layout.barFirst(c), layout.barEnd(c));
       r++;
     } else {
       const sIdx = layout.barSum(c);
       if (sIdx >= 0) {
-        push(out, sIdx, sIdx + 1);
+        pushRange(out, sIdx, sIdx + 1);
       }
     }
   }
+  return out;
 }
 
-/** For bar b, the earlier bars (< b) whose tokens a fine/coarse query of bar b sees in full. */
+/**
+ * For bar b, the earlier bars (< b) whose tokens a fine/coarse query of bar b sees in full; the
+ * same for the same b (a one-token step reads them once per bar).
+ */
 export type RelatedBars = (bar: number) => readonly number[];
 
 /** Related bars from fixed offsets: bar b sees bars b - o (Museformer). */
@@ -127,34 +131,6 @@ function pushRange(out: Ranges, a: number, b: number): void {
   out.push(a, b);
 }
 
-/** The keys query i may see under one layer plan, as sorted ranges (all <= i). */
-export function queryRanges(layout: TokenLayout, i: number, layer: LayerPlan, related: RelatedBars): Ranges {
-  const h = layout.headerEnd;
-  const bar = layout.barAt(i);
-  const lo = layer.window === null ? 0 : i - layer.window + 1;
-  const out: Ranges = [];
-  const add = (a: number, b: number): void => {
-    // Header keys ignore the window; the rest are clipped to it.
-    if (a < h) {
-      pushRange(out, a, Math.min(b, h));
-      a = h;
-    }
-    pushRange(out, Math.max(a, lo), b);
-  };
-  if (layer.plan === 'dense' || bar === HEADER_BAR) {
-    add(0, i + 1);
-    return out;
-  }
-  add(0, h);
-  if (layout.isSum(i)) {
-    add(layout.barFirst(bar), i + 1);
-    return out;
-  }
-  pushEarlierBars(out, layout, bar, layer, related, (_o, a, b) => add(a, b));
-  add(layout.barFirst(bar), i + 1);
-  return out;
-}
-
 function lowerBound(a: Int32Array, x: number): number {
   let lo = 0;
   let hi = a.length;
@@ -175,21 +151,118 @@ export function layerStepPlan(layout: TokenLayout, past: number, count: number, 
 }
 
 function singleQueryPlan(layout: TokenLayout, past: number, layer: LayerPlan, related: RelatedBars): LayerStepPlan {
-  const rs = queryRanges(layout, past, layer, related);
-  let k = 0;
-  for (let p = 0; p < rs.length; p += 2) {
-    k += Math.max(0, Math.min(rs[p + 1], past) - rs[p]);
+  const h = layout.headerEnd;
+  const bar = layout.barAt(past);
+  const lo = layer.window === null ? 0 : past - layer.window + 1;
+  // The header's keys; for a fine/coarse query of a bar but its summary, the earlier bars' keys
+  // (built once per bar), past the window's cut; then its own bar so far (all within the window).
+  const dense = layer.plan === 'dense' || bar === HEADER_BAR;
+  const a = Math.min(h, past);
+  const earlier = dense || layout.isSum(past) ? NO_KEYS : perBar(layout, bar, 'keys', related, layer.summaryHorizon || 0, () => keysIn(pushEarlierBars([], layout, bar, layer, related)));
+  const from = lo > h ? lowerBound(earlier, lo) : 0;
+  const own = Math.max(dense ? a : layout.barFirst(bar), lo);
+  const kidx = int32s.take(a + earlier.length - from + Math.max(0, past - own));
+  for (let j = 0; j < a; j++) {
+    kidx[j] = j;
   }
-  const kidx = new Int32Array(k);
-  let w = 0;
-  for (let p = 0; p < rs.length; p += 2) {
-    for (let j = rs[p]; j < Math.min(rs[p + 1], past); j++) {
-      kidx[w++] = j;
-    }
+  let w = a;
+  for (let e = from; e < earlier.length; e++) {
+    kidx[w++] = earlier[e];
+  }
+  for (let j = own; j < past; j++) {
+    kidx[w++] = j;
   }
   // Every past key in kidx is visible; the query sees itself.
-  const bias = new Float32Array(k + 1);
-  return { kidx, bias };
+  return { kidx, bias: float32s.take(kidx.length + 1) };
+}
+
+const NO_KEYS = new Int32Array(0);
+
+/**
+ * The arrays of one-token steps are views of shared chunks, each handed out once and never written
+ * again here: a fresh typed array of more than 64 bytes has its own off-heap buffer, which costs
+ * microseconds (mostly in the garbage collector), and a step of n lanes needs several per lane.
+ */
+class Chunks<T extends Int32Array | Float32Array> {
+  private _chunk: T;
+  private _used = 0;
+
+  constructor(private readonly _make: (n: number) => T) {
+    this._chunk = _make(0);
+  }
+
+  /** A new zero-filled array of n entries. */
+  take(n: number): T {
+    if (n > CHUNK >> 4) {
+      return this._make(n);
+    }
+    if (this._used + n > this._chunk.length) {
+      this._chunk = this._make(CHUNK);
+      this._used = 0;
+    }
+    this._used += n;
+    return this._chunk.subarray(this._used - n, this._used) as T;
+  }
+
+  /** A new array holding `src` (copied by a loop: these arrays are short). */
+  copy(src: ArrayLike<number>): T {
+    const a = this.take(src.length);
+    for (let i = 0; i < src.length; i++) {
+      a[i] = src[i];
+    }
+    return a;
+  }
+}
+
+const CHUNK = 1 << 16;
+const int32s = new Chunks((n) => new Int32Array(n));
+const float32s = new Chunks((n) => new Float32Array(n));
+
+/** Every key of sorted ranges, ascending. */
+function keysIn(rs: Ranges): Int32Array {
+  let k = 0;
+  for (let p = 0; p < rs.length; p += 2) {
+    k += rs[p + 1] - rs[p];
+  }
+  const keys = new Int32Array(k);
+  for (let p = 0, w = 0; p < rs.length; p += 2) {
+    for (let j = rs[p]; j < rs[p + 1]; j++) {
+      keys[w++] = j;
+    }
+  }
+  return keys;
+}
+
+/** A value a one-token step builds once per bar (and kind, inputs `a`, `b`): while the layout's {@link TokenLayout.revision} stays, its header and closed bars stay. */
+type BarMemo = { kind: string; a: unknown; b: unknown; bar: number; value: unknown };
+
+/** Most memo entries per layout (one per kind and inputs in use). */
+const MEMO_ENTRIES = 8;
+
+const memos = new WeakMap<TokenLayout, { revision: number; entries: BarMemo[] }>();
+
+/** `make()` for `bar` of the layout, made once per bar, kind and inputs. */
+function perBar<T>(layout: TokenLayout, bar: number, kind: string, a: unknown, b: unknown, make: () => T): T {
+  let m = memos.get(layout);
+  if (m === undefined || m.revision !== layout.revision) {
+    m = { revision: layout.revision, entries: [] };
+    memos.set(layout, m);
+  }
+  for (const e of m.entries) {
+    if (e.kind === kind && e.a === a && e.b === b) {
+      if (e.bar !== bar) {
+        e.value = make();
+        e.bar = bar;
+      }
+      return e.value as T;
+    }
+  }
+  const value = make();
+  if (m.entries.length >= MEMO_ENTRIES) {
+    m.entries.shift();
+  }
+  m.entries.push({ kind, a, b, bar, value });
+  return value;
 }
 
 /** Clips sorted ranges at `lo` (keys below it dropped), header keys [0, h) exempt. */
@@ -242,7 +315,7 @@ function multiQueryPlan(layout: TokenLayout, past: number, count: number, layer:
       } else {
         rs = [];
         pushRange(rs, 0, h);
-        pushEarlierBars(rs, layout, bar, layer, related, pushRange);
+        pushEarlierBars(rs, layout, bar, layer, related);
         pushRange(rs, layout.barFirst(bar), end);
       }
       g = { ranges: rs, queries: [] };
@@ -268,17 +341,8 @@ function multiQueryPlan(layout: TokenLayout, past: number, count: number, layer:
   for (const [a, b] of all) {
     pushRange(merged, a, b);
   }
-  let k = 0;
-  for (let p = 0; p < merged.length; p += 2) {
-    k += merged[p + 1] - merged[p];
-  }
-  const kidx = new Int32Array(k);
-  let wi = 0;
-  for (let p = 0; p < merged.length; p += 2) {
-    for (let j = merged[p]; j < merged[p + 1]; j++) {
-      kidx[wi++] = j;
-    }
-  }
+  const kidx = keysIn(merged);
+  const k = kidx.length;
   const width = k + count;
   const bias = new Float32Array(count * width);
   const template = new Float32Array(width);
@@ -330,6 +394,17 @@ function multiQueryPlan(layout: TokenLayout, past: number, count: number, layer:
  * `template[b][c]` (0 outside the template); header queries have none.
  */
 export function singStepPlan(layout: TokenLayout, past: number, count: number, template: Ssm | undefined, horizon: number | null = null): SingStepPlan {
+  const bar = layout.barAt(past);
+  if (count === 1 && bar !== HEADER_BAR) {
+    // A one-token step's candidates are the summaries of its bar's earlier bars (all before it),
+    // the same for each token of the bar; its own column is none.
+    const p = perBar(layout, bar, 'sing', template, horizon, () => singPlanOf(layout, past, 1, template, horizon));
+    return { idx: int32s.copy(p.idx), row: float32s.copy(p.row), mask: float32s.copy(p.mask) };
+  }
+  return singPlanOf(layout, past, count, template, horizon);
+}
+
+function singPlanOf(layout: TokenLayout, past: number, count: number, template: Ssm | undefined, horizon: number | null): SingStepPlan {
   let maxBar = -1;
   let minBar = Infinity;
   for (let r = 0; r < count; r++) {
@@ -394,16 +469,16 @@ export function buildStepPlan(layout: TokenLayout, past: number, count: number, 
   if (count < 1 || past < 0 || past + count > layout.length) {
     throw new RangeError(`Bad step: tokens ${past}..${past + count - 1} of a layout of ${layout.length}.`);
   }
-  const shared = new Map<string, LayerStepPlan>();
-  const layers = options.layers.map((l) => {
-    const key = `${l.plan}:${l.window ?? 'full'}`;
-    let p = shared.get(key);
-    if (p === undefined) {
-      p = layerStepPlan(layout, past, count, l, options.related);
-      shared.set(key, p);
+  const ls = options.layers;
+  const layers: LayerStepPlan[] = [];
+  for (let n = 0; n < ls.length; n++) {
+    // Layers with the same plan and window share the first one's object.
+    let e = 0;
+    while (e < n && !(ls[e].plan === ls[n].plan && (ls[e].window ?? null) === (ls[n].window ?? null))) {
+      e++;
     }
-    return p;
-  });
+    layers.push(e < n ? layers[e] : layerStepPlan(layout, past, count, ls[n], options.related));
+  }
   return { layers, sing: options.sing ? singStepPlan(layout, past, count, options.template, singHorizonOf(options.layers)) : undefined };
 }
 

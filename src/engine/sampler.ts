@@ -74,23 +74,46 @@ export type GenerationConfig =
       topP: number;
     };
 
-/** Picks one token id from logits restricted to a mask. */
+/** Picks one token id from logits restricted to a mask (or to the list of the ids it allows). */
 export interface TokenSampler {
   /** `logits` has at least `mask.length` entries; throws when the mask allows nothing. */
-  sample(logits: ArrayLike<number>, mask: Uint8Array, rng: Prng): number;
+  sample(logits: Float32Array, mask: Uint8Array, rng: Prng): number;
+  /** The same draw as {@link sample} for the mask that allows exactly `allowed` (ascending ids). */
+  sampleIds(logits: Float32Array, allowed: Int32Array, rng: Prng): number;
 }
 
 function noneAllowed(): Error {
   return new Error('The grammar allows no token here (internal error).');
 }
 
+let maskScratch = new Int32Array(0);
+
+/** The ids a 0/1 mask allows, ascending (a view of a scratch buffer, valid until the next call). */
+function idsOfMask(mask: Uint8Array): Int32Array {
+  if (maskScratch.length < mask.length) {
+    maskScratch = new Int32Array(mask.length);
+  }
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i]) {
+      maskScratch[n++] = i;
+    }
+  }
+  return maskScratch.subarray(0, n);
+}
+
 /** The most likely allowed id (ties to the lower id). */
 export class GreedySampler implements TokenSampler {
-  sample(logits: ArrayLike<number>, mask: Uint8Array): number {
+  sample(logits: Float32Array, mask: Uint8Array): number {
+    return this.sampleIds(logits, idsOfMask(mask));
+  }
+
+  sampleIds(logits: Float32Array, allowed: Int32Array): number {
     let best = -1;
     let bestV = -Infinity;
-    for (let i = 0; i < mask.length; i++) {
-      if (mask[i] && (best < 0 || logits[i] > bestV)) {
+    for (let j = 0; j < allowed.length; j++) {
+      const i = allowed[j];
+      if (best < 0 || logits[i] > bestV) {
         best = i;
         bestV = logits[i];
       }
@@ -102,11 +125,21 @@ export class GreedySampler implements TokenSampler {
   }
 }
 
-/** Temperature, then top-k, then top-p (nucleus) over the allowed ids, then one draw. */
+/** Allowed ids past which {@link SamplingSampler} sorts with the built-in sort instead of by insertion. */
+const INSERTION_SORT_MAX = 64;
+
+/**
+ * Temperature, then top-k, then top-p (nucleus) over the allowed ids, then one draw. Its buffers
+ * are reused from draw to draw (one sampler serves the lanes of a request one after another).
+ */
 export class SamplingSampler implements TokenSampler {
   private readonly _temperature: number;
   private readonly _topK: number;
   private readonly _topP: number;
+  /** The allowed ids, most likely first, and their logits and weights by rank. */
+  private _ids = new Int32Array(0);
+  private _logits = new Float64Array(0);
+  private _w = new Float64Array(0);
 
   constructor(temperature: number, topK: number, topP: number) {
     this._temperature = temperature;
@@ -114,35 +147,44 @@ export class SamplingSampler implements TokenSampler {
     this._topP = topP;
   }
 
-  sample(logits: ArrayLike<number>, mask: Uint8Array, rng: Prng): number {
-    const ids: number[] = [];
-    for (let i = 0; i < mask.length; i++) {
-      if (mask[i] && Number.isFinite(logits[i])) {
-        ids.push(i);
+  sample(logits: Float32Array, mask: Uint8Array, rng: Prng): number {
+    return this.sampleIds(logits, idsOfMask(mask), rng);
+  }
+
+  sampleIds(logits: Float32Array, allowed: Int32Array, rng: Prng): number {
+    if (this._ids.length < allowed.length) {
+      this._ids = new Int32Array(allowed.length);
+      this._logits = new Float64Array(allowed.length);
+      this._w = new Float64Array(allowed.length);
+    }
+    const ids = this._ids;
+    const ls = this._logits;
+    let count = 0;
+    for (let j = 0; j < allowed.length; j++) {
+      const v = logits[allowed[j]];
+      if (Number.isFinite(v)) {
+        ids[count] = allowed[j];
+        ls[count++] = v;
       }
     }
-    if (ids.length === 0) {
-      for (let i = 0; i < mask.length; i++) {
-        if (mask[i]) {
-          ids.push(i);
-        }
-      }
-      if (ids.length === 0) {
+    if (count === 0) {
+      if (allowed.length === 0) {
         throw noneAllowed();
       }
-      return ids[Math.min(ids.length - 1, Math.floor(rng.next() * ids.length))];
+      // No finite logit: a uniform draw over the allowed ids.
+      return allowed[Math.min(allowed.length - 1, Math.floor(rng.next() * allowed.length))];
     }
     // Most likely first; ties to the lower id, so the order never depends on the sort algorithm.
-    ids.sort((a, b) => logits[b] - logits[a] || a - b);
-    let n = ids.length;
+    sortByLogit(ids, ls, count);
+    let n = count;
     if (this._topK > 0 && this._topK < n) {
       n = this._topK;
     }
-    const maxL = logits[ids[0]];
-    const w = new Float64Array(n);
+    const maxL = ls[0];
+    const w = this._w;
     let total = 0;
     for (let r = 0; r < n; r++) {
-      w[r] = Math.exp((logits[ids[r]] - maxL) / this._temperature);
+      w[r] = Math.exp((ls[r] - maxL) / this._temperature);
       total += w[r];
     }
     if (this._topP < 1) {
@@ -169,6 +211,35 @@ export class SamplingSampler implements TokenSampler {
       }
     }
     return ids[n - 1];
+  }
+}
+
+/**
+ * Sorts the first `n` (id, logit) pairs, given in ascending id order, by logit descending and id
+ * ascending on ties: a stable insertion sort for a few, else the built-in sort with that order.
+ */
+function sortByLogit(ids: Int32Array, ls: Float64Array, n: number): void {
+  if (n > INSERTION_SORT_MAX) {
+    const order = Array.from({ length: n }, (_, r) => r).sort((a, b) => ls[b] - ls[a] || ids[a] - ids[b]);
+    const sortedIds = order.map((r) => ids[r]);
+    const sortedLs = order.map((r) => ls[r]);
+    for (let r = 0; r < n; r++) {
+      ids[r] = sortedIds[r];
+      ls[r] = sortedLs[r];
+    }
+    return;
+  }
+  for (let r = 1; r < n; r++) {
+    const id = ids[r];
+    const v = ls[r];
+    let q = r - 1;
+    while (q >= 0 && ls[q] < v) {
+      ids[q + 1] = ids[q];
+      ls[q + 1] = ls[q];
+      q--;
+    }
+    ids[q + 1] = id;
+    ls[q + 1] = v;
   }
 }
 
@@ -204,17 +275,18 @@ export function generationConfigOf(options: { temperature: number; topK?: number
 }
 
 /** Natural-log softmax probability of `id` under `logits[offset .. offset + size)`. */
-export function logProbAt(logits: ArrayLike<number>, offset: number, size: number, id: number): number {
+export function logProbAt(logits: Float32Array, offset: number, size: number, id: number): number {
+  const end = offset + size;
   let maxL = -Infinity;
-  for (let i = 0; i < size; i++) {
-    const v = logits[offset + i];
+  for (let i = offset; i < end; i++) {
+    const v = logits[i];
     if (v > maxL) {
       maxL = v;
     }
   }
   let sum = 0;
-  for (let i = 0; i < size; i++) {
-    sum += Math.exp(logits[offset + i] - maxL);
+  for (let i = offset; i < end; i++) {
+    sum += Math.exp(logits[i] - maxL);
   }
   return logits[offset + id] - maxL - Math.log(sum);
 }

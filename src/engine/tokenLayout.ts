@@ -23,6 +23,7 @@ export class TokenLayout {
   /** Index of each bar's `SUM` token, or -1 while the bar is open. */
   private _barSum: number[] = [];
   private readonly _sumId: number;
+  private _revision = 0;
 
   constructor(sumId: number = SUM_ID) {
     this._sumId = sumId;
@@ -41,6 +42,14 @@ export class TokenLayout {
   /** Number of bars begun. */
   get bars(): number {
     return this._barFirst.length;
+  }
+
+  /**
+   * Changes whenever tokens are dropped ({@link truncate}); while it stays the same, the layout
+   * only grows, so every closed bar (and the header) is as it was: the plan caches per bar on it.
+   */
+  get revision(): number {
+    return this._revision;
   }
 
   /** Token ids (a view of the first `length` entries). */
@@ -125,6 +134,7 @@ export class TokenLayout {
     if (n >= this._length) {
       return;
     }
+    this._revision++;
     this._length = Math.max(0, n);
     this._headerEnd = Math.min(this._headerEnd, this._length);
     while (this._barFirst.length > 0 && this._barFirst[this._barFirst.length - 1] >= this._length) {

@@ -131,6 +131,7 @@ describe('constraints and templates', () => {
       const mask = cons.mask();
       const ids = [...mask.keys()].filter((i) => mask[i] === 1);
       assert.ok(ids.length > 0);
+      assert.deepEqual(Array.from(cons.maskIds()), ids);
       if (f !== undefined) {
         assert.deepEqual(ids, [f]);
       }

@@ -5,8 +5,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BLOCKED_BIAS, TokenLayout, buildStepPlan, layerStepPlan, offsetRelatedBars } from '../../../src/engine/plan';
-import type { LayerPlan } from '../../../src/engine/plan';
+import { BLOCKED_BIAS, TokenLayout, buildStepPlan, layerStepPlan, offsetRelatedBars, singStepPlan } from '../../../src/engine/plan';
+import type { LayerPlan, SingStepPlan } from '../../../src/engine/plan';
 import { HEADER_BAR } from '../../../src/tokens/vocab';
 import { loadTensors, repoRoot } from './helpers';
 
@@ -237,5 +237,127 @@ describe('coarse horizon (summary tokens of the last N bars only)', () => {
     // The key count no longer depends on how long the piece is.
     const longer = keysOf(64);
     assert.equal(longer.summaries.size, summaries.size);
+  });
+});
+
+describe('one-token steps (built once per bar)', () => {
+  const SUM = 4;
+  /** Bars from..from + bars - 1 of 5..9 tokens each, closed by SUM: [id, bar] per token. */
+  function barTokens(bars: number, from = 0, seed = 1): [number, number][] {
+    const out: [number, number][] = [];
+    for (let b = from; b < from + bars; b++) {
+      const n = 5 + ((b * 7 + seed) % 5);
+      for (let t = 0; t < n; t++) {
+        out.push([t === n - 1 ? SUM : 200 + t, b]);
+      }
+    }
+    return out;
+  }
+  /** The keys a query sees (all earlier than it) from row r of a step's plan, itself excluded. */
+  function seen(kidx: Int32Array, bias: Float32Array, past: number, count: number, r: number): number[] {
+    const width = kidx.length + count;
+    const out: number[] = [];
+    for (let c = 0; c < width; c++) {
+      const key = c < kidx.length ? kidx[c] : past + c - kidx.length;
+      if (bias[r * width + c] === 0 && key !== past + r) {
+        out.push(key);
+      }
+    }
+    return out;
+  }
+  /** The SING candidates (cache row: template value) of row r of a step's SING inputs. */
+  function singSeen(p: SingStepPlan, past: number, count: number, r: number): [number, number][] {
+    const width = p.idx.length + count;
+    const out: [number, number][] = [];
+    for (let c = 0; c < width; c++) {
+      if (p.mask[r * width + c] === 1) {
+        out.push([c < p.idx.length ? p.idx[c] : past + c - p.idx.length, p.row[r * width + c]]);
+      }
+    }
+    return out;
+  }
+  const layerSets: LayerPlan[][] = [
+    [{ plan: 'fc', window: null }],
+    [{ plan: 'fc', window: 24, summaryHorizon: 3 }, { plan: 'fc', window: null, summaryHorizon: 3 }],
+    [{ plan: 'dense', window: 16 }, { plan: 'fc', window: 40 }],
+  ];
+
+  test('each query sees what the same query of a multi-token step sees', () => {
+    const layout = new TokenLayout();
+    for (let i = 0; i < 6; i++) {
+      layout.push(10 + i, HEADER_BAR, 255);
+    }
+    for (const [id, bar] of barTokens(14)) {
+      layout.push(id, bar, 255);
+    }
+    // Related bars with repeats and out-of-range entries, as template-related bars may give.
+    const related = (bar: number): number[] => [bar - 1, bar - 4, bar - 4, bar - 9, bar + 1, -1];
+    const template = { size: 10, data: Float32Array.from({ length: 100 }, (_, k) => (k % 7) / 7) };
+    for (const layers of layerSets) {
+      for (const horizon of [null, 2]) {
+        for (let i = 0; i < layout.length; i++) {
+          const one = buildStepPlan(layout, i, 1, { layers, related, sing: true, template });
+          const start = Math.max(0, i - 3);
+          const many = buildStepPlan(layout, start, i - start + 1, { layers, related, sing: false });
+          layers.forEach((_, l) => {
+            const o = one.layers[l];
+            assert.deepEqual(Array.from(o.bias), new Array<number>(o.kidx.length + 1).fill(0));
+            const m = many.layers[l];
+            assert.deepEqual(Array.from(o.kidx), seen(m.kidx, m.bias, start, i - start + 1, i - start), `layers ${JSON.stringify(layers)} query ${i} layer ${l}`);
+          });
+          const single = singStepPlan(layout, i, 1, template, horizon);
+          assert.deepEqual(singSeen(single, i, 1, 0), singSeen(singStepPlan(layout, start, i - start + 1, template, horizon), start, i - start + 1, i - start), `query ${i} SING`);
+          assert.equal(single.row[single.idx.length], 0);
+          assert.ok((one.sing as SingStepPlan).idx.length >= 0);
+        }
+      }
+    }
+  });
+
+  test('plans from a layout stepped and truncated match those of a fresh copy, and no step writes into an earlier step', () => {
+    const layers: LayerPlan[] = [{ plan: 'fc', window: 30, summaryHorizon: 4 }, { plan: 'fc', window: null }];
+    const related = offsetRelatedBars([1, 2, 4, 8]);
+    const template = { size: 40, data: Float32Array.from({ length: 1600 }, (_, k) => ((k * 13) % 11) / 11) };
+    const layout = new TokenLayout();
+    for (let i = 0; i < 4; i++) {
+      layout.push(10 + i, HEADER_BAR, 255);
+    }
+    const kept: { plan: ReturnType<typeof buildStepPlan>; copy: string }[] = [];
+    const snapshot = (p: ReturnType<typeof buildStepPlan>): string =>
+      JSON.stringify([p.layers.map((l) => [Array.from(l.kidx), Array.from(l.bias)]), p.sing && [Array.from(p.sing.idx), Array.from(p.sing.row), Array.from(p.sing.mask)]]);
+    const check = (seed: number, bars: number, from: number): void => {
+      for (const [id, bar] of barTokens(bars, from, seed)) {
+        layout.push(id, bar, 255);
+        const past = layout.length - 1;
+        const plan = buildStepPlan(layout, past, 1, { layers, related, sing: true, template });
+        // A fresh copy and a fresh related-bars function: nothing built before is reused.
+        const fresh = buildStepPlan(layout.clone(), past, 1, { layers, related: offsetRelatedBars([1, 2, 4, 8]), sing: true, template });
+        assert.equal(snapshot(plan), snapshot(fresh), `token ${past}`);
+        kept.push({ plan, copy: snapshot(plan) });
+      }
+    };
+    check(1, 12, 0);
+    const rev = layout.revision;
+    layout.truncate(layout.barFirst(5) + 2);
+    assert.notEqual(layout.revision, rev);
+    // Bar 5 goes on differently; bars 6.. are new.
+    const open = layout.length;
+    for (let t = 0; t < 3; t++) {
+      layout.push(t === 2 ? SUM : 300 + t, 5, t);
+      const plan = buildStepPlan(layout, open + t, 1, { layers, related, sing: true, template });
+      assert.equal(snapshot(plan), snapshot(buildStepPlan(layout.clone(), open + t, 1, { layers, related: offsetRelatedBars([1, 2, 4, 8]), sing: true, template })));
+    }
+    check(3, 9, 6);
+    // Back into bar 3 and on to the same last bar without a step in between: no bar is reused.
+    layout.truncate(layout.barFirst(3) + 1);
+    for (const [id, bar] of barTokens(12, 3, 5).slice(1)) {
+      layout.push(id, bar, 255);
+    }
+    const last = layout.length - 2;
+    const again = buildStepPlan(layout, last, 1, { layers, related, sing: true, template });
+    assert.equal(snapshot(again), snapshot(buildStepPlan(layout.clone(), last, 1, { layers, related: offsetRelatedBars([1, 2, 4, 8]), sing: true, template })));
+    for (const k of kept) {
+      assert.equal(snapshot(k.plan), k.copy);
+    }
   });
 });

@@ -87,6 +87,62 @@ describe('samplers', () => {
     assert.throws(() => generationConfigOf({ temperature: 1, topK: 1.5 }), RangeError);
   });
 
+  test('draws what the reference algorithm draws (sort all allowed ids, then weights in rank order)', () => {
+    // The sampler as first written: any change in the order of its arithmetic could change a draw.
+    const reference = (t: number, k: number, p: number, l: Float32Array, mask: Uint8Array, rng: Prng): number => {
+      let ids = [...mask.keys()].filter((i) => mask[i] && Number.isFinite(l[i]));
+      if (ids.length === 0) {
+        ids = [...mask.keys()].filter((i) => mask[i]);
+        return ids[Math.min(ids.length - 1, Math.floor(rng.next() * ids.length))];
+      }
+      ids.sort((a, b) => l[b] - l[a] || a - b);
+      let n = k > 0 && k < ids.length ? k : ids.length;
+      const w = ids.slice(0, n).map((id) => Math.exp((l[id] - l[ids[0]]) / t));
+      let total = w.reduce((a, b) => a + b, 0);
+      if (p < 1) {
+        let acc = 0;
+        let keep = n;
+        for (let r = 0; r < n; r++) {
+          acc += w[r] / total;
+          if (acc >= p) {
+            keep = r + 1;
+            break;
+          }
+        }
+        n = keep;
+        total = w.slice(0, n).reduce((a, b) => a + b, 0);
+      }
+      let u = rng.next() * total;
+      for (let r = 0; r < n; r++) {
+        u -= w[r];
+        if (u < 0) {
+          return ids[r];
+        }
+      }
+      return ids[n - 1];
+    };
+    const gen = new Prng(11);
+    for (let c = 0; c < 300; c++) {
+      const v = 598;
+      // Coarse values make ties; some ids allowed, or most of the vocabulary (past the insertion sort).
+      const l = Float32Array.from({ length: v }, () => Math.round((gen.next() - 0.5) * (c % 2 ? 8 : 60)) / (c % 3 ? 4 : 1));
+      const density = [0.03, 0.1, 0.5, 0.95][c % 4];
+      const mask = Uint8Array.from({ length: v }, () => (gen.next() < density ? 1 : 0));
+      mask[c] = 1;
+      if (c % 17 === 0) {
+        l.fill(Number.NEGATIVE_INFINITY);
+      } else if (c % 5 === 0) {
+        l[c] = Number.NaN;
+      }
+      const [t, k, p] = [[1, 0, 0.95], [0.7, 20, 1], [1.3, 0, 0.5], [1, 3, 0.9]][c % 4];
+      const s = new SamplingSampler(t, k, p);
+      const [ra, rb] = [new Prng(c), new Prng(c)];
+      for (let d = 0; d < 20; d++) {
+        assert.equal(s.sample(l, mask, ra), reference(t, k, p, l, mask, rb), `case ${c} draw ${d}`);
+      }
+    }
+  });
+
   test('logProbAt is a normalised log-softmax', () => {
     let total = 0;
     for (let i = 0; i < 6; i++) {
