@@ -247,7 +247,8 @@ export class OrtStepModel implements StepModel {
       kept = [];
       this._rowsTensors.set(views, kept);
     }
-    const rows = views.step(inputs.plan.layers, cache, s);
+    // One-token (and other small) steps keep their rows in slots; a prefill chunk gathers them.
+    const rows = s > SMALL_STEP ? views.gather(inputs.plan.layers, cache) : views.step(inputs.plan.layers, cache, s);
     for (let l = 0; l < layers; l++) {
       const r = rows[l];
       let t = kept[l];

@@ -202,6 +202,9 @@ interface LayerBuffers {
   values: Float32Array;
   /** Index of the layer whose slot map this layer follows (itself when it leads). */
   leader: number;
+  /** Scratch rows of a gathered step ({@link RowViews.gather}). */
+  gatherKeys: Float32Array;
+  gatherValues: Float32Array;
 }
 
 /** Per layer, the rows the plan lets a step see, gathered into slots and kept across steps. */
@@ -216,7 +219,7 @@ export class RowViews {
   constructor(layers: number, rowSize: number) {
     this._rowSize = rowSize;
     for (let l = 0; l < layers; l++) {
-      this._buffers.push({ keys: new Float32Array(0), values: new Float32Array(0), leader: l });
+      this._buffers.push({ keys: new Float32Array(0), values: new Float32Array(0), leader: l, gatherKeys: new Float32Array(0), gatherValues: new Float32Array(0) });
       this._maps.push(undefined);
     }
   }
@@ -259,6 +262,35 @@ export class RowViews {
       map = map as SlotMap;
       this._copyInto(buf, map, cache.keys(l), cache.values(l));
       out.push({ keys: buf.keys, values: buf.values, size: map.size, bias: map.bias });
+    }
+    return out;
+  }
+
+  /**
+   * Every layer's rows for a step of many tokens (a prefill or rescoring chunk), gathered afresh
+   * in the plan's order with the plan's own bias: such a step sees most of the rows before it, so
+   * keeping them in slots would only add the bias remapping (`s x (size + s)` per step). The slots
+   * stay as they were (rows rewritten since are recopied by version when a later step keeps them).
+   */
+  gather(plans: readonly LayerStepPlan[], cache: KvCache): LayerRows[] {
+    const n = this._rowSize;
+    const out: LayerRows[] = [];
+    for (let l = 0; l < this._buffers.length; l++) {
+      const buf = this._buffers[l];
+      const { kidx, bias } = plans[l];
+      const need = kidx.length * n;
+      if (buf.gatherKeys.length < need) {
+        buf.gatherKeys = new Float32Array(Math.max(need, 2 * buf.gatherKeys.length));
+        buf.gatherValues = new Float32Array(buf.gatherKeys.length);
+      }
+      const keys = cache.keys(l);
+      const values = cache.values(l);
+      for (let j = 0; j < kidx.length; j++) {
+        const from = kidx[j] * n;
+        buf.gatherKeys.set(keys.subarray(from, from + n), j * n);
+        buf.gatherValues.set(values.subarray(from, from + n), j * n);
+      }
+      out.push({ keys: buf.gatherKeys, values: buf.gatherValues, size: kidx.length, bias });
     }
     return out;
   }
