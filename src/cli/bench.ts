@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { EngineClient } from '../engine/client';
+import { EngineClient, SPLIT_MIN_CORES } from '../engine/client';
 import { modelInfoOf, scanModels } from '../engine/card';
 import { EngineError } from '../engine/errors';
 import type { BenchDecodeResult, BenchPlan } from '../engine/protocol';
@@ -45,8 +45,8 @@ export const BENCH_HELP = `  refrain bench [--model ID] [--compare ID[,ID]] [--m
       one-bar continuation p50/p95, 4 vs 1 candidates of 8 bars, 32-bar tune
       time, main-thread timer gap, memory-bandwidth bound and the ratios to it.
       Default model: the first in models/, else the test fixture model. --compare runs other models' structured decode in the same
-      run and prints the per-token ratios. --workers 1 keeps a request's candidates in one engine
-      worker (default: split over two on a CPU with two or more cores). Writes JSON to
+      run and prints the per-token ratios. --workers 1|2 keeps a request's candidates in one engine
+      worker or splits them over two (default: two on a CPU with four or more cores). Writes JSON to
       bench/results/ (or --out FILE).
 `;
 
@@ -271,7 +271,7 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
       oneCpuMs: median(candCpu.one),
       fourCpuMs: median(candCpu.four),
       cpuRatio: median(candCpu.four) / median(candCpu.one),
-      engineWorkers: workers ?? (ep === 'cpu' && availableParallelism() >= 2 ? 2 : 1),
+      engineWorkers: workers ?? (ep === 'cpu' && availableParallelism() >= SPLIT_MIN_CORES ? 2 : 1),
       oneTokens: candTokens.one / candRuns,
       fourTokens: candTokens.four / candRuns,
       all: candTimes,

@@ -8,7 +8,8 @@
  * in the middle of a model step: onnxruntime-node aborts the whole process when its thread is
  * torn down inside a native run (`terminate called after throwing an instance of 'Napi::Error'`).
  *
- * A request for several candidates on the CPU is split over two workers (`EngineOptions.parallel`):
+ * A request for several candidates on the CPU can be split over two workers (`EngineOptions.parallel`;
+ * by default on machines with four or more cores):
  * each decodes half of the candidates side by side in one batch, and the parts are merged as the
  * one worker would have returned them (candidate c always has seed + c; infill keeps the best
  * by the same ranking). The second worker starts on the first such request.
@@ -43,6 +44,9 @@ interface Pending {
   /** The request's cancellation flag (shared with the worker). */
   cancel?: SharedArrayBuffer;
 }
+
+/** Cores from which a request's candidates are split over two workers by default (see {@link EngineClient}). */
+export const SPLIT_MIN_CORES = 4;
 
 /** The worker slots: 0 runs every request, 1 the second half of a split request's candidates. */
 type Slot = 0 | 1;
@@ -140,9 +144,14 @@ export class EngineClient implements EngineApi {
     return this._generateSplit(entry, req, pool, opts);
   }
 
-  /** Whether multi-candidate requests are split over two workers. */
+  /**
+   * Whether multi-candidate requests are split over two workers: on the CPU, by default where the
+   * machine has {@link SPLIT_MIN_CORES} or more cores. Each worker pays a step's fixed cost, so a
+   * split request costs ~1.5x the CPU time of one batch; on two cores, shared with the editor, it
+   * saved ~7% of the wall time (`npm run bench -- --workers 1|2`, docs/performance.md).
+   */
   private _splits(): boolean {
-    return this._o.executionProvider === 'cpu' && (this._o.parallel ?? availableParallelism() >= 2);
+    return this._o.executionProvider === 'cpu' && (this._o.parallel ?? availableParallelism() >= SPLIT_MIN_CORES);
   }
 
   /** One request's candidates in two halves, one per worker, merged (see the module comment). */

@@ -248,7 +248,7 @@ export interface EngineOptions {
   cancelGraceMs?: number;
   /**
    * Decode the candidates of a request in two engine threads, half in each (CPU only; default:
-   * when the machine has two or more cores). Each thread decodes its half side by side in one
+   * when the machine has four or more cores). Each thread decodes its half side by side in one
    * batch; candidate c has the tokens it has alone with seed + c either way.
    */
   parallel?: boolean;
