@@ -11,14 +11,19 @@ import type { Logger } from '../platform/logger';
 /**
  * Ghost-text continuation of an ABC tune: when the cursor sits at the end of a tune's body,
  * proposes the next bar(s). Debounced from the document's last change (VS Code asks a moment
- * after the keystroke; that moment counts as part of the pause), and the tune is read in the
- * parse worker while the debounce runs, so the request starts as soon as it ends; only the
- * newest request runs (an older one is aborted between decode steps); bounded by
- * `refrain.inline.bars` and `refrain.inline.timeBudgetMs`.
+ * after the keystroke; that moment counts as part of the pause): the tune is read in the parse
+ * worker at once, the request starts halfway through the debounce ({@link START_SHARE}) and its
+ * ghost text is shown once the whole debounce has passed, so the decode runs inside the pause
+ * instead of after it; a keystroke in between aborts it. Only the newest request runs (an older
+ * one is aborted between decode steps); bounded by `refrain.inline.bars` and
+ * `refrain.inline.timeBudgetMs`.
  * Runs go through the generation service as background runs: a run the writer started (a
  * command, the panel) is never stopped by typing, and ghost text waits while one is going.
  * All model work happens in the engine's worker thread, so typing never waits for it.
  */
+/** Share of the debounce after which the request starts (its ghost text still waits for the whole debounce). */
+export const START_SHARE = 0.5;
+
 export class InlineContinuationProvider extends Disposable implements vscode.InlineCompletionItemProvider {
   private _latest: AbortController | undefined;
   private _seq = 0;
@@ -63,14 +68,17 @@ export class InlineContinuationProvider extends Disposable implements vscode.Inl
       (active) => ({ active }),
       (error: unknown) => ({ error }),
     );
-    const changed = this._changedAt.get(document);
-    const waited = changed === undefined ? 0 : performance.now() - changed;
-    await delay(Math.max(0, config.inline.debounceMs - waited));
-    if (token.isCancellationRequested || mine.signal.aborted || seq !== this._seq) {
+    const t0 = performance.now();
+    const since = t0 - (this._changedAt.get(document) ?? t0);
+    /** How long the document has been quiet (VS Code calls a moment after the keystroke). */
+    const quietFor = (): number => since + (performance.now() - t0);
+    const stale = (): boolean => token.isCancellationRequested || mine.signal.aborted || seq !== this._seq;
+    await delay(Math.max(0, config.inline.debounceMs * START_SHARE - quietFor()));
+    if (stale()) {
       return undefined;
     }
     const read = await reading;
-    if (token.isCancellationRequested || mine.signal.aborted || seq !== this._seq) {
+    if (stale()) {
       return undefined;
     }
     if (!('active' in read)) {
@@ -96,7 +104,15 @@ export class InlineContinuationProvider extends Disposable implements vscode.Inl
         controls: { ...controlsOf(config.generation), candidates: 1 },
       };
       // Ghost text continues the line bar by bar and folds no repeats.
-      const [candidate] = await this._generation.generate(request, { signal, background: true, origin: 'inline', edit: { foldRepeats: false, continueLine: true } });
+      const running = this._generation.generate(request, { signal, background: true, origin: 'inline', edit: { foldRepeats: false, continueLine: true } });
+      // Shown only after the whole debounce: a keystroke before then aborts the request.
+      await delay(Math.max(0, config.inline.debounceMs - quietFor()));
+      if (stale()) {
+        mine.abort();
+        running.catch(() => undefined);
+        return undefined;
+      }
+      const [candidate] = await running;
       if (!candidate?.abc || signal.aborted || document.version !== active.version) {
         return undefined;
       }
