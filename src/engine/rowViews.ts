@@ -33,6 +33,9 @@ export interface LayerRows {
   bias: Float32Array;
 }
 
+/** Floats of gathered rows a layer keeps between steps (1 MiB: ~1,000 rows of the shipped models' 256 floats). */
+const GATHER_KEEP = 1 << 18;
+
 /** Counts of the copying work, for tests and the benchmark. */
 export interface RowViewStats {
   /** Rows copied into slots (all layers). */
@@ -279,18 +282,26 @@ export class RowViews {
       const buf = this._buffers[l];
       const { kidx, bias } = plans[l];
       const need = kidx.length * n;
-      if (buf.gatherKeys.length < need) {
-        buf.gatherKeys = new Float32Array(Math.max(need, 2 * buf.gatherKeys.length));
-        buf.gatherValues = new Float32Array(buf.gatherKeys.length);
+      // Kept for the next chunk up to GATHER_KEEP floats; a larger step (a dense plan deep into a long
+      // piece) gets buffers of its own, so that they are not held for the rest of the decode.
+      let gk = buf.gatherKeys;
+      let gv = buf.gatherValues;
+      if (gk.length < need) {
+        gk = new Float32Array(need <= GATHER_KEEP ? Math.min(GATHER_KEEP, Math.max(need, 2 * gk.length)) : need);
+        gv = new Float32Array(gk.length);
+        if (gk.length <= GATHER_KEEP) {
+          buf.gatherKeys = gk;
+          buf.gatherValues = gv;
+        }
       }
       const keys = cache.keys(l);
       const values = cache.values(l);
       for (let j = 0; j < kidx.length; j++) {
         const from = kidx[j] * n;
-        buf.gatherKeys.set(keys.subarray(from, from + n), j * n);
-        buf.gatherValues.set(values.subarray(from, from + n), j * n);
+        gk.set(keys.subarray(from, from + n), j * n);
+        gv.set(values.subarray(from, from + n), j * n);
       }
-      out.push({ keys: buf.gatherKeys, values: buf.gatherValues, size: kidx.length, bias });
+      out.push({ keys: gk, values: gv, size: kidx.length, bias });
     }
     return out;
   }
