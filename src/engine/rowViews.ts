@@ -33,6 +33,9 @@ export interface LayerRows {
   bias: Float32Array;
 }
 
+/** Share of a step's rows that, when new, makes the map lay every row out afresh (see {@link SlotMap.update}). */
+const REBUILD_SHARE = 0.125;
+
 /** Floats of gathered rows a layer keeps between steps (1 MiB: ~1,000 rows of the shipped models' 256 floats). */
 const GATHER_KEEP = 1 << 18;
 
@@ -95,7 +98,12 @@ class SlotMap {
     this.copies++;
   }
 
-  /** Moves the map to a step's rows; the rows to copy are left in `copied`. Returns how many rows stayed. */
+  /**
+   * Moves the map to a step's rows; the rows to copy are left in `copied`. Returns how many rows
+   * stayed. When many rows are new (a bar line: the related bars move with the bar being written)
+   * or the slots have grown holes, every row is laid out afresh in the plan's order, so that the
+   * copies are runs of consecutive rows (a bar's tokens) into consecutive slots.
+   */
   update(kidx: Int32Array, versions: Uint32Array, capacity: number, step: number): number {
     const k = kidx.length;
     if (this.slotOf.length < capacity) {
@@ -131,6 +139,10 @@ class SlotMap {
         missing++;
       }
     }
+    if (missing > k * REBUILD_SHARE || this.size > 2 * k + 64) {
+      this._layOut(kidx, versions, step);
+      return 0;
+    }
     // 2. Rows that left the plan free their slots.
     for (let slot = 0; slot < this.size; slot++) {
       const r = rowAt[slot];
@@ -162,6 +174,32 @@ class SlotMap {
       }
     }
     return kept;
+  }
+
+  /** Every row of the plan in slot j = its position j (all copied). */
+  private _layOut(kidx: Int32Array, versions: Uint32Array, step: number): void {
+    const k = kidx.length;
+    for (let slot = 0; slot < this.size; slot++) {
+      const r = this.rowAt[slot];
+      if (r >= 0) {
+        this.slotOf[r] = -1;
+        this.rowAt[slot] = -1;
+      }
+    }
+    this.free.length = 0;
+    this.size = 0;
+    this.copies = 0;
+    this.reserve(k);
+    for (let j = 0; j < k; j++) {
+      const r = kidx[j];
+      this.rowAt[j] = r;
+      this.slotOf[r] = j;
+      this.seenAt[j] = step;
+      this.verAt[j] = versions[r];
+      this.col[j] = j;
+      this._record(j, r);
+    }
+    this.size = k;
   }
 
   private _alloc(): number {
@@ -330,11 +368,17 @@ export class RowViews {
     const copied = map.copied;
     const bk = buf.keys;
     const bv = buf.values;
-    for (let c = 0; c < map.copies; c++) {
-      const at = copied[2 * c] * n;
-      const from = copied[2 * c + 1] * n;
-      bk.set(keys.subarray(from, from + n), at);
-      bv.set(values.subarray(from, from + n), at);
+    // Consecutive rows into consecutive slots go as one copy.
+    for (let c = 0; c < map.copies; ) {
+      const slot = copied[2 * c];
+      const row = copied[2 * c + 1];
+      let run = 1;
+      while (c + run < map.copies && copied[2 * (c + run)] === slot + run && copied[2 * (c + run) + 1] === row + run) {
+        run++;
+      }
+      bk.set(keys.subarray(row * n, (row + run) * n), slot * n);
+      bv.set(values.subarray(row * n, (row + run) * n), slot * n);
+      c += run;
     }
     this.stats.copied += map.copies;
   }

@@ -141,6 +141,7 @@ describe("the bundled model's 'rows-1' graph (plan rows kept in slots across ste
     assert.ok(worst < 1e-4, `max abs logit difference ${worst}`);
     assert.equal(directVsCommon, 0, 'the same graph and feeds through either session give the same logits');
     const views = direct.model.rowViews(one.cache);
-    assert.ok(views !== undefined && views.stats.kept > 5 * views.stats.copied, `rows mostly stay in their slots (kept ${views?.stats.kept}, copied ${views?.stats.copied})`);
+    // Within a bar a step copies only its new row; at a bar line the related bars move and the rows are laid out afresh.
+    assert.ok(views !== undefined && views.stats.kept > 3 * views.stats.copied, `rows mostly stay in their slots (kept ${views?.stats.kept}, copied ${views?.stats.copied})`);
   });
 });
