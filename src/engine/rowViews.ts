@@ -33,8 +33,8 @@ export interface LayerRows {
   bias: Float32Array;
 }
 
-/** Share of a step's rows that, when new, makes the map lay every row out afresh (see {@link SlotMap.update}). */
-const REBUILD_SHARE = 0.125;
+/** Share of a step's rows that, when new, makes the map lay every row out afresh (see {@link SlotMap.update}): a lone decode's bar line (most of its related rows move), not one lane's bar line in a batch's union. */
+const REBUILD_SHARE = 0.5;
 
 /** Floats of gathered rows a layer keeps between steps (1 MiB: ~1,000 rows of the shipped models' 256 floats). */
 const GATHER_KEEP = 1 << 18;
