@@ -47,6 +47,18 @@ export interface RowViewStats {
   kept: number;
 }
 
+type Typed = Int32Array | Uint32Array | Float32Array;
+
+/** `a` grown to `n` elements (its values kept, the new ones `fill`). */
+function grown<T extends Typed>(a: T, n: number, fill = 0): T {
+  const out = new (a.constructor as new (n: number) => T)(n);
+  if (fill !== 0) {
+    out.fill(fill);
+  }
+  out.set(a);
+  return out;
+}
+
 /** Which cache row sits in which slot, for one layer or a group of layers with the same plans. */
 class SlotMap {
   /** Cache row in each slot, -1 for a free slot. */
@@ -76,22 +88,14 @@ class SlotMap {
     while (cap < n) {
       cap *= 2;
     }
-    const rowAt = new Int32Array(cap).fill(-1);
-    rowAt.set(this.rowAt);
-    this.rowAt = rowAt;
-    const verAt = new Uint32Array(cap);
-    verAt.set(this.verAt);
-    this.verAt = verAt;
-    const seenAt = new Uint32Array(cap);
-    seenAt.set(this.seenAt);
-    this.seenAt = seenAt;
+    this.rowAt = grown(this.rowAt, cap, -1);
+    this.verAt = grown(this.verAt, cap);
+    this.seenAt = grown(this.seenAt, cap);
   }
 
   private _record(slot: number, row: number): void {
     if (this.copied.length < 2 * this.copies + 2) {
-      const grown = new Int32Array(2 * this.copied.length);
-      grown.set(this.copied);
-      this.copied = grown;
+      this.copied = grown(this.copied, 2 * this.copied.length);
     }
     this.copied[2 * this.copies] = slot;
     this.copied[2 * this.copies + 1] = row;
@@ -107,9 +111,7 @@ class SlotMap {
   update(kidx: Int32Array, versions: Uint32Array, capacity: number, step: number): number {
     const k = kidx.length;
     if (this.slotOf.length < capacity) {
-      const grown = new Int32Array(capacity).fill(-1);
-      grown.set(this.slotOf);
-      this.slotOf = grown;
+      this.slotOf = grown(this.slotOf, capacity, -1);
     }
     if (this.col.length < k) {
       this.col = new Int32Array(Math.max(k, 2 * this.col.length));
@@ -358,12 +360,8 @@ export class RowViews {
     const n = this._rowSize;
     const cap = map.rowAt.length * n;
     if (buf.keys.length < cap) {
-      const k = new Float32Array(cap);
-      k.set(buf.keys);
-      buf.keys = k;
-      const v = new Float32Array(cap);
-      v.set(buf.values);
-      buf.values = v;
+      buf.keys = grown(buf.keys, cap);
+      buf.values = grown(buf.values, cap);
     }
     const copied = map.copied;
     const bk = buf.keys;
