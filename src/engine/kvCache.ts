@@ -83,12 +83,7 @@ export class KvCache {
     this.touch(kept, old - kept);
   }
 
-  /** Version of a row: changes whenever the row is written. */
-  version(row: number): number {
-    return this._ver[row];
-  }
-
-  /** Every row's version (read only; replaced when the cache grows). */
+  /** Every row's version, changed whenever the row is written (read only; replaced when the cache grows). */
   versions(): Uint32Array {
     return this._ver;
   }

@@ -112,15 +112,13 @@ let nativeBinding: NativeBinding | null | undefined;
 function native(): NativeBinding | null {
   if (nativeBinding === undefined) {
     nativeBinding = null;
-    if (process.env.REFRAIN_ORT_COMMON !== '1') {
-      try {
-        const b = require('onnxruntime-node/dist/binding') as Partial<NativeBinding>;
-        if (typeof b.initOrt === 'function' && typeof b.binding?.InferenceSession === 'function') {
-          nativeBinding = b as NativeBinding;
-        }
-      } catch {
-        nativeBinding = null;
+    try {
+      const b = require('onnxruntime-node/dist/binding') as Partial<NativeBinding>;
+      if (typeof b.initOrt === 'function' && typeof b.binding?.InferenceSession === 'function') {
+        nativeBinding = b as NativeBinding;
       }
+    } catch {
+      nativeBinding = null;
     }
   }
   return nativeBinding;

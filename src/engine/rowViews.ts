@@ -7,7 +7,7 @@
  * Consecutive steps attend nearly the same rows (the bar being written grows by one token, the
  * related bars and summaries change only at a bar line), so the rows stay in slots: a step
  * copies only the rows that entered the plan (or were rewritten in the cache since they were
- * copied: {@link KvCache.version}), frees the slots of rows that left and fills freed slots
+ * copied: {@link KvCache.versions}), frees the slots of rows that left and fills freed slots
  * first. The step's bias is the plan's bias moved to the slots' columns; a free slot's column is
  * blocked (weight exactly 0 after the softmax), so the attention is the plan's, over the same
  * rows, summed in slot order.
@@ -267,11 +267,6 @@ export class RowViews {
     }
   }
 
-  /** Slots in use in layer l (free slots below the last used one included). */
-  size(l: number): number {
-    return this._maps[this._buffers[l].leader]?.size ?? 0;
-  }
-
   /** Every layer's rows for a step of `s` tokens with these layer plans (`bias`: `s x (kidx.length + s)`), read from `cache`. */
   step(plans: readonly LayerStepPlan[], cache: KvCache, s: number): LayerRows[] {
     const step = ++this._step;
@@ -344,15 +339,6 @@ export class RowViews {
       out.push({ keys: gk, values: gv, size: kidx.length, bias });
     }
     return out;
-  }
-
-  /** Forgets every slot (the next step copies all its rows). */
-  clear(): void {
-    this._maps.fill(undefined);
-    this._grouped = false;
-    for (let l = 0; l < this._buffers.length; l++) {
-      this._buffers[l].leader = l;
-    }
   }
 
   /** The rows the map copied this step, from the layer's cache buffers into its slot buffers. */

@@ -218,14 +218,28 @@ export class SamplingSampler implements TokenSampler {
  * Sorts the first `n` (id, logit) pairs, given in ascending id order, by logit descending and id
  * ascending on ties: a stable insertion sort for a few, else the built-in sort with that order.
  */
+let sortOrder = new Int32Array(0);
+let sortIds = new Int32Array(0);
+let sortLs = new Float64Array(0);
+
 function sortByLogit(ids: Int32Array, ls: Float64Array, n: number): void {
   if (n > INSERTION_SORT_MAX) {
-    const order = Array.from({ length: n }, (_, r) => r).sort((a, b) => ls[b] - ls[a] || ids[a] - ids[b]);
-    const sortedIds = order.map((r) => ids[r]);
-    const sortedLs = order.map((r) => ls[r]);
+    // Through reused scratch buffers: this runs for every lane at every step.
+    if (sortOrder.length < n) {
+      sortOrder = new Int32Array(n);
+      sortIds = new Int32Array(n);
+      sortLs = new Float64Array(n);
+    }
+    const order = sortOrder.subarray(0, n);
     for (let r = 0; r < n; r++) {
-      ids[r] = sortedIds[r];
-      ls[r] = sortedLs[r];
+      order[r] = r;
+      sortIds[r] = ids[r];
+      sortLs[r] = ls[r];
+    }
+    order.sort((a, b) => sortLs[b] - sortLs[a] || sortIds[a] - sortIds[b]);
+    for (let r = 0; r < n; r++) {
+      ids[r] = sortIds[order[r]];
+      ls[r] = sortLs[order[r]];
     }
     return;
   }
