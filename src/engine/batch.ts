@@ -73,11 +73,14 @@ function sortedUnique(a: Int32Array): Int32Array {
   return a.subarray(0, w);
 }
 
-/** Sorted distinct values of ascending runs `a[starts[i] .. starts[i + 1])`. */
-function mergeRuns(a: Int32Array, starts: readonly number[]): Int32Array {
-  const runs = starts.length - 1;
-  const at = starts.slice(0, runs);
-  const out = new Int32Array(a.length);
+/**
+ * Sorted distinct values of ascending runs `a[starts[i] .. starts[i + 1])`, written to `out`
+ * (at least `a.length` long; `at` is scratch of at least `starts.length - 1`); returns the count.
+ */
+function mergeRuns(a: Int32Array, starts: Int32Array, runs: number, at: Int32Array, out: Int32Array): number {
+  for (let r = 0; r < runs; r++) {
+    at[r] = starts[r];
+  }
   let w = 0;
   for (;;) {
     let best = -1;
@@ -89,12 +92,36 @@ function mergeRuns(a: Int32Array, starts: readonly number[]): Int32Array {
       }
     }
     if (best < 0) {
-      return out.slice(0, w);
+      return w;
     }
     if (w === 0 || out[w - 1] !== min) {
       out[w++] = min;
     }
     at[best]++;
+  }
+}
+
+/** Reused typed arrays of a step's combined plan (one set per layer group and one for the template head): valid until the next step. */
+class Scratch {
+  private _i = new Map<string, Int32Array>();
+  private _f = new Map<string, Float32Array>();
+
+  ints(key: string, n: number): Int32Array {
+    let a = this._i.get(key);
+    if (a === undefined || a.length < n) {
+      a = new Int32Array(Math.max(n, 2 * (a?.length ?? 32)));
+      this._i.set(key, a);
+    }
+    return a;
+  }
+
+  floats(key: string, n: number): Float32Array {
+    let a = this._f.get(key);
+    if (a === undefined || a.length < n) {
+      a = new Float32Array(Math.max(n, 2 * (a?.length ?? 256)));
+      this._f.set(key, a);
+    }
+    return a.subarray(0, n);
   }
 }
 
@@ -112,6 +139,8 @@ export class BatchDecoder {
   private _next = 0;
   /** Scratch: column of a physical row in the step being combined. */
   private _colOf: Int32Array = new Int32Array(0);
+  /** Buffers of the combined plans, reused step after step (a plan is read only during its step). */
+  private readonly _scratch = new Scratch();
   private readonly _prompts?: PromptCache;
   private _reused = 0;
 
@@ -374,45 +403,60 @@ export class BatchDecoder {
     return { layers, sing };
   }
 
-  /** Physical rows of the union of `rowsOf(part)` (logical rows of each part's lane), sorted, and each row's column in `_colOf`. */
-  private _union(parts: Part[], rowsOf: (p: Part) => Int32Array): Int32Array {
+  /**
+   * Physical rows of the union of `rowsOf(part)` (logical rows of each part's lane), sorted, and
+   * each row's column in `_colOf`; the result is a view of the scratch buffers under `key`.
+   */
+  private _union(parts: Part[], rowsOf: (p: Part) => Int32Array, key: string): Int32Array {
     let total = 0;
     for (const p of parts) {
       total += rowsOf(p).length;
     }
-    const all = new Int32Array(total);
+    const sc = this._scratch;
+    const all = sc.ints(`${key}.all`, total);
+    const starts = sc.ints(`${key}.starts`, parts.length + 1);
     // Each part's physical rows, in a run of `all`; a lane's rows grow with its token index, so
     // each run is ascending and the union is a merge (a sort otherwise).
-    const starts: number[] = [];
     let w = 0;
     let ascending = true;
-    for (const p of parts) {
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
       const logical = rowsOf(p);
-      starts.push(w);
+      const rows = p.lane.rows;
+      starts[i] = w;
       for (let j = 0; j < logical.length; j++) {
-        const r = p.lane.rows[logical[j]];
+        const r = rows[logical[j]];
         ascending &&= j === 0 || r > all[w - 1];
         all[w++] = r;
       }
     }
-    starts.push(w);
-    const kidx = ascending ? mergeRuns(all, starts) : Int32Array.from(sortedUnique(all));
-    for (let j = 0; j < kidx.length; j++) {
+    starts[parts.length] = w;
+    const out = sc.ints(`${key}.kidx`, total);
+    let k: number;
+    if (ascending) {
+      k = mergeRuns(all, starts, parts.length, sc.ints(`${key}.at`, parts.length), out);
+    } else {
+      const u = sortedUnique(all.subarray(0, total));
+      out.set(u);
+      k = u.length;
+    }
+    const kidx = out.subarray(0, k);
+    for (let j = 0; j < k; j++) {
       this._colOf[kidx[j]] = j;
     }
     return kidx;
   }
 
   private _combineLayer(parts: Part[], s: number, l: number): LayerStepPlan {
-    const kidx = this._union(parts, (p) => p.plan.layers[l].kidx);
+    const kidx = this._union(parts, (p) => p.plan.layers[l].kidx, `l${l}`);
     const k = kidx.length;
     const width = k + s;
-    const bias = new Float32Array(s * width).fill(BLOCKED_BIAS);
+    const bias = this._scratch.floats(`l${l}.bias`, s * width).fill(BLOCKED_BIAS);
     for (const p of parts) {
       const own = p.plan.layers[l];
       const kp = own.kidx.length;
       const wp = kp + p.count;
-      const cols = new Int32Array(kp);
+      const cols = this._scratch.ints('cols', kp);
       for (let j = 0; j < kp; j++) {
         cols[j] = this._colOf[p.lane.rows[own.kidx[j]]];
       }
@@ -432,11 +476,11 @@ export class BatchDecoder {
 
   private _combineSing(parts: Part[], s: number): SingStepPlan {
     const sp = (p: Part): SingStepPlan => p.plan.sing as SingStepPlan;
-    const idx = this._union(parts, (p) => sp(p).idx);
+    const idx = this._union(parts, (p) => sp(p).idx, 'sing');
     const m = idx.length;
     const width = m + s;
-    const row = new Float32Array(s * width);
-    const mask = new Float32Array(s * width);
+    const row = this._scratch.floats('sing.row', s * width).fill(0);
+    const mask = this._scratch.floats('sing.mask', s * width).fill(0);
     for (const p of parts) {
       const own = sp(p);
       const mp = own.idx.length;

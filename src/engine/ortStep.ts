@@ -101,6 +101,8 @@ export class OrtStepModel implements StepModel {
   private readonly _buffers = new WeakMap<Float32Array, Tensor>();
   private readonly _views = new WeakMap<KvCache, RowViews>();
   private readonly _rowsTensors = new WeakMap<RowViews, (RowsTensors | undefined)[]>();
+  /** The last step's `ssm_v` (see {@link OrtStepModel._summaryValues}). */
+  private _ssmV: { cache: KvCache; idx: Int32Array; ver: Uint32Array; tensor: Tensor } | undefined;
   /** The layer of the SING template head (its last head's values are `ssm_v`). */
   private readonly _singLayer: number;
 
@@ -272,17 +274,41 @@ export class OrtStepModel implements StepModel {
       feeds[`bias_${l}`] = t.b;
     }
     if (this.shape.sing) {
-      const idx = this._singPlan(inputs).idx;
-      const values = cache.values(this._singLayer);
-      const rs = cache.rowSize;
-      const from = (heads - 1) * headDim;
-      const out = new Float32Array(idx.length * headDim);
-      for (let j = 0; j < idx.length; j++) {
-        const at = idx[j] * rs + from;
-        out.set(values.subarray(at, at + headDim), j * headDim);
-      }
-      feeds.ssm_v = new this._T('float32', out, [idx.length, headDim]);
+      feeds.ssm_v = this._summaryValues(this._singPlan(inputs).idx, cache);
     }
+  }
+
+  /**
+   * `ssm_v`: the template head's values of the summary rows `idx` (the last head's part of the
+   * SING layer's cache rows). The summaries change at bar lines only, so the tensor of the last
+   * step is reused while the rows and their cache versions are the same.
+   */
+  private _summaryValues(idx: Int32Array, cache: KvCache): Tensor {
+    const { heads, headDim } = this.shape;
+    const versions = cache.versions();
+    const last = this._ssmV;
+    if (last !== undefined && last.cache === cache && last.idx.length === idx.length) {
+      let same = true;
+      for (let j = 0; j < idx.length && same; j++) {
+        same = last.idx[j] === idx[j] && last.ver[j] === versions[idx[j]];
+      }
+      if (same) {
+        return last.tensor;
+      }
+    }
+    const values = cache.values(this._singLayer);
+    const rs = cache.rowSize;
+    const from = (heads - 1) * headDim;
+    const out = new Float32Array(idx.length * headDim);
+    const ver = new Uint32Array(idx.length);
+    for (let j = 0; j < idx.length; j++) {
+      const at = idx[j] * rs + from;
+      out.set(values.subarray(at, at + headDim), j * headDim);
+      ver[j] = versions[idx[j]];
+    }
+    const tensor = new this._T('float32', out, [idx.length, headDim]);
+    this._ssmV = { cache, idx: Int32Array.from(idx), ver, tensor };
+    return tensor;
   }
 
   private _singPlan(inputs: StepInputs): NonNullable<StepInputs['plan']['sing']> {

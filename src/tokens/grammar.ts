@@ -221,7 +221,8 @@ export class TokenGrammar {
   /** Every id that may come next, ascending. */
   allowedIds(): number[] {
     const out: number[] = [];
-    for (const kind of this._candidateKinds()) {
+    // The kinds' id ranges are disjoint: taken in the order of their starts, the ids come ascending.
+    for (const kind of byRangeStart(this._candidateKinds())) {
       const r = TOKEN_RANGES[kind];
       for (let i = 0; i < r.count; i++) {
         if (this._valueOk(kind, i)) {
@@ -229,7 +230,7 @@ export class TokenGrammar {
         }
       }
     }
-    return out.sort((a, b) => a - b);
+    return out;
   }
 
   /** A 0/1 mask over the whole vocabulary of the ids that may come next. */
@@ -337,11 +338,11 @@ export class TokenGrammar {
   private _candidateKinds(): readonly TokenKind[] {
     switch (this._phase) {
       case 'barStart':
-        return Number.isFinite(this._barLen) ? NEXT.barStart : ['meter', 'len'];
+        return Number.isFinite(this._barLen) ? NEXT.barStart : METER_OR_LEN;
       case 'barMeter':
-        return Number.isFinite(this._barLen) ? NEXT.barMeter : ['len'];
+        return Number.isFinite(this._barLen) ? NEXT.barMeter : LEN_ONLY;
       case 'dur':
-        return this._velocity ? ['vel'] : NEXT.dur;
+        return this._velocity ? VEL_ONLY : NEXT.dur;
       default:
         return NEXT[this._phase];
     }
@@ -383,6 +384,22 @@ export class TokenGrammar {
         return true;
     }
   }
+}
+
+const METER_OR_LEN: readonly TokenKind[] = ['meter', 'len'];
+const LEN_ONLY: readonly TokenKind[] = ['len'];
+const VEL_ONLY: readonly TokenKind[] = ['vel'];
+
+const sortedKinds = new WeakMap<readonly TokenKind[], readonly TokenKind[]>();
+
+/** `kinds` in the order of their id ranges (memoized per list: the grammar's lists are constants, or small literals). */
+function byRangeStart(kinds: readonly TokenKind[]): readonly TokenKind[] {
+  let out = sortedKinds.get(kinds);
+  if (out === undefined) {
+    out = [...kinds].sort((a, b) => TOKEN_RANGES[a].start - TOKEN_RANGES[b].start);
+    sortedKinds.set(kinds, out);
+  }
+  return out;
 }
 
 /** The kinds of token that may follow `prefix` (see {@link TokenGrammar}); throws if the prefix is malformed. */
