@@ -217,6 +217,7 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
         offsets: info.trainedOffsets,
         chunk: 256,
         budgetMs: 20000,
+        laneSteps: 4,
       },
       ctx.signal,
     );
@@ -339,6 +340,7 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
       decode16kOver1k: at1k && at16k ? at16k.decodeMsPerToken / at1k.decodeMsPerToken : undefined,
       dense16kOverStructured: at16k && dense16k ? dense16k.decodeMsPerToken / at16k.decodeMsPerToken : undefined,
       fourCandidatesOverOne: candidates.ratio,
+      fourLaneStepOverOne: decode.laneSteps?.ratio,
     };
     const result = {
       date: new Date().toISOString(),
@@ -355,6 +357,7 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
       oneBarLatencyMs: { runs, p50: percentile(lat, 50), p95: percentile(lat, 95), all: lat },
       wholeTune: { bars: 32, tokens: tuneTokens, ms: tuneMs, msPerToken: tuneMs / Math.max(1, tuneTokens) },
       candidates,
+      laneSteps: decode.laneSteps,
       summary,
       mainThreadMaxTimerDelayMs: maxGap,
       compare: compare.length > 0 ? compare : undefined,
@@ -384,6 +387,13 @@ export async function runBench(args: string[], ctx: CliContext): Promise<number>
       `8 bars: 1 candidate ${ms(candidates.oneMs)} ms, 4 candidates ${ms(candidates.fourMs)} ms (${candidates.ratio.toFixed(2)}x; median of ${candRuns}; ` +
         `${candidates.engineWorkers} engine worker(s); CPU ${ms(candidates.oneCpuMs)} vs ${ms(candidates.fourCpuMs)} ms, ${candidates.cpuRatio.toFixed(2)}x)`,
     );
+    const ls = decode.laneSteps;
+    if (ls) {
+      ctx.out(
+        `model steps at ${ls.context} tokens, no sampling: ${ls.lanes} lanes ${ms(ls.lanesMsPerStep)} ms vs 1 lane ${ms(ls.oneMsPerStep)} ms (${ls.ratio.toFixed(2)}x; ` +
+          `keys per layer ${ls.lanesKeysPerStep.toFixed(0)} vs ${ls.oneKeysPerStep.toFixed(0)})`,
+      );
+    }
     const x = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(2)}x`);
     ctx.out(`structured decode: 1k at ${x(summary.decode1kOverBound)} its bound; 16k / 1k ${x(summary.decode16kOver1k)}; dense / structured at 16k ${x(summary.dense16kOverStructured)}`);
     ctx.out(`32-bar tune: ${ms(tuneMs)} ms (${tuneTokens} tokens, ${ms(result.wholeTune.msPerToken)} ms/token)`);

@@ -7,6 +7,7 @@
  * Pure TypeScript: the worker passes the {@link StepModel}.
  */
 
+import { BatchDecoder } from './batch';
 import type { ModelCard } from './card';
 import { Decoder } from './decoder';
 import type { StepModel } from './decoder';
@@ -14,7 +15,7 @@ import { EngineError } from './errors';
 import { DEFAULT_SUMMARY_HORIZON, layerPlansOf } from './generate';
 import { offsetRelatedBars } from './plan';
 import type { LayerPlan, StepPlanOptions } from './plan';
-import type { BenchDecodeRow, BenchDecodeSpec } from './protocol';
+import type { BenchDecodeRow, BenchDecodeSpec, BenchLaneSteps } from './protocol';
 
 function nextPow2(n: number): number {
   let c = 256;
@@ -102,4 +103,56 @@ export async function benchDecode(model: StepModel, card: ModelCard, spec: Bench
     }
   }
   return rows;
+}
+
+/** The median of `xs` (sorted in place). */
+function median(xs: number[]): number {
+  xs.sort((a, b) => a - b);
+  return xs.length > 0 ? xs[Math.floor((xs.length - 1) / 2)] : Number.NaN;
+}
+
+/**
+ * Steps of `lanes` lanes side by side against a lone lane's (see {@link BenchLaneSteps}), on the
+ * structured plan at the spec's first context: the prefix is prefilled once, the lanes forked
+ * from it, and each step appends the sequence's next token to every lane, so each lane writes
+ * rows of its own as candidates do. The lone and the side-by-side runs alternate (two rounds
+ * each), so that drift in the machine's speed weighs on both.
+ */
+export async function benchLaneSteps(model: StepModel, card: ModelCard, spec: BenchDecodeSpec, lanes: number, check: () => void): Promise<BenchLaneSteps> {
+  const ctx = spec.contexts[0];
+  const steps = spec.decodeTokens;
+  if (ctx + steps > spec.ids.length) {
+    throw new EngineError('bad-request', `The benchmark sequence has ${spec.ids.length} tokens, fewer than ${ctx} + ${steps}.`);
+  }
+  const plan: StepPlanOptions = { layers: benchLayerPlans(card, 'structured'), related: offsetRelatedBars(spec.offsets), sing: model.shape.sing };
+  const times: Record<'one' | 'lanes', number[]> = { one: [], lanes: [] };
+  const keys = { one: 0, lanes: 0 };
+  for (let round = 0; round < 3; round++) {
+    for (const [key, n] of [['one', 1], ['lanes', lanes]] as const) {
+      const dec = new BatchDecoder(model, { plan, capacity: nextPow2(ctx + n * steps), chunk: spec.chunk, beforeStep: check });
+      await dec.append(0, spec.ids.slice(0, ctx), spec.bar.slice(0, ctx), spec.pos.slice(0, ctx));
+      for (let l = 1; l < n; l++) {
+        dec.fork(0);
+      }
+      const keys0 = dec.stats.keys;
+      for (let i = ctx; i < ctx + steps; i++) {
+        const appends = [];
+        for (let l = 0; l < n; l++) {
+          appends.push({ lane: l, ids: [spec.ids[i]], bars: [spec.bar[i]], pos: [spec.pos[i]] });
+        }
+        const t = performance.now();
+        await dec.step(appends);
+        // Round 0 warms up the sizes (buffers, slots) and is not counted.
+        if (round > 0) {
+          times[key].push(performance.now() - t);
+        }
+      }
+      if (round > 0) {
+        keys[key] += (dec.stats.keys - keys0) / steps / card.plan.layers.length / 2;
+      }
+    }
+  }
+  const one = median(times.one);
+  const side = median(times.lanes);
+  return { context: ctx, lanes, steps, oneMsPerStep: one, lanesMsPerStep: side, ratio: side / one, oneKeysPerStep: keys.one, lanesKeysPerStep: keys.lanes };
 }

@@ -52,6 +52,8 @@ export interface BenchDecodeSpec {
   chunk: number;
   /** Per context, stop decoding after this many milliseconds (0 = no limit). */
   budgetMs: number;
+  /** Also time steps of this many lanes side by side at the first context (see {@link BenchLaneSteps}). */
+  laneSteps?: number;
 }
 
 /** One row of {@link BenchDecodeResult}. */
@@ -73,11 +75,31 @@ export interface BenchDecodeRow {
   cacheBytes: number;
 }
 
+/**
+ * Steps carrying one new token for each of `lanes` lanes forked from one prefix (candidates
+ * decoded side by side, without their sampling), against a lone lane's steps over the same
+ * tokens: what a lane adds to a model step.
+ */
+export interface BenchLaneSteps {
+  context: number;
+  lanes: number;
+  steps: number;
+  /** Median step of the lone lane and of the lanes together. */
+  oneMsPerStep: number;
+  lanesMsPerStep: number;
+  ratio: number;
+  /** Mean keys per layer a step attended: the lone lane's, and the union of the lanes'. */
+  oneKeysPerStep: number;
+  lanesKeysPerStep: number;
+}
+
 /** Result of a decode benchmark. */
 export interface BenchDecodeResult {
   provider: string;
   loadMs: number;
   rows: BenchDecodeRow[];
+  /** Present when the spec asked for it ({@link BenchDecodeSpec.laneSteps}). */
+  laneSteps?: BenchLaneSteps;
   /** Peak resident set size of the process seen by the worker, bytes. */
   peakRss: number;
   /** RSS before the worker loaded the model, bytes. */

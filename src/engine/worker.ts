@@ -22,7 +22,7 @@ import { createLevelLogger } from '../platform/logger';
 import type { Logger } from '../platform/logger';
 import type { ModelShape } from './decoder';
 import { toErrorPayload } from './errors';
-import { benchDecode } from './benchDecode';
+import { benchDecode, benchLaneSteps } from './benchDecode';
 import { generate } from './generate';
 import { firstLine, openModel } from './ortSession';
 import type { OpenedModel } from './ortSession';
@@ -193,7 +193,8 @@ class EngineWorker {
     const opened = await this._model(ref);
     sample();
     const rows = await benchDecode(opened.model, ref.card, spec, check, sample);
-    const result: BenchDecodeResult = { provider: opened.provider, loadMs: fresh ? opened.loadMs : Number.NaN, rows, peakRss, baseRss };
+    const laneSteps = spec.laneSteps !== undefined && spec.laneSteps > 1 ? await benchLaneSteps(opened.model, ref.card, spec, spec.laneSteps, check) : undefined;
+    const result: BenchDecodeResult = { provider: opened.provider, loadMs: fresh ? opened.loadMs : Number.NaN, rows, laneSteps, peakRss, baseRss };
     this._post({ type: 'benchResult', id, result });
   }
 
