@@ -101,28 +101,20 @@ function mergeRuns(a: Int32Array, starts: Int32Array, runs: number, at: Int32Arr
   }
 }
 
-/** Reused typed arrays of a step's combined plan (one set per layer group and one for the template head): valid until the next step. */
-class Scratch {
-  private _i = new Map<string, Int32Array>();
-  private _f = new Map<string, Float32Array>();
+/** `a` if it holds `n` elements, else a larger array of its kind (contents not kept). */
+function room<T extends Int32Array | Float32Array>(a: T, n: number): T {
+  return a.length >= n ? a : (new (a.constructor as new (n: number) => T)(Math.max(n, 2 * a.length)));
+}
 
-  ints(key: string, n: number): Int32Array {
-    let a = this._i.get(key);
-    if (a === undefined || a.length < n) {
-      a = new Int32Array(Math.max(n, 2 * (a?.length ?? 32)));
-      this._i.set(key, a);
-    }
-    return a;
-  }
-
-  floats(key: string, n: number): Float32Array {
-    let a = this._f.get(key);
-    if (a === undefined || a.length < n) {
-      a = new Float32Array(Math.max(n, 2 * (a?.length ?? 256)));
-      this._f.set(key, a);
-    }
-    return a.subarray(0, n);
-  }
+/** Buffers of one combined plan (a layer group's or the template head's), reused step after step: valid until the next step. */
+class PlanBuffers {
+  all = new Int32Array(64);
+  starts = new Int32Array(BATCH_WIDTH + 1);
+  at = new Int32Array(BATCH_WIDTH);
+  kidx = new Int32Array(64);
+  /** The bias (layers), or the template row (the template head). */
+  values = new Float32Array(256);
+  mask = new Float32Array(256);
 }
 
 /** Many sequences decoded together through one {@link StepModel}. Lane 0 exists from the start. */
@@ -139,8 +131,11 @@ export class BatchDecoder {
   private _next = 0;
   /** Scratch: column of a physical row in the step being combined. */
   private _colOf: Int32Array = new Int32Array(0);
-  /** Buffers of the combined plans, reused step after step (a plan is read only during its step). */
-  private readonly _scratch = new Scratch();
+  /** Buffers of the combined plans, per layer and for the template head, reused step after step (a plan is read only during its step). */
+  private readonly _layerBuffers: PlanBuffers[] = [];
+  private readonly _singBuffers = new PlanBuffers();
+  /** Scratch: the slots of one part's keys in the union. */
+  private _cols = new Int32Array(64);
   private readonly _prompts?: PromptCache;
   private _reused = 0;
 
@@ -405,16 +400,15 @@ export class BatchDecoder {
 
   /**
    * Physical rows of the union of `rowsOf(part)` (logical rows of each part's lane), sorted, and
-   * each row's column in `_colOf`; the result is a view of the scratch buffers under `key`.
+   * each row's column in `_colOf`; the result is a view of `buf.kidx`.
    */
-  private _union(parts: Part[], rowsOf: (p: Part) => Int32Array, key: string): Int32Array {
+  private _union(parts: Part[], rowsOf: (p: Part) => Int32Array, buf: PlanBuffers): Int32Array {
     let total = 0;
     for (const p of parts) {
       total += rowsOf(p).length;
     }
-    const sc = this._scratch;
-    const all = sc.ints(`${key}.all`, total);
-    const starts = sc.ints(`${key}.starts`, parts.length + 1);
+    const all = (buf.all = room(buf.all, total));
+    const starts = (buf.starts = room(buf.starts, parts.length + 1));
     // Each part's physical rows, in a run of `all`; a lane's rows grow with its token index, so
     // each run is ascending and the union is a merge (a sort otherwise).
     let w = 0;
@@ -431,10 +425,10 @@ export class BatchDecoder {
       }
     }
     starts[parts.length] = w;
-    const out = sc.ints(`${key}.kidx`, total);
+    const out = (buf.kidx = room(buf.kidx, total));
     let k: number;
     if (ascending) {
-      k = mergeRuns(all, starts, parts.length, sc.ints(`${key}.at`, parts.length), out);
+      k = mergeRuns(all, starts, parts.length, (buf.at = room(buf.at, parts.length)), out);
     } else {
       const u = sortedUnique(all.subarray(0, total));
       out.set(u);
@@ -448,15 +442,16 @@ export class BatchDecoder {
   }
 
   private _combineLayer(parts: Part[], s: number, l: number): LayerStepPlan {
-    const kidx = this._union(parts, (p) => p.plan.layers[l].kidx, `l${l}`);
+    const buf = (this._layerBuffers[l] ??= new PlanBuffers());
+    const kidx = this._union(parts, (p) => p.plan.layers[l].kidx, buf);
     const k = kidx.length;
     const width = k + s;
-    const bias = this._scratch.floats(`l${l}.bias`, s * width).fill(BLOCKED_BIAS);
+    const bias = (buf.values = room(buf.values, s * width)).subarray(0, s * width).fill(BLOCKED_BIAS);
     for (const p of parts) {
       const own = p.plan.layers[l];
       const kp = own.kidx.length;
       const wp = kp + p.count;
-      const cols = this._scratch.ints('cols', kp);
+      const cols = (this._cols = room(this._cols, kp));
       for (let j = 0; j < kp; j++) {
         cols[j] = this._colOf[p.lane.rows[own.kidx[j]]];
       }
@@ -476,11 +471,12 @@ export class BatchDecoder {
 
   private _combineSing(parts: Part[], s: number): SingStepPlan {
     const sp = (p: Part): SingStepPlan => p.plan.sing as SingStepPlan;
-    const idx = this._union(parts, (p) => sp(p).idx, 'sing');
+    const buf = this._singBuffers;
+    const idx = this._union(parts, (p) => sp(p).idx, buf);
     const m = idx.length;
     const width = m + s;
-    const row = this._scratch.floats('sing.row', s * width).fill(0);
-    const mask = this._scratch.floats('sing.mask', s * width).fill(0);
+    const row = (buf.values = room(buf.values, s * width)).subarray(0, s * width).fill(0);
+    const mask = (buf.mask = room(buf.mask, s * width)).subarray(0, s * width).fill(0);
     for (const p of parts) {
       const own = sp(p);
       const mp = own.idx.length;

@@ -25,6 +25,12 @@ function nextPow2(n: number): number {
   return c;
 }
 
+/** The median of `xs` (the lower middle one of an even count; sorted in place), NaN for none. */
+function median(xs: number[]): number {
+  xs.sort((a, b) => a - b);
+  return xs.length > 0 ? xs[Math.floor((xs.length - 1) / 2)] : Number.NaN;
+}
+
 /** The layer plans a benchmark plan kind stands for. */
 export function benchLayerPlans(card: ModelCard, kind: BenchDecodeSpec['plans'][number]): LayerPlan[] {
   if (kind === 'dense') {
@@ -86,7 +92,6 @@ export async function benchDecode(model: StepModel, card: ModelCard, spec: Bench
       }
       const n = times.length;
       const decodeMs = performance.now() - t1;
-      times.sort((x, y) => x - y);
       sample();
       rows.push({
         plan: kind,
@@ -94,7 +99,7 @@ export async function benchDecode(model: StepModel, card: ModelCard, spec: Bench
         layers: layers.map((l) => ({ plan: l.plan, window: l.window ?? 'full' })),
         prefillMs,
         decodeTokens: n,
-        decodeMsPerToken: n > 0 ? times[Math.floor((n - 1) / 2)] : Number.NaN,
+        decodeMsPerToken: median(times),
         decodeMeanMsPerToken: decodeMs / Math.max(1, n),
         keysPerStep: (dec.stats.keys - keys0) / Math.max(1, n) / card.plan.layers.length,
         singKeysPerStep: (dec.stats.singKeys - sing0) / Math.max(1, n),
@@ -103,12 +108,6 @@ export async function benchDecode(model: StepModel, card: ModelCard, spec: Bench
     }
   }
   return rows;
-}
-
-/** The median of `xs` (sorted in place). */
-function median(xs: number[]): number {
-  xs.sort((a, b) => a - b);
-  return xs.length > 0 ? xs[Math.floor((xs.length - 1) / 2)] : Number.NaN;
 }
 
 /**
@@ -127,7 +126,9 @@ export async function benchLaneSteps(model: StepModel, card: ModelCard, spec: Be
   const plan: StepPlanOptions = { layers: benchLayerPlans(card, 'structured'), related: offsetRelatedBars(spec.offsets), sing: model.shape.sing };
   const times: Record<'one' | 'lanes', number[]> = { one: [], lanes: [] };
   const keys = { one: 0, lanes: 0 };
-  for (let round = 0; round < 3; round++) {
+  // Round 0 warms up the sizes (buffers, slots) and is not counted.
+  const rounds = 3;
+  for (let round = 0; round < rounds; round++) {
     for (const [key, n] of [['one', 1], ['lanes', lanes]] as const) {
       const dec = new BatchDecoder(model, { plan, capacity: nextPow2(ctx + n * steps), chunk: spec.chunk, beforeStep: check });
       await dec.append(0, spec.ids.slice(0, ctx), spec.bar.slice(0, ctx), spec.pos.slice(0, ctx));
@@ -142,13 +143,12 @@ export async function benchLaneSteps(model: StepModel, card: ModelCard, spec: Be
         }
         const t = performance.now();
         await dec.step(appends);
-        // Round 0 warms up the sizes (buffers, slots) and is not counted.
         if (round > 0) {
           times[key].push(performance.now() - t);
         }
       }
       if (round > 0) {
-        keys[key] += (dec.stats.keys - keys0) / steps / card.plan.layers.length / 2;
+        keys[key] += (dec.stats.keys - keys0) / steps / card.plan.layers.length / (rounds - 1);
       }
     }
   }
